@@ -1,0 +1,72 @@
+//! `s3trawl ingest`: raw logs into a Parquet lake, once.
+//!
+//! ```text
+//! s3trawl ingest sample-logs --lake lake
+//! ```
+//!
+//! Writes `LAKE/access_logs/date=YYYY-MM-DD/*.parquet` (zstd) and `LAKE/rejects/*.parquet`.
+//! Objects the lake already holds are skipped, so running it again adds nothing.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use s3trawl::engine::{self, EngineOptions};
+use s3trawl::lake::Lake;
+use s3trawl::lake::ingest::{IngestOptions, ingest};
+use s3trawl::scan::ScanLog;
+use s3trawl::source::LogLocation;
+
+use super::Global;
+use super::summary::plural;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  s3trawl ingest sample-logs --lake lake\n  s3trawl sql --lake lake \"SELECT count(*) FROM access_logs\"")]
+pub struct Args {
+    /// Log objects: files, folders (read recursively), globs or s3://bucket/prefix.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+    /// The lake folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub lake: PathBuf,
+    /// Refuse records with unknown trailing fields instead of keeping them in `extra_fields`.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    let locations = args.paths.iter().map(|l| LogLocation::parse(l)).collect::<Result<Vec<_>, _>>()?;
+    let ctx = engine::new_context(&EngineOptions { threads: global.threads, strict: args.strict })?;
+    let lake = Lake::open(&args.lake)?;
+    let log = ScanLog::new().with_progress(global.progress_bar(Some(0), "ingesting"));
+    let report = ingest(&ctx, &locations, &lake, &IngestOptions { strict: args.strict }, &log).await;
+    if let Some(bar) = log.progress() {
+        bar.finish_and_clear();
+    }
+    let report = report?;
+    let summary = log.summary();
+    let objects = report.ingested.len() as u64;
+    let rows: u64 = report.ingested.iter().map(|o| o.rows).sum();
+    let rejects: u64 = report.ingested.iter().map(|o| o.rejects).sum();
+    println!(
+        "ingested {objects} {} ({rows} {}, {rejects} {}) into {} ({} new {}); {} already in the lake",
+        plural(objects, "object", "objects"),
+        plural(rows, "row", "rows"),
+        plural(rejects, "reject", "rejects"),
+        args.lake.display(),
+        report.files.len(),
+        plural(report.files.len() as u64, "file", "files"),
+        report.already,
+    );
+    for name in &report.changed {
+        eprintln!("s3trawl: {name} has changed size since it was ingested; it was not ingested again");
+    }
+    if !report.other_kind.is_empty() {
+        eprintln!(
+            "s3trawl: {} JSON {} (CloudTrail) not ingested: this version ingests access logs only",
+            report.other_kind.len(),
+            plural(report.other_kind.len() as u64, "object", "objects")
+        );
+    }
+    super::summary::print(&summary);
+    Ok(ExitCode::SUCCESS)
+}

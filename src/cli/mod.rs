@@ -1,0 +1,104 @@
+//! The command line: one file per subcommand, each with its arguments and `run`.
+
+pub mod ingest;
+pub mod output;
+pub mod schema;
+pub mod sql;
+pub mod summary;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use s3trawl::error::Error;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "s3trawl",
+    version,
+    about = "SQL, detections and reports over Amazon S3 server access logs and CloudTrail",
+    after_help = "Example:\n  s3trawl sql --logs sample-logs \"SELECT operation, count(*) FROM access_logs GROUP BY 1\""
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Worker threads (default: one per core).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one SQL statement over raw logs and/or a lake.
+    Sql(sql::Args),
+    /// Write raw logs into a Parquet lake, partitioned by day.
+    Ingest(ingest::Args),
+    /// Print a table's schema, or the Athena DDL for the lake.
+    Schema(schema::Args),
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Some(threads) = cli.threads {
+        // rayon decodes large objects in pieces; keep it to the same number of threads.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global();
+    }
+    let progress = !cli.quiet && std::io::stderr().is_terminal();
+    let global = Global { threads: cli.threads, progress };
+    match cli.command {
+        Command::Sql(args) => sql::run(args, &global).await,
+        Command::Ingest(args) => ingest::run(args, &global).await,
+        Command::Schema(args) => schema::run(&args),
+    }
+}
+
+/// Options every command shares.
+pub struct Global {
+    pub threads: Option<usize>,
+    pub progress: bool,
+}
+
+impl Global {
+    /// A progress bar on stderr, or a hidden one when stderr is not a terminal.
+    pub fn progress_bar(&self, total: Option<u64>, message: &'static str) -> indicatif::ProgressBar {
+        if !self.progress {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = match total {
+            Some(n) => indicatif::ProgressBar::new(n),
+            None => indicatif::ProgressBar::new_spinner(),
+        };
+        let template = match total {
+            Some(_) => "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta})",
+            None => "{spinner} {msg} {bytes} ({bytes_per_sec})",
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(message);
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar
+    }
+}
+
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause.downcast_ref::<Error>().is_some_and(Error::is_broken_pipe)
+            || cause.to_string().contains("Broken pipe")
+    })
+}
+
+/// One line: the error and its causes.
+pub fn describe(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}

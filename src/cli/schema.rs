@@ -1,0 +1,101 @@
+//! `s3trawl schema`: the columns of a table, or the Athena DDL for the lake's copy of it.
+//!
+//! ```text
+//! s3trawl schema access_logs
+//! s3trawl schema access_logs --athena --location s3://my-bucket/lake/
+//! ```
+
+use std::process::ExitCode;
+
+use s3trawl::format::access_log::schema::{COLUMNS, is_computed};
+use s3trawl::format::rejects;
+use s3trawl::lake::{ACCESS_LOGS_DIR, REJECTS_DIR};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Table {
+    AccessLogs,
+    Rejects,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  s3trawl schema access_logs --athena --location s3://my-bucket/lake/")]
+pub struct Args {
+    /// The table.
+    #[arg(value_enum, value_name = "TABLE")]
+    pub table: Table,
+    /// Print an Athena CREATE EXTERNAL TABLE for the lake instead.
+    #[arg(long)]
+    pub athena: bool,
+    /// Where the lake is in S3 (for --athena).
+    #[arg(long, value_name = "S3_URL", default_value = "s3://YOUR-BUCKET/YOUR-LAKE/")]
+    pub location: String,
+    /// Athena database.table name (for --athena); default: the table's name.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+/// (name, Athena type, description) of the columns the lake stores.
+fn columns(table: Table) -> Vec<(&'static str, &'static str, &'static str, bool)> {
+    match table {
+        Table::AccessLogs => COLUMNS.iter().map(|c| (c.name, c.ty.athena_type(), c.doc, is_computed(c))).collect(),
+        Table::Rejects => rejects::COLUMNS
+            .iter()
+            .zip(rejects::schema().fields())
+            .map(|((name, doc), f)| (*name, athena_type(f.data_type()), *doc, false))
+            .collect(),
+    }
+}
+
+fn athena_type(t: &arrow::datatypes::DataType) -> &'static str {
+    use arrow::datatypes::DataType::*;
+    match t {
+        Int32 => "int",
+        Int64 => "bigint",
+        Timestamp(..) => "timestamp",
+        _ => "string",
+    }
+}
+
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    let text = if args.athena { athena_ddl(args) } else { listing(args.table) };
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn listing(table: Table) -> String {
+    let cols = columns(table);
+    let width = cols.iter().map(|c| c.0.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (name, ty, doc, computed) in cols {
+        let note = if computed { " (computed, not stored in the lake)" } else { "" };
+        out.push_str(&format!("{name:width$}  {ty:9}  {doc}{note}\n"));
+    }
+    out
+}
+
+fn athena_ddl(args: &Args) -> String {
+    let (dir, default_name, partitioned) = match args.table {
+        Table::AccessLogs => (ACCESS_LOGS_DIR, "access_logs", true),
+        Table::Rejects => (REJECTS_DIR, "rejects", false),
+    };
+    let name = args.name.as_deref().unwrap_or(default_name);
+    let base = args.location.trim_end_matches('/');
+    let location = format!("{base}/{dir}/");
+    let cols: Vec<String> = columns(args.table)
+        .into_iter()
+        .filter(|c| !c.3)
+        .map(|(name, ty, doc, _)| format!("  `{name}` {ty} COMMENT '{}'", doc.replace('\'', "''")))
+        .collect();
+    let mut ddl = format!("CREATE EXTERNAL TABLE IF NOT EXISTS {name} (\n{}\n)\n", cols.join(",\n"));
+    if partitioned {
+        ddl.push_str("PARTITIONED BY (`date` string)\n");
+    }
+    ddl.push_str(&format!("STORED AS PARQUET\nLOCATION '{location}'\nTBLPROPERTIES (\n  'parquet.compression'='ZSTD'"));
+    if partitioned {
+        ddl.push_str(&format!(
+            ",\n  'projection.enabled'='true',\n  'projection.date.type'='date',\n  'projection.date.format'='yyyy-MM-dd',\n  'projection.date.range'='2006-01-01,NOW',\n  'projection.date.interval'='1',\n  'projection.date.interval.unit'='DAYS',\n  'storage.location.template'='{location}date=${{date}}/'"
+        ));
+    }
+    ddl.push_str("\n);\n");
+    ddl
+}

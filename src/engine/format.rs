@@ -1,0 +1,236 @@
+//! The log formats as DataFusion file formats.
+//!
+//! `access_logs` and `rejects` are `ListingTable`s over the user's paths whose file format is
+//! [`LogFormat`]: DataFusion lists the objects (recursively, through `object_store`, so local
+//! folders, globs and `s3://` prefixes behave alike), spreads them over partitions, pushes the
+//! projection down, and asks [`LogOpener`] for each object's batches, which come from the one
+//! decoding path in [`crate::scan`]. Each object is sniffed on its own, so a table simply yields
+//! nothing for objects of another kind.
+
+use std::fmt;
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use async_trait::async_trait;
+use datafusion::catalog::Session;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DataFusionError, Result, Statistics};
+use datafusion::datasource::file_format::FileFormat;
+use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
+use datafusion::datasource::listing::PartitionedFile;
+use datafusion::datasource::object_store::ObjectStoreUrl;
+use datafusion::datasource::physical_plan::{FileOpenFuture, FileOpener, FileScanConfig, FileSource};
+use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
+use datafusion::datasource::source::DataSourceExec;
+use datafusion::datasource::table_schema::TableSchema;
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
+use datafusion::physical_plan::projection::ProjectionExprs;
+use futures::StreamExt;
+use object_store::{ObjectMeta, ObjectStore};
+
+use crate::format::access_log::DecoderOptions;
+use crate::format::access_log::decoder::DEFAULT_BATCH_SIZE;
+use crate::format::{access_log, rejects};
+use crate::scan::{ObjectScan, Output, ScanLog, ScanOptions};
+use crate::source::{fetch, object_display_name};
+
+/// A log table's file format: which table it feeds and how strictly it reads.
+#[derive(Clone)]
+pub struct LogFormat {
+    output: Output,
+    strict: bool,
+    /// Where scans report their counts and rejects (the data tables only, so that a query
+    /// reading `rejects` too does not count them twice).
+    log: Option<ScanLog>,
+}
+
+impl fmt::Debug for LogFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LogFormat").field("output", &self.output).field("strict", &self.strict).finish()
+    }
+}
+
+impl LogFormat {
+    pub fn new(output: Output, strict: bool, log: Option<ScanLog>) -> Self {
+        LogFormat { output, strict, log }
+    }
+
+    pub fn schema(&self) -> SchemaRef {
+        match self.output {
+            Output::AccessLogs => access_log::schema::schema(),
+            Output::Rejects => rejects::schema(),
+        }
+    }
+}
+
+#[async_trait]
+impl FileFormat for LogFormat {
+    /// Log objects have no telling extension (S3 delivers access logs without one), so every
+    /// listed object is read and sniffed.
+    fn get_ext(&self) -> String {
+        String::new()
+    }
+
+    fn get_ext_with_compression(&self, _compression: &FileCompressionType) -> Result<String> {
+        Ok(String::new())
+    }
+
+    /// Compression is sniffed per object, not declared.
+    fn compression_type(&self) -> Option<FileCompressionType> {
+        None
+    }
+
+    async fn infer_schema(
+        &self,
+        _state: &dyn Session,
+        _store: &Arc<dyn ObjectStore>,
+        _objects: &[ObjectMeta],
+    ) -> Result<SchemaRef> {
+        Ok(self.schema())
+    }
+
+    async fn infer_stats(
+        &self,
+        _state: &dyn Session,
+        _store: &Arc<dyn ObjectStore>,
+        table_schema: SchemaRef,
+        _object: &ObjectMeta,
+    ) -> Result<Statistics> {
+        Ok(Statistics::new_unknown(&table_schema))
+    }
+
+    async fn create_physical_plan(&self, _state: &dyn Session, conf: FileScanConfig) -> Result<Arc<dyn ExecutionPlan>> {
+        Ok(DataSourceExec::from_data_source(conf))
+    }
+
+    fn file_source(&self, table_schema: TableSchema) -> Arc<dyn FileSource> {
+        Arc::new(LogSource {
+            format: self.clone(),
+            projection: SplitProjection::unprojected(&table_schema),
+            table_schema,
+            batch_size: None,
+            metrics: ExecutionPlanMetricsSet::new(),
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct LogSource {
+    format: LogFormat,
+    table_schema: TableSchema,
+    projection: SplitProjection,
+    batch_size: Option<usize>,
+    metrics: ExecutionPlanMetricsSet,
+}
+
+impl FileSource for LogSource {
+    fn create_file_opener(
+        &self,
+        object_store: Arc<dyn ObjectStore>,
+        base_config: &FileScanConfig,
+        _partition: usize,
+    ) -> Result<Arc<dyn FileOpener>> {
+        let file_indices = self.projection.file_indices.clone();
+        let (decoder_projection, batch_projection) = match self.format.output {
+            Output::AccessLogs => (Some(file_indices), None),
+            // Rejects are built whole; the decoder builds no columns at all.
+            Output::Rejects => (Some(Vec::new()), Some(file_indices)),
+        };
+        let options = ScanOptions {
+            decoder: DecoderOptions {
+                batch_size: self.batch_size.unwrap_or(DEFAULT_BATCH_SIZE),
+                strict: self.format.strict,
+                projection: decoder_projection,
+            },
+            output: self.format.output,
+        };
+        let opener = Arc::new(LogOpener {
+            store: object_store,
+            store_url: base_config.object_store_url.clone(),
+            options: Arc::new(options),
+            batch_projection,
+            log: self.format.log.clone(),
+        });
+        ProjectionOpener::try_new(self.projection.clone(), opener, self.table_schema.file_schema())
+    }
+
+    fn table_schema(&self) -> &TableSchema {
+        &self.table_schema
+    }
+
+    fn with_batch_size(&self, batch_size: usize) -> Arc<dyn FileSource> {
+        let mut source = self.clone();
+        source.batch_size = Some(batch_size);
+        Arc::new(source)
+    }
+
+    fn projection(&self) -> Option<&ProjectionExprs> {
+        Some(&self.projection.source)
+    }
+
+    fn try_pushdown_projection(&self, projection: &ProjectionExprs) -> Result<Option<Arc<dyn FileSource>>> {
+        let mut source = self.clone();
+        let merged = self.projection.source.try_merge(projection)?;
+        source.projection = SplitProjection::new(self.table_schema.file_schema(), &merged);
+        Ok(Some(Arc::new(source)))
+    }
+
+    fn metrics(&self) -> &ExecutionPlanMetricsSet {
+        &self.metrics
+    }
+
+    fn file_type(&self) -> &str {
+        match self.format.output {
+            Output::AccessLogs => "s3_access_log",
+            Output::Rejects => "rejects",
+        }
+    }
+
+    /// Line numbers are counted from an object's start, so an object is never split into byte
+    /// ranges; a large object is decoded in parallel pieces by the scan instead.
+    fn supports_repartitioning(&self) -> bool {
+        false
+    }
+
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        datafusion::physical_plan::apply_expression_roots(self.projection.source.iter(), f)
+    }
+}
+
+struct LogOpener {
+    store: Arc<dyn ObjectStore>,
+    store_url: ObjectStoreUrl,
+    options: Arc<ScanOptions>,
+    /// Columns of the rejects batches to keep (the decoder projects access-log batches itself).
+    batch_projection: Option<Vec<usize>>,
+    log: Option<ScanLog>,
+}
+
+impl FileOpener for LogOpener {
+    fn open(&self, file: PartitionedFile) -> Result<FileOpenFuture> {
+        let store = Arc::clone(&self.store);
+        let name = object_display_name(&self.store_url, &file.object_meta.location);
+        let options = Arc::clone(&self.options);
+        let log = self.log.clone();
+        let projection = self.batch_projection.clone();
+        Ok(Box::pin(async move {
+            let scan = match fetch(&store, &file.object_meta.location).await {
+                Ok(raw) => ObjectScan::new(&name, raw, options, log),
+                Err(e) => ObjectScan::unreadable(&name, e.to_string(), options, log),
+            };
+            let batches = scan.map(move |batch| {
+                let batch = batch?;
+                match &projection {
+                    Some(indices) => Ok(batch.project(indices)?),
+                    None => Ok(batch),
+                }
+            });
+            Ok(futures::stream::iter(batches).map(|r: Result<_, DataFusionError>| r).boxed())
+        }))
+    }
+}

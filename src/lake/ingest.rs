@@ -1,0 +1,208 @@
+//! `ingest`: raw log objects in, Parquet lake out, through the same decoder as SQL.
+//!
+//! Objects are listed like a table's, those the manifest already holds are skipped, and the
+//! rest are fetched and decoded in parallel on rayon. A single writer thread receives the
+//! batches over a bounded channel (so decoding cannot run ahead of writing and fill memory) and
+//! writes them into the run's staging folder; the run is then committed (see [`super`]).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, sync_channel};
+
+use arrow::array::RecordBatch;
+use datafusion::datasource::listing::ListingTableUrl;
+use datafusion::prelude::SessionContext;
+use futures::TryStreamExt;
+use object_store::{ObjectMeta, ObjectStore};
+use rayon::prelude::*;
+
+use super::writer::TableWriter;
+use super::{ACCESS_LOGS_DIR, IngestedObject, Lake, REJECTS_DIR, RunRecord};
+use crate::error::{Error, Result};
+use crate::format::access_log::DecoderOptions;
+use crate::format::access_log::schema::{COLUMNS, is_computed, stored_schema};
+use crate::format::{LogKind, Reject, rejects};
+use crate::scan::{ObjectScan, Output, ScanLog, ScanOptions};
+use crate::source::{LogLocation, fetch, object_display_name};
+
+/// One object found by listing.
+#[derive(Clone)]
+pub struct Listed {
+    pub name: String,
+    pub meta: ObjectMeta,
+    pub store: Arc<dyn ObjectStore>,
+}
+
+/// Lists every object under the locations, each once, in name order.
+pub async fn list_objects(ctx: &SessionContext, locations: &[LogLocation]) -> Result<Vec<Listed>> {
+    let state = ctx.state();
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for location in locations {
+        location.register_store(ctx.runtime_env().as_ref())?;
+        let store = ctx.runtime_env().object_store(location.url.object_store())?;
+        let metas: Vec<ObjectMeta> = list(&location.url, &state, &store).await?;
+        for meta in metas {
+            let name = object_display_name(&location.store_url(), &meta.location);
+            if seen.insert(name.clone()) {
+                out.push(Listed { name, meta, store: Arc::clone(&store) });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+async fn list(
+    url: &ListingTableUrl,
+    state: &datafusion::execution::SessionState,
+    store: &Arc<dyn ObjectStore>,
+) -> Result<Vec<ObjectMeta>> {
+    Ok(url.list_all_files(state, store.as_ref(), "").await?.try_collect().await?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    pub strict: bool,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default)]
+pub struct IngestReport {
+    pub run: Option<String>,
+    /// Objects decoded by this run.
+    pub ingested: Vec<IngestedObject>,
+    /// Objects the lake already held.
+    pub already: usize,
+    /// Objects already ingested whose size has changed since (not ingested again).
+    pub changed: Vec<String>,
+    /// Objects of a kind this table does not take (CloudTrail JSON, for now).
+    pub other_kind: Vec<String>,
+    pub files: Vec<String>,
+}
+
+enum Message {
+    Rows(RecordBatch),
+    Rejects(String, &'static str, Vec<Reject>),
+}
+
+/// Ingests the objects under `locations` that the lake does not hold yet.
+pub async fn ingest(
+    ctx: &SessionContext,
+    locations: &[LogLocation],
+    lake: &Lake,
+    options: &IngestOptions,
+    log: &ScanLog,
+) -> Result<IngestReport> {
+    let listed = list_objects(ctx, locations).await?;
+    let held = lake.ingested()?;
+    let mut report = IngestReport::default();
+    let mut todo = Vec::new();
+    for object in listed {
+        match held.get(&object.name) {
+            Some(previous) if previous.size != object.meta.size => report.changed.push(object.name),
+            Some(_) => report.already += 1,
+            None => todo.push(object),
+        }
+    }
+    if todo.is_empty() {
+        return Ok(report);
+    }
+    if let Some(bar) = log.progress() {
+        bar.set_length(todo.iter().map(|o| o.meta.size).sum());
+    }
+
+    let run = run_id();
+    let staging = lake.staging(&run);
+    let projection: Vec<usize> = (0..COLUMNS.len()).filter(|&i| !is_computed(&COLUMNS[i])).collect();
+    let scan_options = Arc::new(ScanOptions {
+        decoder: DecoderOptions { projection: Some(projection), strict: options.strict, ..Default::default() },
+        output: Output::AccessLogs,
+    });
+
+    let (sender, receiver) = sync_channel::<Message>(16);
+    let writer = {
+        let staging = staging.clone();
+        let run = run.clone();
+        std::thread::spawn(move || write_all(receiver, &staging, &run))
+    };
+    let handle = tokio::runtime::Handle::current();
+    let log = log.clone();
+    let results: Vec<Result<(IngestedObject, Option<LogKind>)>> = tokio::task::block_in_place(|| {
+        todo.par_iter()
+            .map(|object| {
+                let raw = handle.block_on(fetch(&object.store, &object.meta.location));
+                let mut scan = match raw {
+                    Ok(raw) => ObjectScan::new(&object.name, raw, Arc::clone(&scan_options), Some(log.clone())),
+                    Err(e) => ObjectScan::unreadable(&object.name, e.to_string(), Arc::clone(&scan_options), Some(log.clone())),
+                };
+                for batch in scan.by_ref() {
+                    if sender.send(Message::Rows(batch?)).is_err() {
+                        break;
+                    }
+                }
+                let counts = scan.counts();
+                let kind = scan.kind();
+                let rejects = scan.take_rejects();
+                if !rejects.is_empty() {
+                    let name = crate::scan::reject_kind(kind.unwrap_or(LogKind::Empty));
+                    let _ = sender.send(Message::Rejects(object.name.clone(), name, rejects));
+                }
+                Ok((
+                    IngestedObject {
+                        object: object.name.clone(),
+                        size: object.meta.size,
+                        kind: kind.unwrap_or(LogKind::Empty).name().to_string(),
+                        rows: counts.rows,
+                        rejects: counts.rejects,
+                    },
+                    kind,
+                ))
+            })
+            .collect()
+    });
+    drop(sender);
+    let files = writer.join().map_err(|_| Error::Lake { path: staging.clone(), message: "the writer thread panicked".into() })??;
+
+    for result in results {
+        let (object, kind) = result?;
+        if kind == Some(LogKind::Json) {
+            report.other_kind.push(object.object);
+        } else {
+            report.ingested.push(object);
+        }
+    }
+    let record = RunRecord {
+        run: run.clone(),
+        committed_at: chrono::Utc::now().to_rfc3339(),
+        objects: report.ingested.clone(),
+        files: files.clone(),
+    };
+    if !record.objects.is_empty() || !record.files.is_empty() {
+        lake.commit(&record)?;
+        report.run = Some(run);
+        report.files = files;
+    }
+    Ok(report)
+}
+
+fn write_all(receiver: Receiver<Message>, staging: &std::path::Path, run: &str) -> Result<Vec<String>> {
+    let mut rows = TableWriter::new(staging, ACCESS_LOGS_DIR, run, stored_schema(), true);
+    let mut rejected = TableWriter::new(staging, REJECTS_DIR, run, rejects::schema(), false);
+    for message in receiver {
+        match message {
+            Message::Rows(batch) => rows.write(&batch)?,
+            Message::Rejects(object, kind, list) => rejected.write(&rejects::to_batch(&object, kind, &list)?)?,
+        }
+    }
+    let mut files = rows.finish()?;
+    files.extend(rejected.finish()?);
+    Ok(files)
+}
+
+/// Run ids sort by time: `20261122T075501Z-1a2b3c4d`.
+fn run_id() -> String {
+    let now = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{now}-{}", &random[..8])
+}

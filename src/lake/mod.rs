@@ -1,0 +1,180 @@
+//! The Parquet lake that `ingest` writes and `sql --lake` reads.
+//!
+//! Layout (Hive-style, readable by Athena, Spark, DuckDB and DataFusion):
+//!
+//! ```text
+//! LAKE/access_logs/date=YYYY-MM-DD/part-<run>-<n>.parquet   zstd Parquet, the stored columns
+//! LAKE/rejects/part-<run>-<n>.parquet                       lines that were not records
+//! LAKE/_manifest/<run>.json                                 objects and files of each run
+//! LAKE/_staging/<run>/…                                     files being written (never read)
+//! ```
+//!
+//! A run writes its files under `_staging`, then commits by writing its manifest record
+//! atomically (temporary file, fsync, rename), then moves the files into place. A crash before
+//! the commit leaves only staging files, which the next run deletes; a crash after it is rolled
+//! forward by the next run. Readers therefore never see a half-written file, and because the
+//! manifest lists every ingested object, running `ingest` again on the same input adds nothing.
+
+pub mod ingest;
+pub mod writer;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+pub const ACCESS_LOGS_DIR: &str = "access_logs";
+pub const REJECTS_DIR: &str = "rejects";
+const MANIFEST_DIR: &str = "_manifest";
+const STAGING_DIR: &str = "_staging";
+
+/// One object a run ingested.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct IngestedObject {
+    pub object: String,
+    pub size: u64,
+    pub kind: String,
+    pub rows: u64,
+    pub rejects: u64,
+}
+
+/// The manifest record of one committed run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub run: String,
+    pub committed_at: String,
+    pub objects: Vec<IngestedObject>,
+    /// Files the run added, relative to the lake's root.
+    pub files: Vec<String>,
+}
+
+/// An open lake. Holds an exclusive lock for its lifetime, so two ingests never interleave.
+pub struct Lake {
+    root: PathBuf,
+    _lock: fs::File,
+}
+
+impl Lake {
+    /// Opens (creating if needed) the lake at `root` and finishes or discards any run a crash
+    /// interrupted.
+    pub fn open(root: &Path) -> Result<Lake> {
+        for dir in [ACCESS_LOGS_DIR, REJECTS_DIR, MANIFEST_DIR, STAGING_DIR] {
+            let path = root.join(dir);
+            fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        }
+        let lock_path = root.join(MANIFEST_DIR).join(".lock");
+        let lock = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io(&lock_path, e))?;
+        lock.lock().map_err(|e| Error::io(&lock_path, e))?;
+        let lake = Lake { root: root.to_path_buf(), _lock: lock };
+        lake.recover()?;
+        Ok(lake)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Committed runs, oldest first.
+    pub fn runs(&self) -> Result<Vec<RunRecord>> {
+        let dir = self.root.join(MANIFEST_DIR);
+        let mut runs = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
+            let path = entry.map_err(|e| Error::io(&dir, e))?.path();
+            if path.extension().is_some_and(|e| e == "json") {
+                let text = fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+                let record: RunRecord = serde_json::from_str(&text)
+                    .map_err(|e| Error::Lake { path: path.clone(), message: format!("unreadable manifest record: {e}") })?;
+                runs.push(record);
+            }
+        }
+        runs.sort_by(|a, b| a.run.cmp(&b.run));
+        Ok(runs)
+    }
+
+    /// Every object already ingested, by name.
+    pub fn ingested(&self) -> Result<BTreeMap<String, IngestedObject>> {
+        Ok(self.runs()?.into_iter().flat_map(|r| r.objects).map(|o| (o.object.clone(), o)).collect())
+    }
+
+    /// The folder a new run writes into.
+    pub fn staging(&self, run: &str) -> PathBuf {
+        self.root.join(STAGING_DIR).join(run)
+    }
+
+    /// Commits a run whose files are complete in its staging folder.
+    pub fn commit(&self, record: &RunRecord) -> Result<()> {
+        let dir = self.root.join(MANIFEST_DIR);
+        let tmp = dir.join(format!(".{}.json.tmp", record.run));
+        let path = dir.join(format!("{}.json", record.run));
+        let text = serde_json::to_vec_pretty(record).map_err(|e| Error::Lake { path: path.clone(), message: e.to_string() })?;
+        let mut file = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        file.write_all(&text).and_then(|()| file.sync_all()).map_err(|e| Error::io(&tmp, e))?;
+        fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
+        sync_dir(&dir);
+        self.move_into_place(record)?;
+        let staging = self.staging(&record.run);
+        if staging.exists() {
+            fs::remove_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
+        }
+        Ok(())
+    }
+
+    fn move_into_place(&self, record: &RunRecord) -> Result<()> {
+        let staging = self.staging(&record.run);
+        for file in &record.files {
+            let from = staging.join(file);
+            let to = self.root.join(file);
+            if from.exists() && !to.exists() {
+                if let Some(parent) = to.parent() {
+                    fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+                }
+                fs::rename(&from, &to).map_err(|e| Error::io(&to, e))?;
+                if let Some(parent) = to.parent() {
+                    sync_dir(parent);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Rolls committed runs forward and removes what uncommitted runs left in staging.
+    fn recover(&self) -> Result<()> {
+        for record in self.runs()? {
+            self.move_into_place(&record)?;
+        }
+        let staging = self.root.join(STAGING_DIR);
+        for entry in fs::read_dir(&staging).map_err(|e| Error::io(&staging, e))? {
+            let path = entry.map_err(|e| Error::io(&staging, e))?.path();
+            fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+        }
+        let manifest = self.root.join(MANIFEST_DIR);
+        for entry in fs::read_dir(&manifest).map_err(|e| Error::io(&manifest, e))? {
+            let path = entry.map_err(|e| Error::io(&manifest, e))?.path();
+            if path.extension().is_some_and(|e| e == "tmp") {
+                fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Makes a rename durable (best effort: not every file system can sync a folder).
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Whether `dir` looks like a lake.
+pub fn is_lake(dir: &Path) -> bool {
+    dir.join(MANIFEST_DIR).is_dir() && dir.join(ACCESS_LOGS_DIR).is_dir()
+}

@@ -1,0 +1,143 @@
+//! Parquet files for one ingest run, partitioned by the UTC day of `requestdatetime`.
+//!
+//! One writer per day is open at a time; a file is closed after [`FILE_ROWS`] rows. Encoded
+//! row groups wait in memory until they are written, so when all open writers together hold
+//! more than [`MEMORY_BUDGET`], the largest flushes its row group early: memory stays bounded
+//! however many days a run spans.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{AsArray, RecordBatch, UInt32Array};
+use arrow::compute::take_record_batch;
+use arrow::datatypes::{SchemaRef, TimestampMillisecondType};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::error::{Error, Result};
+use crate::format::access_log::schema::col;
+use crate::format::time::day_dashed;
+
+/// Rows per Parquet file.
+pub const FILE_ROWS: usize = 1 << 20;
+/// Rows per row group.
+pub const ROW_GROUP_ROWS: usize = 128 * 1024;
+/// Bytes of encoded, unwritten row groups all open writers may hold together.
+pub const MEMORY_BUDGET: usize = 256 << 20;
+
+pub fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("zstd level 1 is valid")))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .build()
+}
+
+struct Open {
+    writer: ArrowWriter<File>,
+    path: PathBuf,
+    rows: usize,
+}
+
+/// Writes batches of one table into `staging/<table>/…`; returns the files' paths relative to
+/// the staging folder (which are also their final paths relative to the lake).
+pub struct TableWriter {
+    staging: PathBuf,
+    table: &'static str,
+    run: String,
+    schema: SchemaRef,
+    partitioned: bool,
+    open: BTreeMap<String, Open>,
+    files: Vec<String>,
+    seq: usize,
+}
+
+impl TableWriter {
+    pub fn new(staging: &Path, table: &'static str, run: &str, schema: SchemaRef, partitioned: bool) -> Self {
+        TableWriter {
+            staging: staging.to_path_buf(),
+            table,
+            run: run.to_string(),
+            schema,
+            partitioned,
+            open: BTreeMap::new(),
+            files: Vec::new(),
+            seq: 0,
+        }
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        if batch.num_rows() == 0 {
+            return Ok(());
+        }
+        if !self.partitioned {
+            return self.write_to(String::new(), batch);
+        }
+        let times = batch.column(col::REQUESTDATETIME).as_primitive::<TimestampMillisecondType>();
+        let days: Vec<i64> = times.values().iter().map(|t| t.div_euclid(86_400_000)).collect();
+        if days.iter().all(|d| *d == days[0]) {
+            return self.write_to(day_dashed(days[0] * 86_400_000), batch);
+        }
+        let mut groups: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
+        for (i, d) in days.iter().enumerate() {
+            groups.entry(*d).or_default().push(i as u32);
+        }
+        for (day, rows) in groups {
+            let part = take_record_batch(batch, &UInt32Array::from(rows))?;
+            self.write_to(day_dashed(day * 86_400_000), &part)?;
+        }
+        Ok(())
+    }
+
+    fn write_to(&mut self, day: String, batch: &RecordBatch) -> Result<()> {
+        if !self.open.contains_key(&day) {
+            let relative = if self.partitioned {
+                format!("{}/date={day}/part-{}-{}.parquet", self.table, self.run, self.seq)
+            } else {
+                format!("{}/part-{}-{}.parquet", self.table, self.run, self.seq)
+            };
+            self.seq += 1;
+            let path = self.staging.join(&relative);
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+            }
+            let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
+            let writer = ArrowWriter::try_new(file, Arc::clone(&self.schema), Some(writer_properties()))?;
+            self.files.push(relative);
+            self.open.insert(day.clone(), Open { writer, path, rows: 0 });
+        }
+        let open = self.open.get_mut(&day).expect("inserted above");
+        open.writer.write(batch)?;
+        open.rows += batch.num_rows();
+        if open.rows >= FILE_ROWS {
+            let open = self.open.remove(&day).expect("present");
+            close(open)?;
+        }
+        self.keep_within_budget()
+    }
+
+    fn keep_within_budget(&mut self) -> Result<()> {
+        let total: usize = self.open.values().map(|o| o.writer.in_progress_size()).sum();
+        if total > MEMORY_BUDGET
+            && let Some(largest) = self.open.values_mut().max_by_key(|o| o.writer.in_progress_size())
+        {
+            largest.writer.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Closes every file (synced to disk) and returns their relative paths.
+    pub fn finish(mut self) -> Result<Vec<String>> {
+        for (_, open) in std::mem::take(&mut self.open) {
+            close(open)?;
+        }
+        Ok(self.files)
+    }
+}
+
+fn close(mut open: Open) -> Result<()> {
+    open.writer.finish()?;
+    open.writer.inner_mut().sync_all().map_err(|e| Error::io(&open.path, e))
+}

@@ -1,0 +1,439 @@
+//! One object in, record batches out: the single decoding path behind SQL over raw logs and
+//! behind `ingest`.
+//!
+//! An [`ObjectScan`] takes an object's raw bytes, walks its decompressed windows, decides what
+//! the object holds from its first bytes, and decodes each window (in parallel pieces on rayon
+//! when the window is large) into batches of the projected columns, or, for the `rejects`
+//! table, into batches of the lines that were not records. When it is done it reports the
+//! object's counts and rejects to a shared [`ScanLog`], which is what the command line
+//! summarises on stderr.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
+use arrow::array::RecordBatch;
+use arrow::error::ArrowError;
+use bytes::Bytes;
+use rayon::prelude::*;
+
+use crate::format::access_log::{AccessLogDecoder, DecodeCounts, DecoderOptions};
+use crate::format::{LogKind, Reject, rejects, sniff};
+use crate::source::{Damage, Window, Windows};
+
+/// Windows at least this big are decoded in parallel pieces.
+pub const PARALLEL_MIN: usize = 1 << 20;
+
+/// What a scan produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Rows of `access_logs` (the projected columns).
+    AccessLogs,
+    /// Rows of `rejects`.
+    Rejects,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    pub decoder: DecoderOptions,
+    pub output: Output,
+}
+
+/// What happened to one object.
+#[derive(Debug, Clone)]
+pub struct ObjectReport {
+    pub object: String,
+    pub kind: LogKind,
+    /// Decompressed bytes read.
+    pub bytes: u64,
+    pub counts: DecodeCounts,
+    pub rejects: Vec<Reject>,
+}
+
+/// Decodes one object; an iterator of batches.
+pub struct ObjectScan {
+    object: Arc<str>,
+    windows: Option<Windows>,
+    options: Arc<ScanOptions>,
+    kind: Option<LogKind>,
+    /// 1-based number of the next line, and its byte offset.
+    next_line: u64,
+    next_offset: u64,
+    bytes: u64,
+    counts: DecodeCounts,
+    rejects: Vec<Reject>,
+    pending: VecDeque<RecordBatch>,
+    log: Option<ScanLog>,
+    done: bool,
+}
+
+impl ObjectScan {
+    pub fn new(object: &str, raw: Bytes, options: Arc<ScanOptions>, log: Option<ScanLog>) -> Self {
+        ObjectScan {
+            object: object.into(),
+            windows: Some(Windows::new(raw)),
+            options,
+            kind: None,
+            next_line: 1,
+            next_offset: 0,
+            bytes: 0,
+            counts: DecodeCounts::default(),
+            rejects: Vec::new(),
+            pending: VecDeque::new(),
+            log,
+            done: false,
+        }
+    }
+
+    /// A scan of an object that could not be read at all: one reject for the whole object.
+    pub fn unreadable(object: &str, reason: String, options: Arc<ScanOptions>, log: Option<ScanLog>) -> Self {
+        let mut scan = Self::new(object, Bytes::new(), options, log);
+        scan.windows = None;
+        scan.kind = Some(LogKind::Empty);
+        scan.reject_object(format!("cannot read the object: {reason}"));
+        scan
+    }
+
+    fn reject_object(&mut self, reason: String) {
+        self.counts.rejects += 1;
+        self.rejects.push(Reject::new(0, 0, reason, ""));
+    }
+
+    fn window(&mut self, w: Window) -> Result<(), ArrowError> {
+        self.bytes += w.data.len() as u64;
+        if let Some(log) = &self.log {
+            log.advance(w.data.len() as u64);
+        }
+        let kind = match self.kind {
+            Some(kind) => kind,
+            None => {
+                let kind = sniff(&w.data);
+                if kind == LogKind::Empty && !w.last {
+                    // Only blank space so far: decide on the next window.
+                    let lines = memchr::memchr_iter(b'\n', &w.data).count() as u64;
+                    self.counts.lines += lines;
+                    self.counts.blank += lines;
+                    self.next_line += lines;
+                    self.next_offset += w.data.len() as u64;
+                    return Ok(());
+                }
+                self.kind = Some(kind);
+                kind
+            }
+        };
+        match kind {
+            LogKind::AccessLog => self.decode_window(&w),
+            LogKind::Binary => {
+                self.reject_object("not a log object: binary content".to_string());
+                self.windows = None;
+                Ok(())
+            }
+            LogKind::Unknown => {
+                let first = w.data.split(|b| *b == b'\n').find(|l| !crate::format::access_log::parse::is_blank(l));
+                let first = String::from_utf8_lossy(first.unwrap_or_default());
+                self.rejects.push(Reject::new(
+                    0,
+                    0,
+                    "not a log object: text whose first lines are neither access-log records nor JSON".to_string(),
+                    first.trim_end(),
+                ));
+                self.counts.rejects += 1;
+                self.windows = None;
+                Ok(())
+            }
+            LogKind::Json | LogKind::Empty => {
+                self.windows = None;
+                Ok(())
+            }
+        }
+    }
+
+    fn decode_window(&mut self, w: &Window) -> Result<(), ArrowError> {
+        let data = &w.data[..];
+        let pieces = split_at_lines(data, pieces_for(data.len()));
+        // The first line number of each piece, from the line breaks before it.
+        let mut starts = Vec::with_capacity(pieces.len());
+        let mut line = self.next_line;
+        for piece in &pieces {
+            starts.push(line);
+            line += memchr::memchr_iter(b'\n', &data[piece.clone()]).count() as u64;
+        }
+        let (object, options, base) = (&*self.object, &self.options.decoder, self.next_offset);
+        let decode = |(i, piece): (usize, &Range<usize>)| {
+            let last = w.last && piece.end == data.len();
+            decode_piece(&data[piece.clone()], last, object, options, starts[i], base + piece.start as u64)
+        };
+        let results: Vec<Result<Piece, ArrowError>> = if pieces.len() == 1 {
+            vec![decode((0, &pieces[0]))]
+        } else {
+            pieces.par_iter().enumerate().map(decode).collect()
+        };
+        for piece in results {
+            let piece = piece?;
+            self.add_counts(piece.counts);
+            self.next_line += piece.counts.lines;
+            self.rejects.extend(piece.rejects);
+            if self.options.output == Output::AccessLogs {
+                self.pending.extend(piece.batches);
+            }
+        }
+        self.next_offset += data.len() as u64;
+        Ok(())
+    }
+
+    fn add_counts(&mut self, c: DecodeCounts) {
+        self.counts.lines += c.lines;
+        self.counts.blank += c.blank;
+        self.counts.rows += c.rows;
+        self.counts.rejects += c.rejects;
+    }
+
+    fn damage(&mut self, damage: Damage) {
+        let raw = String::from_utf8_lossy(&damage.partial_line);
+        self.counts.rejects += 1;
+        self.rejects.push(Reject::new(
+            self.next_line,
+            damage.offset,
+            format!("object is damaged: {}; the {} bytes before it were read", damage.cause, damage.offset),
+            &raw,
+        ));
+        if self.kind.is_none() {
+            self.kind = Some(LogKind::AccessLog);
+        }
+    }
+
+    fn finish(&mut self) -> Result<(), ArrowError> {
+        self.done = true;
+        let kind = self.kind.unwrap_or(LogKind::Empty);
+        if self.options.output == Output::Rejects && !self.rejects.is_empty() {
+            self.pending.push_back(rejects::to_batch(&self.object, reject_kind(kind), &self.rejects)?);
+        }
+        if let Some(log) = &self.log {
+            log.record(ObjectReport {
+                object: self.object.to_string(),
+                kind,
+                bytes: self.bytes,
+                counts: self.counts,
+                rejects: self.rejects.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The object's rejects, once the scan is done (for callers that store them).
+    pub fn take_rejects(&mut self) -> Vec<Reject> {
+        std::mem::take(&mut self.rejects)
+    }
+
+    pub fn counts(&self) -> DecodeCounts {
+        self.counts
+    }
+
+    pub fn kind(&self) -> Option<LogKind> {
+        self.kind
+    }
+}
+
+impl Iterator for ObjectScan {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(batch) = self.pending.pop_front() {
+                return Some(Ok(batch));
+            }
+            if self.done {
+                return None;
+            }
+            let step = match self.windows.as_mut().and_then(Iterator::next) {
+                None => self.finish(),
+                Some(Err(damage)) => {
+                    self.damage(damage);
+                    self.windows = None;
+                    Ok(())
+                }
+                Some(Ok(w)) => self.window(w),
+            };
+            if let Err(e) = step {
+                self.done = true;
+                return Some(Err(e));
+            }
+        }
+    }
+}
+
+/// The `log_kind` of an object's rejects.
+pub fn reject_kind(kind: LogKind) -> &'static str {
+    match kind {
+        LogKind::AccessLog | LogKind::Empty => "access_log",
+        other => other.name(),
+    }
+}
+
+/// Decodes a whole object in memory: its batches and its report. For tests and benchmarks;
+/// tables and `ingest` stream instead.
+pub fn decode_all(object: &str, raw: Bytes, options: ScanOptions) -> Result<(Vec<RecordBatch>, ObjectReport), ArrowError> {
+    let mut scan = ObjectScan::new(object, raw, Arc::new(options), None);
+    let batches = scan.by_ref().collect::<Result<Vec<_>, _>>()?;
+    let report = ObjectReport {
+        object: object.to_string(),
+        kind: scan.kind.unwrap_or(LogKind::Empty),
+        bytes: scan.bytes,
+        counts: scan.counts,
+        rejects: scan.take_rejects(),
+    };
+    Ok((batches, report))
+}
+
+struct Piece {
+    batches: Vec<RecordBatch>,
+    rejects: Vec<Reject>,
+    counts: DecodeCounts,
+}
+
+fn decode_piece(
+    data: &[u8],
+    last: bool,
+    object: &str,
+    options: &DecoderOptions,
+    first_line: u64,
+    offset: u64,
+) -> Result<Piece, ArrowError> {
+    let mut decoder = AccessLogDecoder::starting_at(object, options, first_line, offset);
+    let mut batches = Vec::new();
+    let mut pos = 0;
+    loop {
+        pos += decoder.decode(&data[pos..], last);
+        if decoder.is_full() {
+            batches.extend(decoder.flush()?);
+        } else {
+            break;
+        }
+    }
+    batches.extend(decoder.flush()?);
+    Ok(Piece { batches, rejects: decoder.take_rejects(), counts: decoder.counts() })
+}
+
+fn pieces_for(len: usize) -> usize {
+    if len < PARALLEL_MIN {
+        return 1;
+    }
+    rayon::current_num_threads().clamp(1, len / (PARALLEL_MIN / 2))
+}
+
+/// Splits `data` into about `n` ranges that end at line breaks (the last may not).
+fn split_at_lines(data: &[u8], n: usize) -> Vec<Range<usize>> {
+    let mut ranges = Vec::with_capacity(n);
+    let mut start = 0;
+    for i in 1..n {
+        let target = (data.len() * i / n).max(start);
+        let Some(nl) = memchr::memchr(b'\n', &data[target..]) else { break };
+        let end = target + nl + 1;
+        if end > start && end < data.len() {
+            ranges.push(start..end);
+            start = end;
+        }
+    }
+    ranges.push(start..data.len());
+    ranges
+}
+
+/// How many reject examples the summary keeps.
+pub const SUMMARY_EXAMPLES: usize = 5;
+
+/// What the scans of a run saw, shared by all of them: counts per object and a few reject
+/// examples, for the summary on stderr. An object scanned twice in one query is counted once.
+#[derive(Clone, Default)]
+pub struct ScanLog {
+    inner: Arc<Mutex<LogInner>>,
+    progress: Option<indicatif::ProgressBar>,
+}
+
+#[derive(Default)]
+struct LogInner {
+    objects: BTreeMap<String, (LogKind, u64, DecodeCounts)>,
+    examples: BTreeMap<(String, u64), Reject>,
+}
+
+/// Totals over a run.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub objects: BTreeMap<LogKind, u64>,
+    pub bytes: u64,
+    pub rows: u64,
+    pub rejects: u64,
+    pub rejected_objects: u64,
+    /// The first rejects, by object and line: (object, reject).
+    pub examples: Vec<(String, Reject)>,
+}
+
+impl ScanLog {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Shows progress (decompressed bytes) on this bar.
+    pub fn with_progress(mut self, bar: indicatif::ProgressBar) -> Self {
+        self.progress = Some(bar);
+        self
+    }
+
+    fn advance(&self, bytes: u64) {
+        if let Some(bar) = &self.progress {
+            bar.inc(bytes);
+        }
+    }
+
+    pub fn progress(&self) -> Option<&indicatif::ProgressBar> {
+        self.progress.as_ref()
+    }
+
+    pub fn record(&self, report: ObjectReport) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        for r in report.rejects {
+            let key = (report.object.clone(), r.line);
+            if inner.examples.len() < SUMMARY_EXAMPLES || inner.examples.keys().next_back().is_some_and(|k| key < *k) {
+                inner.examples.insert(key, r);
+                while inner.examples.len() > SUMMARY_EXAMPLES {
+                    inner.examples.pop_last();
+                }
+            }
+        }
+        inner.objects.insert(report.object, (report.kind, report.bytes, report.counts));
+    }
+
+    pub fn summary(&self) -> Summary {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = Summary::default();
+        for (kind, bytes, counts) in inner.objects.values() {
+            *s.objects.entry(*kind).or_default() += 1;
+            s.bytes += bytes;
+            s.rows += counts.rows;
+            s.rejects += counts.rejects;
+            s.rejected_objects += u64::from(counts.rejects > 0);
+        }
+        s.examples = inner.examples.iter().map(|((o, _), r)| (o.clone(), r.clone())).collect();
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_ranges_cover_the_data_at_line_breaks() {
+        let data: Vec<u8> = (0..1000).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+        for n in [1, 2, 3, 7, 64] {
+            let ranges = split_at_lines(&data, n);
+            assert_eq!(ranges.first().unwrap().start, 0);
+            assert_eq!(ranges.last().unwrap().end, data.len());
+            for pair in ranges.windows(2) {
+                assert_eq!(pair[0].end, pair[1].start);
+                assert_eq!(data[pair[0].end - 1], b'\n');
+            }
+            assert!(ranges.len() <= n);
+        }
+        assert_eq!(split_at_lines(b"no line break", 4), vec![0..13]);
+    }
+}
