@@ -30,7 +30,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// Whether the error comes from writing to a closed pipe (`s3trawl … | head`), which is
@@ -43,7 +46,8 @@ impl Error {
             {
                 return true;
             }
-            if let Some(arrow::error::ArrowError::IoError(_, io)) = e.downcast_ref::<arrow::error::ArrowError>()
+            if let Some(arrow::error::ArrowError::IoError(_, io)) =
+                e.downcast_ref::<arrow::error::ArrowError>()
                 && io.kind() == std::io::ErrorKind::BrokenPipe
             {
                 return true;

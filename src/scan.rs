@@ -86,7 +86,12 @@ impl ObjectScan {
     }
 
     /// A scan of an object that could not be read at all: one reject for the whole object.
-    pub fn unreadable(object: &str, reason: String, options: Arc<ScanOptions>, log: Option<ScanLog>) -> Self {
+    pub fn unreadable(
+        object: &str,
+        reason: String,
+        options: Arc<ScanOptions>,
+        log: Option<ScanLog>,
+    ) -> Self {
         let mut scan = Self::new(object, Bytes::new(), options, log);
         scan.windows = None;
         scan.kind = Some(LogKind::Empty);
@@ -129,7 +134,10 @@ impl ObjectScan {
                 Ok(())
             }
             LogKind::Unknown => {
-                let first = w.data.split(|b| *b == b'\n').find(|l| !crate::format::access_log::parse::is_blank(l));
+                let first = w
+                    .data
+                    .split(|b| *b == b'\n')
+                    .find(|l| !crate::format::access_log::parse::is_blank(l));
                 let first = String::from_utf8_lossy(first.unwrap_or_default());
                 self.rejects.push(Reject::new(
                     0,
@@ -161,7 +169,14 @@ impl ObjectScan {
         let (object, options, base) = (&*self.object, &self.options.decoder, self.next_offset);
         let decode = |(i, piece): (usize, &Range<usize>)| {
             let last = w.last && piece.end == data.len();
-            decode_piece(&data[piece.clone()], last, object, options, starts[i], base + piece.start as u64)
+            decode_piece(
+                &data[piece.clone()],
+                last,
+                object,
+                options,
+                starts[i],
+                base + piece.start as u64,
+            )
         };
         let results: Vec<Result<Piece, ArrowError>> = if pieces.len() == 1 {
             vec![decode((0, &pieces[0]))]
@@ -194,7 +209,10 @@ impl ObjectScan {
         self.rejects.push(Reject::new(
             self.next_line,
             damage.offset,
-            format!("object is damaged: {}; the {} bytes before it were read", damage.cause, damage.offset),
+            format!(
+                "object is damaged: {}; the {} bytes before it were read",
+                damage.cause, damage.offset
+            ),
             &raw,
         ));
         if self.kind.is_none() {
@@ -206,7 +224,11 @@ impl ObjectScan {
         self.done = true;
         let kind = self.kind.unwrap_or(LogKind::Empty);
         if self.options.output == Output::Rejects && !self.rejects.is_empty() {
-            self.pending.push_back(rejects::to_batch(&self.object, reject_kind(kind), &self.rejects)?);
+            self.pending.push_back(rejects::to_batch(
+                &self.object,
+                reject_kind(kind),
+                &self.rejects,
+            )?);
         }
         if let Some(log) = &self.log {
             log.record(ObjectReport {
@@ -272,7 +294,11 @@ pub fn reject_kind(kind: LogKind) -> &'static str {
 
 /// Decodes a whole object in memory: its batches and its report. For tests and benchmarks;
 /// tables and `ingest` stream instead.
-pub fn decode_all(object: &str, raw: Bytes, options: ScanOptions) -> Result<(Vec<RecordBatch>, ObjectReport), ArrowError> {
+pub fn decode_all(
+    object: &str,
+    raw: Bytes,
+    options: ScanOptions,
+) -> Result<(Vec<RecordBatch>, ObjectReport), ArrowError> {
     let mut scan = ObjectScan::new(object, raw, Arc::new(options), None);
     let batches = scan.by_ref().collect::<Result<Vec<_>, _>>()?;
     let report = ObjectReport {
@@ -311,7 +337,11 @@ fn decode_piece(
         }
     }
     batches.extend(decoder.flush()?);
-    Ok(Piece { batches, rejects: decoder.take_rejects(), counts: decoder.counts() })
+    Ok(Piece {
+        batches,
+        rejects: decoder.take_rejects(),
+        counts: decoder.counts(),
+    })
 }
 
 fn pieces_for(len: usize) -> usize {
@@ -327,7 +357,9 @@ fn split_at_lines(data: &[u8], n: usize) -> Vec<Range<usize>> {
     let mut start = 0;
     for i in 1..n {
         let target = (data.len() * i / n).max(start);
-        let Some(nl) = memchr::memchr(b'\n', &data[target..]) else { break };
+        let Some(nl) = memchr::memchr(b'\n', &data[target..]) else {
+            break;
+        };
         let end = target + nl + 1;
         if end > start && end < data.len() {
             ranges.push(start..end);
@@ -392,14 +424,18 @@ impl ScanLog {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         for r in report.rejects {
             let key = (report.object.clone(), r.line);
-            if inner.examples.len() < SUMMARY_EXAMPLES || inner.examples.keys().next_back().is_some_and(|k| key < *k) {
+            if inner.examples.len() < SUMMARY_EXAMPLES
+                || inner.examples.keys().next_back().is_some_and(|k| key < *k)
+            {
                 inner.examples.insert(key, r);
                 while inner.examples.len() > SUMMARY_EXAMPLES {
                     inner.examples.pop_last();
                 }
             }
         }
-        inner.objects.insert(report.object, (report.kind, report.bytes, report.counts));
+        inner
+            .objects
+            .insert(report.object, (report.kind, report.bytes, report.counts));
     }
 
     pub fn summary(&self) -> Summary {
@@ -412,7 +448,11 @@ impl ScanLog {
             s.rejects += counts.rejects;
             s.rejected_objects += u64::from(counts.rejects > 0);
         }
-        s.examples = inner.examples.iter().map(|((o, _), r)| (o.clone(), r.clone())).collect();
+        s.examples = inner
+            .examples
+            .iter()
+            .map(|((o, _), r)| (o.clone(), r.clone()))
+            .collect();
         s
     }
 }
@@ -423,7 +463,9 @@ mod tests {
 
     #[test]
     fn split_ranges_cover_the_data_at_line_breaks() {
-        let data: Vec<u8> = (0..1000).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+        let data: Vec<u8> = (0..1000)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
         for n in [1, 2, 3, 7, 64] {
             let ranges = split_at_lines(&data, n);
             assert_eq!(ranges.first().unwrap().start, 0);

@@ -20,7 +20,9 @@ use super::Global;
 use super::summary::plural;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  s3trawl ingest sample-logs --lake lake\n  s3trawl sql --lake lake \"SELECT count(*) FROM access_logs\"")]
+#[command(
+    after_help = "Example:\n  s3trawl ingest sample-logs --lake lake\n  s3trawl sql --lake lake \"SELECT count(*) FROM access_logs\""
+)]
 pub struct Args {
     /// Log objects: files, folders (read recursively), globs or s3://bucket/prefix.
     #[arg(required = true, value_name = "PATH")]
@@ -34,11 +36,27 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    let locations = args.paths.iter().map(|l| LogLocation::parse(l)).collect::<Result<Vec<_>, _>>()?;
-    let ctx = engine::new_context(&EngineOptions { threads: global.threads, strict: args.strict })?;
+    let locations = args
+        .paths
+        .iter()
+        .map(|l| LogLocation::parse(l))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ctx = engine::new_context(&EngineOptions {
+        threads: global.threads,
+        strict: args.strict,
+    })?;
     let lake = Lake::open(&args.lake)?;
     let log = ScanLog::new().with_progress(global.progress_bar(Some(0), "ingesting"));
-    let report = ingest(&ctx, &locations, &lake, &IngestOptions { strict: args.strict }, &log).await;
+    let report = ingest(
+        &ctx,
+        &locations,
+        &lake,
+        &IngestOptions {
+            strict: args.strict,
+        },
+        &log,
+    )
+    .await;
     if let Some(bar) = log.progress() {
         bar.finish_and_clear();
     }
@@ -58,7 +76,9 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         report.already,
     );
     for name in &report.changed {
-        eprintln!("s3trawl: {name} has changed size since it was ingested; it was not ingested again");
+        eprintln!(
+            "s3trawl: {name} has changed size since it was ingested; it was not ingested again"
+        );
     }
     if !report.other_kind.is_empty() {
         eprintln!(

@@ -43,10 +43,15 @@ pub enum Command {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(threads) = cli.threads {
         // rayon decodes large objects in pieces; keep it to the same number of threads.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(threads.max(1)).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build_global();
     }
     let progress = !cli.quiet && std::io::stderr().is_terminal();
-    let global = Global { threads: cli.threads, progress };
+    let global = Global {
+        threads: cli.threads,
+        progress,
+    };
     match cli.command {
         Command::Sql(args) => sql::run(args, &global).await,
         Command::Ingest(args) => ingest::run(args, &global).await,
@@ -62,7 +67,11 @@ pub struct Global {
 
 impl Global {
     /// A progress bar on stderr, or a hidden one when stderr is not a terminal.
-    pub fn progress_bar(&self, total: Option<u64>, message: &'static str) -> indicatif::ProgressBar {
+    pub fn progress_bar(
+        &self,
+        total: Option<u64>,
+        message: &'static str,
+    ) -> indicatif::ProgressBar {
         if !self.progress {
             return indicatif::ProgressBar::hidden();
         }
@@ -85,8 +94,12 @@ impl Global {
 
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|cause| {
-        cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || cause.downcast_ref::<Error>().is_some_and(Error::is_broken_pipe)
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<Error>()
+                .is_some_and(Error::is_broken_pipe)
             || cause.to_string().contains("Broken pipe")
     })
 }
@@ -95,7 +108,11 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
 pub fn describe(e: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in e.chain() {
-        let text = cause.to_string();
+        let text = cause
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }

@@ -25,15 +25,21 @@ pub enum Format {
 
 fn open(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
     Ok(match path {
-        Some(p) => Box::new(BufWriter::new(
-            File::create(p).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", p.display()))?,
-        )),
+        Some(p) => {
+            Box::new(BufWriter::new(File::create(p).map_err(|e| {
+                anyhow::anyhow!("cannot create {}: {e}", p.display())
+            })?))
+        }
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     })
 }
 
 /// Writes every batch of `stream` in `format`; returns the number of rows.
-pub async fn write_stream(mut stream: SendableRecordBatchStream, format: Format, path: Option<&Path>) -> anyhow::Result<u64> {
+pub async fn write_stream(
+    mut stream: SendableRecordBatchStream,
+    format: Format,
+    path: Option<&Path>,
+) -> anyhow::Result<u64> {
     let schema = stream.schema();
     let out = open(path)?;
     let mut rows = 0u64;
@@ -48,7 +54,9 @@ pub async fn write_stream(mut stream: SendableRecordBatchStream, format: Format,
             write_table(out, &schema, &batches)?;
         }
         Format::Csv => {
-            let mut w = arrow::csv::WriterBuilder::new().with_header(true).build(out);
+            let mut w = arrow::csv::WriterBuilder::new()
+                .with_header(true)
+                .build(out);
             let mut any = false;
             while let Some(batch) = stream.next().await {
                 let batch = batch?;
@@ -62,7 +70,9 @@ pub async fn write_stream(mut stream: SendableRecordBatchStream, format: Format,
             w.into_inner().flush()?;
         }
         Format::Json => {
-            let mut w = arrow::json::WriterBuilder::new().with_explicit_nulls(true).build::<_, arrow::json::writer::JsonArray>(out);
+            let mut w = arrow::json::WriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, arrow::json::writer::JsonArray>(out);
             while let Some(batch) = stream.next().await {
                 let batch = batch?;
                 rows += batch.num_rows() as u64;
@@ -70,15 +80,13 @@ pub async fn write_stream(mut stream: SendableRecordBatchStream, format: Format,
             }
             w.finish()?;
             let mut out = w.into_inner();
-            if rows == 0 {
-                out.write_all(b"[]")?;
-            }
             out.write_all(b"\n")?;
             out.flush()?;
         }
         Format::Ndjson => {
-            let mut w =
-                arrow::json::WriterBuilder::new().with_explicit_nulls(true).build::<_, arrow::json::writer::LineDelimited>(out);
+            let mut w = arrow::json::WriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, arrow::json::writer::LineDelimited>(out);
             while let Some(batch) = stream.next().await {
                 let batch = batch?;
                 rows += batch.num_rows() as u64;
@@ -91,7 +99,11 @@ pub async fn write_stream(mut stream: SendableRecordBatchStream, format: Format,
     Ok(rows)
 }
 
-fn write_table(mut out: Box<dyn Write>, schema: &SchemaRef, batches: &[RecordBatch]) -> anyhow::Result<()> {
+fn write_table(
+    mut out: Box<dyn Write>,
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+) -> anyhow::Result<()> {
     let table = arrow::util::pretty::pretty_format_batches_with_schema(schema.clone(), batches)?;
     writeln!(out, "{table}")?;
     out.flush()?;

@@ -13,12 +13,16 @@ use s3trawl::lake::{ACCESS_LOGS_DIR, REJECTS_DIR};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Table {
+    #[value(name = "access_logs")]
     AccessLogs,
+    #[value(name = "rejects")]
     Rejects,
 }
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  s3trawl schema access_logs --athena --location s3://my-bucket/lake/")]
+#[command(
+    after_help = "Example:\n  s3trawl schema access_logs --athena --location s3://my-bucket/lake/"
+)]
 pub struct Args {
     /// The table.
     #[arg(value_enum, value_name = "TABLE")]
@@ -27,7 +31,11 @@ pub struct Args {
     #[arg(long)]
     pub athena: bool,
     /// Where the lake is in S3 (for --athena).
-    #[arg(long, value_name = "S3_URL", default_value = "s3://YOUR-BUCKET/YOUR-LAKE/")]
+    #[arg(
+        long,
+        value_name = "S3_URL",
+        default_value = "s3://YOUR-BUCKET/YOUR-LAKE/"
+    )]
     pub location: String,
     /// Athena database.table name (for --athena); default: the table's name.
     #[arg(long, value_name = "NAME")]
@@ -37,7 +45,10 @@ pub struct Args {
 /// (name, Athena type, description) of the columns the lake stores.
 fn columns(table: Table) -> Vec<(&'static str, &'static str, &'static str, bool)> {
     match table {
-        Table::AccessLogs => COLUMNS.iter().map(|c| (c.name, c.ty.athena_type(), c.doc, is_computed(c))).collect(),
+        Table::AccessLogs => COLUMNS
+            .iter()
+            .map(|c| (c.name, c.ty.athena_type(), c.doc, is_computed(c)))
+            .collect(),
         Table::Rejects => rejects::COLUMNS
             .iter()
             .zip(rejects::schema().fields())
@@ -57,7 +68,11 @@ fn athena_type(t: &arrow::datatypes::DataType) -> &'static str {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    let text = if args.athena { athena_ddl(args) } else { listing(args.table) };
+    let text = if args.athena {
+        athena_ddl(args)
+    } else {
+        listing(args.table)
+    };
     print!("{text}");
     Ok(ExitCode::SUCCESS)
 }
@@ -67,7 +82,11 @@ fn listing(table: Table) -> String {
     let width = cols.iter().map(|c| c.0.len()).max().unwrap_or(0);
     let mut out = String::new();
     for (name, ty, doc, computed) in cols {
-        let note = if computed { " (computed, not stored in the lake)" } else { "" };
+        let note = if computed {
+            " (computed, not stored in the lake)"
+        } else {
+            ""
+        };
         out.push_str(&format!("{name:width$}  {ty:9}  {doc}{note}\n"));
     }
     out
@@ -86,11 +105,16 @@ fn athena_ddl(args: &Args) -> String {
         .filter(|c| !c.3)
         .map(|(name, ty, doc, _)| format!("  `{name}` {ty} COMMENT '{}'", doc.replace('\'', "''")))
         .collect();
-    let mut ddl = format!("CREATE EXTERNAL TABLE IF NOT EXISTS {name} (\n{}\n)\n", cols.join(",\n"));
+    let mut ddl = format!(
+        "CREATE EXTERNAL TABLE IF NOT EXISTS {name} (\n{}\n)\n",
+        cols.join(",\n")
+    );
     if partitioned {
         ddl.push_str("PARTITIONED BY (`date` string)\n");
     }
-    ddl.push_str(&format!("STORED AS PARQUET\nLOCATION '{location}'\nTBLPROPERTIES (\n  'parquet.compression'='ZSTD'"));
+    ddl.push_str(&format!(
+        "STORED AS PARQUET\nLOCATION '{location}'\nTBLPROPERTIES (\n  'parquet.compression'='ZSTD'"
+    ));
     if partitioned {
         ddl.push_str(&format!(
             ",\n  'projection.enabled'='true',\n  'projection.date.type'='date',\n  'projection.date.format'='yyyy-MM-dd',\n  'projection.date.range'='2006-01-01,NOW',\n  'projection.date.interval'='1',\n  'projection.date.interval.unit'='DAYS',\n  'storage.location.template'='{location}date=${{date}}/'"

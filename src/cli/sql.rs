@@ -20,7 +20,9 @@ use super::Global;
 use super::output::{self, Format};
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  s3trawl sql --logs sample-logs \"SELECT operation, count(*) FROM access_logs GROUP BY 1\"")]
+#[command(
+    after_help = "Example:\n  s3trawl sql --logs sample-logs \"SELECT operation, count(*) FROM access_logs GROUP BY 1\""
+)]
 pub struct Args {
     /// Log objects: files, folders (read recursively), globs or s3://bucket/prefix.
     #[arg(long, num_args = 1.., value_name = "PATH")]
@@ -38,7 +40,12 @@ pub struct Args {
     #[arg(long)]
     pub strict: bool,
     /// Read the statement from FILE.
-    #[arg(long = "file", short = 'f', value_name = "FILE", conflicts_with = "query")]
+    #[arg(
+        long = "file",
+        short = 'f',
+        value_name = "FILE",
+        conflicts_with = "query"
+    )]
     pub file: Option<PathBuf>,
     /// The SQL statement (after `--logs PATH…`, the last value is the statement).
     #[arg(value_name = "SQL")]
@@ -52,16 +59,34 @@ pub async fn run(mut args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     }
     let query = match (&args.query, &args.file) {
         (Some(q), _) => q.clone(),
-        (None, Some(f)) => std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?,
+        (None, Some(f)) => {
+            std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?
+        }
         (None, None) => anyhow::bail!("no SQL statement given"),
     };
     if args.logs.is_empty() && args.lake.is_none() {
         anyhow::bail!("say where the logs are: --logs PATH… and/or --lake DIR");
     }
-    let locations = args.logs.iter().map(|l| LogLocation::parse(l)).collect::<Result<Vec<_>, _>>()?;
-    let ctx = engine::new_context(&EngineOptions { threads: global.threads, strict: args.strict })?;
+    let locations = args
+        .logs
+        .iter()
+        .map(|l| LogLocation::parse(l))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ctx = engine::new_context(&EngineOptions {
+        threads: global.threads,
+        strict: args.strict,
+    })?;
     let log = ScanLog::new().with_progress(global.progress_bar(None, "decoding"));
-    engine::register_tables(&ctx, &Sources { logs: &locations, lake: args.lake.as_deref() }, args.strict, &log).await?;
+    engine::register_tables(
+        &ctx,
+        &Sources {
+            logs: &locations,
+            lake: args.lake.as_deref(),
+        },
+        args.strict,
+        &log,
+    )
+    .await?;
 
     let frame = ctx.sql(&query).await?;
     let stream = frame.execute_stream().await?;

@@ -16,15 +16,26 @@ pub fn rejects_summary(summary: &Summary) -> Vec<String> {
         ));
         for (object, r) in &summary.examples {
             let raw: String = r.raw.chars().take(120).collect();
-            let ellipsis = if r.raw.chars().count() > 120 { "…" } else { "" };
-            let place = if r.line == 0 { object.clone() } else { format!("{object}:{} (byte {})", r.line, r.byte_offset) };
+            let ellipsis = if r.raw.chars().count() > 120 {
+                "…"
+            } else {
+                ""
+            };
+            let place = if r.line == 0 {
+                object.clone()
+            } else {
+                format!("{object}:{} (byte {})", r.line, r.byte_offset)
+            };
             lines.push(format!("  {place}: {}", r.reason));
             if !raw.is_empty() {
                 lines.push(format!("    {raw}{ellipsis}"));
             }
         }
         if summary.rejects > summary.examples.len() as u64 {
-            lines.push(format!("  … and {} more", summary.rejects - summary.examples.len() as u64));
+            lines.push(format!(
+                "  … and {} more",
+                summary.rejects - summary.examples.len() as u64
+            ));
         }
     }
     lines

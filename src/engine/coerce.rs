@@ -18,8 +18,10 @@ use datafusion::optimizer::AnalyzerRule;
 pub struct LikeOnAnyType;
 
 fn is_stringish(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null)
-        || matches!(t, DataType::Dictionary(_, v) if is_stringish(v))
+    matches!(
+        t,
+        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null
+    ) || matches!(t, DataType::Dictionary(_, v) if is_stringish(v))
 }
 
 impl AnalyzerRule for LikeOnAnyType {
@@ -34,13 +36,20 @@ impl AnalyzerRule for LikeOnAnyType {
                             if let Ok(t) = operand.get_type(&schema)
                                 && !is_stringish(&t)
                             {
-                                let inner = std::mem::replace(operand.as_mut(), Expr::Literal(datafusion::common::ScalarValue::Null, None));
+                                let inner = std::mem::replace(
+                                    operand.as_mut(),
+                                    Expr::Literal(datafusion::common::ScalarValue::Null, None),
+                                );
                                 **operand = Expr::Cast(Cast::new(Box::new(inner), DataType::Utf8));
                                 changed = true;
                             }
                         }
                         let expr = Expr::Like(Like { ..like });
-                        Ok(if changed { Transformed::yes(expr) } else { Transformed::no(expr) })
+                        Ok(if changed {
+                            Transformed::yes(expr)
+                        } else {
+                            Transformed::no(expr)
+                        })
                     }
                     e => Ok(Transformed::no(e)),
                 })

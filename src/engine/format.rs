@@ -7,6 +7,7 @@
 //! decoding path in [`crate::scan`]. Each object is sniffed on its own, so a table simply yields
 //! nothing for objects of another kind.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
@@ -19,7 +20,9 @@ use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::object_store::ObjectStoreUrl;
-use datafusion::datasource::physical_plan::{FileOpenFuture, FileOpener, FileScanConfig, FileSource};
+use datafusion::datasource::physical_plan::{
+    FileOpenFuture, FileOpener, FileScanConfig, FileSource,
+};
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
@@ -44,17 +47,33 @@ pub struct LogFormat {
     /// Where scans report their counts and rejects (the data tables only, so that a query
     /// reading `rejects` too does not count them twice).
     log: Option<ScanLog>,
+    /// Objects to leave out because a lake read in the same query already holds them.
+    skip: Arc<HashSet<String>>,
 }
 
 impl fmt::Debug for LogFormat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("LogFormat").field("output", &self.output).field("strict", &self.strict).finish()
+        f.debug_struct("LogFormat")
+            .field("output", &self.output)
+            .field("strict", &self.strict)
+            .finish()
     }
 }
 
 impl LogFormat {
     pub fn new(output: Output, strict: bool, log: Option<ScanLog>) -> Self {
-        LogFormat { output, strict, log }
+        LogFormat {
+            output,
+            strict,
+            log,
+            skip: Arc::default(),
+        }
+    }
+
+    /// Leaves out the named objects (those a lake in the same query already holds).
+    pub fn skipping(mut self, skip: Arc<HashSet<String>>) -> Self {
+        self.skip = skip;
+        self
     }
 
     pub fn schema(&self) -> SchemaRef {
@@ -101,7 +120,11 @@ impl FileFormat for LogFormat {
         Ok(Statistics::new_unknown(&table_schema))
     }
 
-    async fn create_physical_plan(&self, _state: &dyn Session, conf: FileScanConfig) -> Result<Arc<dyn ExecutionPlan>> {
+    async fn create_physical_plan(
+        &self,
+        _state: &dyn Session,
+        conf: FileScanConfig,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
         Ok(DataSourceExec::from_data_source(conf))
     }
 
@@ -152,8 +175,13 @@ impl FileSource for LogSource {
             options: Arc::new(options),
             batch_projection,
             log: self.format.log.clone(),
+            skip: Arc::clone(&self.format.skip),
         });
-        ProjectionOpener::try_new(self.projection.clone(), opener, self.table_schema.file_schema())
+        ProjectionOpener::try_new(
+            self.projection.clone(),
+            opener,
+            self.table_schema.file_schema(),
+        )
     }
 
     fn table_schema(&self) -> &TableSchema {
@@ -170,7 +198,10 @@ impl FileSource for LogSource {
         Some(&self.projection.source)
     }
 
-    fn try_pushdown_projection(&self, projection: &ProjectionExprs) -> Result<Option<Arc<dyn FileSource>>> {
+    fn try_pushdown_projection(
+        &self,
+        projection: &ProjectionExprs,
+    ) -> Result<Option<Arc<dyn FileSource>>> {
         let mut source = self.clone();
         let merged = self.projection.source.try_merge(projection)?;
         source.projection = SplitProjection::new(self.table_schema.file_schema(), &merged);
@@ -209,12 +240,16 @@ struct LogOpener {
     /// Columns of the rejects batches to keep (the decoder projects access-log batches itself).
     batch_projection: Option<Vec<usize>>,
     log: Option<ScanLog>,
+    skip: Arc<HashSet<String>>,
 }
 
 impl FileOpener for LogOpener {
     fn open(&self, file: PartitionedFile) -> Result<FileOpenFuture> {
         let store = Arc::clone(&self.store);
         let name = object_display_name(&self.store_url, &file.object_meta.location);
+        if self.skip.contains(&name) {
+            return Ok(Box::pin(async { Ok(futures::stream::empty().boxed()) }));
+        }
         let options = Arc::clone(&self.options);
         let log = self.log.clone();
         let projection = self.batch_projection.clone();
@@ -230,7 +265,9 @@ impl FileOpener for LogOpener {
                     None => Ok(batch),
                 }
             });
-            Ok(futures::stream::iter(batches).map(|r: Result<_, DataFusionError>| r).boxed())
+            Ok(futures::stream::iter(batches)
+                .map(|r: Result<_, DataFusionError>| r)
+                .boxed())
         }))
     }
 }

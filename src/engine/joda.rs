@@ -81,7 +81,9 @@ impl Pattern {
                 'E' => Tok::DayName,
                 'Z' | 'z' => Tok::Zone,
                 c if c.is_ascii_alphabetic() => {
-                    return Err(format!("pattern letter '{c}' is not supported in '{pattern}'"));
+                    return Err(format!(
+                        "pattern letter '{c}' is not supported in '{pattern}'"
+                    ));
                 }
                 c => Tok::Literal(c.to_string().repeat(n)),
             };
@@ -102,7 +104,9 @@ impl Pattern {
         let mut offset = 0i32;
         for tok in &self.0 {
             match tok {
-                Tok::Year { two_digits: true } => year = 2000 + i64::from(take_digits(&mut s, 2, 2)?),
+                Tok::Year { two_digits: true } => {
+                    year = 2000 + i64::from(take_digits(&mut s, 2, 2)?)
+                }
                 Tok::Year { two_digits: false } => year = i64::from(take_digits(&mut s, 1, 4)?),
                 Tok::MonthNumber => month = take_digits(&mut s, 1, 2)?,
                 Tok::MonthName => month = take_month_name(&mut s)?,
@@ -157,21 +161,41 @@ impl Pattern {
 }
 
 fn take_digits(s: &mut &[u8], min: usize, max: usize) -> Option<u32> {
-    let n = s.iter().take(max).take_while(|b| b.is_ascii_digit()).count();
+    let n = s
+        .iter()
+        .take(max)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
     if n < min {
         return None;
     }
-    let v = s[..n].iter().fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
+    let v = s[..n]
+        .iter()
+        .fold(0u32, |acc, b| acc * 10 + u32::from(b - b'0'));
     *s = &s[n..];
     Some(v)
 }
 
 fn take_month_name(s: &mut &[u8]) -> Option<u32> {
-    const NAMES: [&str; 12] =
-        ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"];
+    const NAMES: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
     let n = s.iter().take_while(|b| b.is_ascii_alphabetic()).count();
     let word = std::str::from_utf8(&s[..n]).ok()?.to_ascii_lowercase();
-    let month = NAMES.iter().position(|full| word.len() >= 3 && (*full == word || (word.len() == 3 && full.starts_with(&word))))?;
+    let month = NAMES.iter().position(|full| {
+        word.len() >= 3 && (*full == word || (word.len() == 3 && full.starts_with(&word)))
+    })?;
     *s = &s[n..];
     Some(month as u32 + 1)
 }
@@ -214,15 +238,36 @@ mod tests {
     #[test]
     fn aws_documented_patterns() {
         let t = to_epoch_millis(2019, 2, 6, 0, 0, 38, 0, 0);
-        assert_eq!(ms("dd/MMM/yyyy:HH:mm:ss Z", "06/Feb/2019:00:00:38 +0000"), t);
-        assert_eq!(ms("dd/MMM/yyyy:HH:mm:ss Z", "06/Feb/2019:02:00:38 +0200"), t);
+        assert_eq!(
+            ms("dd/MMM/yyyy:HH:mm:ss Z", "06/Feb/2019:00:00:38 +0000"),
+            t
+        );
+        assert_eq!(
+            ms("dd/MMM/yyyy:HH:mm:ss Z", "06/Feb/2019:02:00:38 +0200"),
+            t
+        );
         assert_eq!(ms("yyyy-MM-dd:HH:mm:ss", "2019-02-06:00:00:38"), t);
-        assert_eq!(ms("yyyy-MM-dd", "2022-06-01"), to_epoch_millis(2022, 6, 1, 0, 0, 0, 0, 0));
+        assert_eq!(
+            ms("yyyy-MM-dd", "2022-06-01"),
+            to_epoch_millis(2022, 6, 1, 0, 0, 0, 0, 0)
+        );
         assert_eq!(ms("yyyy-MM-dd'T'HH:mm:ss'Z'", "2019-02-06T00:00:38Z"), t);
         assert_eq!(ms("yyyy-MM-dd'T'HH:mm:ssZ", "2019-02-06T00:00:38Z"), t);
-        assert_eq!(ms("yyyy-MM-dd HH:mm:ss.SSS", "2019-02-06 00:00:38.250"), t.map(|t| t + 250));
-        assert_eq!(ms("MMMM d, yyyy h:mm a", "February 6, 2019 12:00 AM"), to_epoch_millis(2019, 2, 6, 0, 0, 0, 0, 0));
-        assert_eq!(ms("EEE, dd MMM yyyy HH:mm:ss z", "Wed, 06 Feb 2019 00:00:38 GMT"), t);
+        assert_eq!(
+            ms("yyyy-MM-dd HH:mm:ss.SSS", "2019-02-06 00:00:38.250"),
+            t.map(|t| t + 250)
+        );
+        assert_eq!(
+            ms("MMMM d, yyyy h:mm a", "February 6, 2019 12:00 AM"),
+            to_epoch_millis(2019, 2, 6, 0, 0, 0, 0, 0)
+        );
+        assert_eq!(
+            ms(
+                "EEE, dd MMM yyyy HH:mm:ss z",
+                "Wed, 06 Feb 2019 00:00:38 GMT"
+            ),
+            t
+        );
     }
 
     #[test]

@@ -17,7 +17,9 @@ use std::sync::Arc;
 
 use arrow::datatypes::DataType;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::execution::SessionStateBuilder;
 use datafusion::optimizer::Analyzer;
 use datafusion::prelude::{SessionConfig, SessionContext};
@@ -43,7 +45,10 @@ pub struct EngineOptions {
 pub fn new_context(options: &EngineOptions) -> Result<SessionContext> {
     let mut config = SessionConfig::new()
         .with_information_schema(true)
-        .set_bool("datafusion.execution.listing_table_ignore_subdirectory", false)
+        .set_bool(
+            "datafusion.execution.listing_table_ignore_subdirectory",
+            false,
+        )
         .set_bool("datafusion.execution.collect_statistics", false);
     if let Some(threads) = options.threads {
         config = config.with_target_partitions(threads.max(1));
@@ -68,14 +73,25 @@ pub struct Sources<'a> {
 }
 
 /// Registers `access_logs` and `rejects` over the given sources. Scans of raw logs report to
-/// `log`.
-pub async fn register_tables(ctx: &SessionContext, sources: &Sources<'_>, strict: bool, log: &ScanLog) -> Result<()> {
+/// `log`. Given both raw logs and a lake, raw objects the lake already holds are left out, so
+/// "what was ingested plus what arrived since" is counted once.
+pub async fn register_tables(
+    ctx: &SessionContext,
+    sources: &Sources<'_>,
+    strict: bool,
+    log: &ScanLog,
+) -> Result<()> {
     for output in [Output::AccessLogs, Output::Rejects] {
         let name = match output {
             Output::AccessLogs => "access_logs",
             Output::Rejects => "rejects",
         };
         let mut parts = Vec::new();
+        // With a lake in the same query, raw objects it already holds are read from the lake only.
+        let skip = Arc::new(match sources.lake {
+            Some(dir) if !sources.logs.is_empty() => lake::read_ingested(dir)?,
+            _ => Default::default(),
+        });
         // Raw logs: one listing table per object store (a listing table reads from one store).
         let mut by_store: Vec<(String, Vec<ListingTableUrl>)> = Vec::new();
         for location in sources.logs {
@@ -88,10 +104,12 @@ pub async fn register_tables(ctx: &SessionContext, sources: &Sources<'_>, strict
         }
         for (i, (_, urls)) in by_store.into_iter().enumerate() {
             let log = (output == Output::AccessLogs).then(|| log.clone());
-            let format = LogFormat::new(output, strict, log);
+            let format = LogFormat::new(output, strict, log).skipping(Arc::clone(&skip));
             let schema = format.schema();
             let options = ListingOptions::new(Arc::new(format)).with_file_extension("");
-            let config = ListingTableConfig::new_with_multi_paths(urls).with_listing_options(options).with_schema(schema);
+            let config = ListingTableConfig::new_with_multi_paths(urls)
+                .with_listing_options(options)
+                .with_schema(schema);
             let part = format!("__raw_{name}_{i}");
             ctx.register_table(&part, Arc::new(ListingTable::try_new(config)?))?;
             parts.push(format!("SELECT * FROM {part}"));
@@ -100,9 +118,16 @@ pub async fn register_tables(ctx: &SessionContext, sources: &Sources<'_>, strict
             parts.push(register_lake_table(ctx, dir, output).await?);
         }
         if parts.is_empty() {
-            return Err(Error::Location(String::new(), "no logs given: use --logs PATH or --lake DIR".into()));
+            return Err(Error::Location(
+                String::new(),
+                "no logs given: use --logs PATH or --lake DIR".into(),
+            ));
         }
-        ctx.sql(&format!("CREATE VIEW {name} AS {}", parts.join(" UNION ALL "))).await?;
+        ctx.sql(&format!(
+            "CREATE VIEW {name} AS {}",
+            parts.join(" UNION ALL ")
+        ))
+        .await?;
     }
     Ok(())
 }
@@ -116,14 +141,26 @@ async fn register_lake_table(ctx: &SessionContext, dir: &Path, output: Output) -
     };
     let table_dir: PathBuf = dir.join(name);
     if !table_dir.is_dir() {
-        return Err(Error::Lake { path: dir.to_path_buf(), message: "not a lake (run `s3trawl ingest … --lake DIR` first)".into() });
+        return Err(Error::Lake {
+            path: dir.to_path_buf(),
+            message: "not a lake (run `s3trawl ingest … --lake DIR` first)".into(),
+        });
     }
-    let url = ListingTableUrl::parse(format!("{}/", table_dir.canonicalize().map_err(|e| Error::io(&table_dir, e))?.display()))?;
-    let mut options = ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let url = ListingTableUrl::parse(format!(
+        "{}/",
+        table_dir
+            .canonicalize()
+            .map_err(|e| Error::io(&table_dir, e))?
+            .display()
+    ))?;
+    let mut options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
     if partitioned {
         options = options.with_table_partition_cols(vec![("date".to_string(), DataType::Utf8)]);
     }
-    let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema.clone());
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(schema.clone());
     let part = format!("__lake_{name}");
     ctx.register_table(&part, Arc::new(ListingTable::try_new(config)?))?;
     let select = match output {
@@ -132,7 +169,10 @@ async fn register_lake_table(ctx: &SessionContext, dir: &Path, output: Output) -
                 .iter()
                 .map(|c| {
                     if is_computed(c) {
-                        format!("arrow_cast(replace(date, '-', '/'), 'Utf8View') AS \"{}\"", c.name)
+                        format!(
+                            "arrow_cast(replace(date, '-', '/'), 'Utf8View') AS \"{}\"",
+                            c.name
+                        )
                     } else {
                         format!("\"{}\"", c.name)
                     }

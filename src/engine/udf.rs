@@ -6,7 +6,9 @@ use arrow::array::{Array, ArrayRef, AsArray, TimestampMillisecondArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, TimeUnit};
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
-use datafusion::logical_expr::{ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
 
 use super::joda::Pattern;
 use crate::format::access_log::schema::UTC;
@@ -25,7 +27,9 @@ pub struct ParseDatetime {
 
 impl ParseDatetime {
     pub fn new() -> Self {
-        ParseDatetime { signature: Signature::any(2, Volatility::Immutable) }
+        ParseDatetime {
+            signature: Signature::any(2, Volatility::Immutable),
+        }
     }
 }
 
@@ -40,8 +44,10 @@ pub fn parse_datetime() -> ScalarUDF {
 }
 
 fn is_text(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null)
-        || matches!(t, DataType::Dictionary(_, v) if is_text(v))
+    matches!(
+        t,
+        DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8 | DataType::Null
+    ) || matches!(t, DataType::Dictionary(_, v) if is_text(v))
 }
 
 impl ScalarUDFImpl for ParseDatetime {
@@ -54,7 +60,11 @@ impl ScalarUDFImpl for ParseDatetime {
     }
 
     fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
-        let value_ok = is_text(&arg_types[0]) || matches!(arg_types[0], DataType::Timestamp(..) | DataType::Date32 | DataType::Date64);
+        let value_ok = is_text(&arg_types[0])
+            || matches!(
+                arg_types[0],
+                DataType::Timestamp(..) | DataType::Date32 | DataType::Date64
+            );
         if !value_ok || !is_text(&arg_types[1]) {
             return plan_err!(
                 "parse_datetime(value, pattern) takes a string or timestamp and a string pattern, not {} and {}",
@@ -70,13 +80,20 @@ impl ScalarUDFImpl for ParseDatetime {
         let [value, pattern] = args.args.as_slice() else {
             return exec_err!("parse_datetime takes two arguments");
         };
-        let scalar_input = matches!(value, ColumnarValue::Scalar(_)) && matches!(pattern, ColumnarValue::Scalar(_));
+        let scalar_input = matches!(value, ColumnarValue::Scalar(_))
+            && matches!(pattern, ColumnarValue::Scalar(_));
         let values = value.to_array(rows)?;
         let patterns = pattern.to_array(rows)?;
-        let out = if matches!(values.data_type(), DataType::Timestamp(..) | DataType::Date32 | DataType::Date64) {
+        let out = if matches!(
+            values.data_type(),
+            DataType::Timestamp(..) | DataType::Date32 | DataType::Date64
+        ) {
             cast(&values, &timestamp_type())?
         } else {
-            parse_strings(&cast(&values, &DataType::Utf8)?, &cast(&patterns, &DataType::Utf8)?)?
+            parse_strings(
+                &cast(&values, &DataType::Utf8)?,
+                &cast(&patterns, &DataType::Utf8)?,
+            )?
         };
         if scalar_input {
             Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
@@ -98,16 +115,25 @@ fn parse_strings(values: &ArrayRef, patterns: &ArrayRef) -> Result<ArrayRef> {
         }
         let text = patterns.value(i);
         if compiled.as_ref().is_none_or(|(p, _)| p != text) {
-            let pattern = Pattern::compile(text).map_err(datafusion::error::DataFusionError::Execution)?;
+            let pattern =
+                Pattern::compile(text).map_err(datafusion::error::DataFusionError::Execution)?;
             compiled = Some((text.to_string(), pattern));
         }
-        let Some((_, pattern)) = &compiled else { unreachable!("compiled above") };
+        let Some((_, pattern)) = &compiled else {
+            unreachable!("compiled above")
+        };
         match pattern.parse(values.value(i)) {
             Some(ms) => out.push(Some(ms)),
             None => {
-                return exec_err!("parse_datetime: '{}' does not match the pattern '{}'", values.value(i), text);
+                return exec_err!(
+                    "parse_datetime: '{}' does not match the pattern '{}'",
+                    values.value(i),
+                    text
+                );
             }
         }
     }
-    Ok(Arc::new(TimestampMillisecondArray::from(out).with_timezone(UTC)))
+    Ok(Arc::new(
+        TimestampMillisecondArray::from(out).with_timezone(UTC),
+    ))
 }

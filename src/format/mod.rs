@@ -67,7 +67,11 @@ pub fn sniff(head: &[u8]) -> LogKind {
         .filter(|l| !access_log::parse::is_blank(l))
         .take(SNIFF_LINES)
         .any(access_log::parse::looks_like_record);
-    if looks_like_log { LogKind::AccessLog } else { LogKind::Unknown }
+    if looks_like_log {
+        LogKind::AccessLog
+    } else {
+        LogKind::Unknown
+    }
 }
 
 /// The longest raw line a reject keeps; longer lines are cut (and say so).
@@ -96,7 +100,12 @@ impl Reject {
         } else {
             raw.to_string()
         };
-        Reject { line, byte_offset, reason, raw }
+        Reject {
+            line,
+            byte_offset,
+            reason,
+            raw,
+        }
     }
 }
 
@@ -106,8 +115,14 @@ mod tests {
 
     #[test]
     fn sniffing() {
-        assert_eq!(sniff(b"79a5 bucket [06/Feb/2019:00:00:38 +0000] ..."), LogKind::AccessLog);
-        assert_eq!(sniff(b"garbage\n79a5 bucket [06/Feb/2019:00:00:38 +0000] 1.2.3.4 ..."), LogKind::AccessLog);
+        assert_eq!(
+            sniff(b"79a5 bucket [06/Feb/2019:00:00:38 +0000] ..."),
+            LogKind::AccessLog
+        );
+        assert_eq!(
+            sniff(b"garbage\n79a5 bucket [06/Feb/2019:00:00:38 +0000] 1.2.3.4 ..."),
+            LogKind::AccessLog
+        );
         assert_eq!(sniff(b"# README\nThese are logs.\n"), LogKind::Unknown);
         assert_eq!(sniff(b"\n  {\"Records\": []}"), LogKind::Json);
         assert_eq!(sniff(b"\xEF\xBB\xBF[{}]"), LogKind::Json);

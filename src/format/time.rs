@@ -63,7 +63,8 @@ pub fn to_epoch_millis(
         return None;
     }
     let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second) - i64::from(offset_minutes) * 60;
+    let secs = days * 86_400 + i64::from(hour * 3600 + minute * 60 + second)
+        - i64::from(offset_minutes) * 60;
     Some(secs * 1000 + i64::from(millis))
 }
 

@@ -40,12 +40,18 @@ pub async fn list_objects(ctx: &SessionContext, locations: &[LogLocation]) -> Re
     let mut out = Vec::new();
     for location in locations {
         location.register_store(ctx.runtime_env().as_ref())?;
-        let store = ctx.runtime_env().object_store(location.url.object_store())?;
+        let store = ctx
+            .runtime_env()
+            .object_store(location.url.object_store())?;
         let metas: Vec<ObjectMeta> = list(&location.url, &state, &store).await?;
         for meta in metas {
             let name = object_display_name(&location.store_url(), &meta.location);
             if seen.insert(name.clone()) {
-                out.push(Listed { name, meta, store: Arc::clone(&store) });
+                out.push(Listed {
+                    name,
+                    meta,
+                    store: Arc::clone(&store),
+                });
             }
         }
     }
@@ -58,7 +64,11 @@ async fn list(
     state: &datafusion::execution::SessionState,
     store: &Arc<dyn ObjectStore>,
 ) -> Result<Vec<ObjectMeta>> {
-    Ok(url.list_all_files(state, store.as_ref(), "").await?.try_collect().await?)
+    Ok(url
+        .list_all_files(state, store.as_ref(), "")
+        .await?
+        .try_collect()
+        .await?)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -114,9 +124,15 @@ pub async fn ingest(
 
     let run = run_id();
     let staging = lake.staging(&run);
-    let projection: Vec<usize> = (0..COLUMNS.len()).filter(|&i| !is_computed(&COLUMNS[i])).collect();
+    let projection: Vec<usize> = (0..COLUMNS.len())
+        .filter(|&i| !is_computed(&COLUMNS[i]))
+        .collect();
     let scan_options = Arc::new(ScanOptions {
-        decoder: DecoderOptions { projection: Some(projection), strict: options.strict, ..Default::default() },
+        decoder: DecoderOptions {
+            projection: Some(projection),
+            strict: options.strict,
+            ..Default::default()
+        },
         output: Output::AccessLogs,
     });
 
@@ -128,41 +144,55 @@ pub async fn ingest(
     };
     let handle = tokio::runtime::Handle::current();
     let log = log.clone();
-    let results: Vec<Result<(IngestedObject, Option<LogKind>)>> = tokio::task::block_in_place(|| {
-        todo.par_iter()
-            .map(|object| {
-                let raw = handle.block_on(fetch(&object.store, &object.meta.location));
-                let mut scan = match raw {
-                    Ok(raw) => ObjectScan::new(&object.name, raw, Arc::clone(&scan_options), Some(log.clone())),
-                    Err(e) => ObjectScan::unreadable(&object.name, e.to_string(), Arc::clone(&scan_options), Some(log.clone())),
-                };
-                for batch in scan.by_ref() {
-                    if sender.send(Message::Rows(batch?)).is_err() {
-                        break;
+    let results: Vec<Result<(IngestedObject, Option<LogKind>)>> =
+        tokio::task::block_in_place(|| {
+            todo.par_iter()
+                .map(|object| {
+                    let raw = handle.block_on(fetch(&object.store, &object.meta.location));
+                    let mut scan = match raw {
+                        Ok(raw) => ObjectScan::new(
+                            &object.name,
+                            raw,
+                            Arc::clone(&scan_options),
+                            Some(log.clone()),
+                        ),
+                        Err(e) => ObjectScan::unreadable(
+                            &object.name,
+                            e.to_string(),
+                            Arc::clone(&scan_options),
+                            Some(log.clone()),
+                        ),
+                    };
+                    for batch in scan.by_ref() {
+                        if sender.send(Message::Rows(batch?)).is_err() {
+                            break;
+                        }
                     }
-                }
-                let counts = scan.counts();
-                let kind = scan.kind();
-                let rejects = scan.take_rejects();
-                if !rejects.is_empty() {
-                    let name = crate::scan::reject_kind(kind.unwrap_or(LogKind::Empty));
-                    let _ = sender.send(Message::Rejects(object.name.clone(), name, rejects));
-                }
-                Ok((
-                    IngestedObject {
-                        object: object.name.clone(),
-                        size: object.meta.size,
-                        kind: kind.unwrap_or(LogKind::Empty).name().to_string(),
-                        rows: counts.rows,
-                        rejects: counts.rejects,
-                    },
-                    kind,
-                ))
-            })
-            .collect()
-    });
+                    let counts = scan.counts();
+                    let kind = scan.kind();
+                    let rejects = scan.take_rejects();
+                    if !rejects.is_empty() {
+                        let name = crate::scan::reject_kind(kind.unwrap_or(LogKind::Empty));
+                        let _ = sender.send(Message::Rejects(object.name.clone(), name, rejects));
+                    }
+                    Ok((
+                        IngestedObject {
+                            object: object.name.clone(),
+                            size: object.meta.size,
+                            kind: kind.unwrap_or(LogKind::Empty).name().to_string(),
+                            rows: counts.rows,
+                            rejects: counts.rejects,
+                        },
+                        kind,
+                    ))
+                })
+                .collect()
+        });
     drop(sender);
-    let files = writer.join().map_err(|_| Error::Lake { path: staging.clone(), message: "the writer thread panicked".into() })??;
+    let files = writer.join().map_err(|_| Error::Lake {
+        path: staging.clone(),
+        message: "the writer thread panicked".into(),
+    })??;
 
     for result in results {
         let (object, kind) = result?;
@@ -186,13 +216,19 @@ pub async fn ingest(
     Ok(report)
 }
 
-fn write_all(receiver: Receiver<Message>, staging: &std::path::Path, run: &str) -> Result<Vec<String>> {
+fn write_all(
+    receiver: Receiver<Message>,
+    staging: &std::path::Path,
+    run: &str,
+) -> Result<Vec<String>> {
     let mut rows = TableWriter::new(staging, ACCESS_LOGS_DIR, run, stored_schema(), true);
     let mut rejected = TableWriter::new(staging, REJECTS_DIR, run, rejects::schema(), false);
     for message in receiver {
         match message {
             Message::Rows(batch) => rows.write(&batch)?,
-            Message::Rejects(object, kind, list) => rejected.write(&rejects::to_batch(&object, kind, &list)?)?,
+            Message::Rejects(object, kind, list) => {
+                rejected.write(&rejects::to_batch(&object, kind, &list)?)?
+            }
         }
     }
     let mut files = rows.finish()?;

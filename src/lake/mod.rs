@@ -74,7 +74,10 @@ impl Lake {
             .open(&lock_path)
             .map_err(|e| Error::io(&lock_path, e))?;
         lock.lock().map_err(|e| Error::io(&lock_path, e))?;
-        let lake = Lake { root: root.to_path_buf(), _lock: lock };
+        let lake = Lake {
+            root: root.to_path_buf(),
+            _lock: lock,
+        };
         lake.recover()?;
         Ok(lake)
     }
@@ -85,24 +88,17 @@ impl Lake {
 
     /// Committed runs, oldest first.
     pub fn runs(&self) -> Result<Vec<RunRecord>> {
-        let dir = self.root.join(MANIFEST_DIR);
-        let mut runs = Vec::new();
-        for entry in fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
-            let path = entry.map_err(|e| Error::io(&dir, e))?.path();
-            if path.extension().is_some_and(|e| e == "json") {
-                let text = fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-                let record: RunRecord = serde_json::from_str(&text)
-                    .map_err(|e| Error::Lake { path: path.clone(), message: format!("unreadable manifest record: {e}") })?;
-                runs.push(record);
-            }
-        }
-        runs.sort_by(|a, b| a.run.cmp(&b.run));
-        Ok(runs)
+        read_runs(&self.root)
     }
 
     /// Every object already ingested, by name.
     pub fn ingested(&self) -> Result<BTreeMap<String, IngestedObject>> {
-        Ok(self.runs()?.into_iter().flat_map(|r| r.objects).map(|o| (o.object.clone(), o)).collect())
+        Ok(self
+            .runs()?
+            .into_iter()
+            .flat_map(|r| r.objects)
+            .map(|o| (o.object.clone(), o))
+            .collect())
     }
 
     /// The folder a new run writes into.
@@ -115,9 +111,14 @@ impl Lake {
         let dir = self.root.join(MANIFEST_DIR);
         let tmp = dir.join(format!(".{}.json.tmp", record.run));
         let path = dir.join(format!("{}.json", record.run));
-        let text = serde_json::to_vec_pretty(record).map_err(|e| Error::Lake { path: path.clone(), message: e.to_string() })?;
+        let text = serde_json::to_vec_pretty(record).map_err(|e| Error::Lake {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
         let mut file = fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-        file.write_all(&text).and_then(|()| file.sync_all()).map_err(|e| Error::io(&tmp, e))?;
+        file.write_all(&text)
+            .and_then(|()| file.sync_all())
+            .map_err(|e| Error::io(&tmp, e))?;
         fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))?;
         sync_dir(&dir);
         self.move_into_place(record)?;
@@ -172,6 +173,40 @@ fn sync_dir(dir: &Path) {
     if let Ok(d) = fs::File::open(dir) {
         let _ = d.sync_all();
     }
+}
+
+/// The committed runs of the lake at `dir`, oldest first; none if it has no manifest. Needs no
+/// lock: a record appears atomically once its run is committed.
+pub fn read_runs(dir: &Path) -> Result<Vec<RunRecord>> {
+    let manifest = dir.join(MANIFEST_DIR);
+    let entries = match fs::read_dir(&manifest) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(&manifest, e)),
+    };
+    let mut runs = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(&manifest, e))?.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let text = fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            let record: RunRecord = serde_json::from_str(&text).map_err(|e| Error::Lake {
+                path: path.clone(),
+                message: format!("unreadable manifest record: {e}"),
+            })?;
+            runs.push(record);
+        }
+    }
+    runs.sort_by(|a, b| a.run.cmp(&b.run));
+    Ok(runs)
+}
+
+/// The names of the objects the lake at `dir` holds.
+pub fn read_ingested(dir: &Path) -> Result<std::collections::HashSet<String>> {
+    Ok(read_runs(dir)?
+        .into_iter()
+        .flat_map(|r| r.objects)
+        .map(|o| o.object)
+        .collect())
 }
 
 /// Whether `dir` looks like a lake.

@@ -30,7 +30,9 @@ pub const MEMORY_BUDGET: usize = 256 << 20;
 
 pub fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("zstd level 1 is valid")))
+        .set_compression(Compression::ZSTD(
+            ZstdLevel::try_new(1).expect("zstd level 1 is valid"),
+        ))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .build()
 }
@@ -55,7 +57,13 @@ pub struct TableWriter {
 }
 
 impl TableWriter {
-    pub fn new(staging: &Path, table: &'static str, run: &str, schema: SchemaRef, partitioned: bool) -> Self {
+    pub fn new(
+        staging: &Path,
+        table: &'static str,
+        run: &str,
+        schema: SchemaRef,
+        partitioned: bool,
+    ) -> Self {
         TableWriter {
             staging: staging.to_path_buf(),
             table,
@@ -75,8 +83,14 @@ impl TableWriter {
         if !self.partitioned {
             return self.write_to(String::new(), batch);
         }
-        let times = batch.column(col::REQUESTDATETIME).as_primitive::<TimestampMillisecondType>();
-        let days: Vec<i64> = times.values().iter().map(|t| t.div_euclid(86_400_000)).collect();
+        let times = batch
+            .column(col::REQUESTDATETIME)
+            .as_primitive::<TimestampMillisecondType>();
+        let days: Vec<i64> = times
+            .values()
+            .iter()
+            .map(|t| t.div_euclid(86_400_000))
+            .collect();
         if days.iter().all(|d| *d == days[0]) {
             return self.write_to(day_dashed(days[0] * 86_400_000), batch);
         }
@@ -94,7 +108,10 @@ impl TableWriter {
     fn write_to(&mut self, day: String, batch: &RecordBatch) -> Result<()> {
         if !self.open.contains_key(&day) {
             let relative = if self.partitioned {
-                format!("{}/date={day}/part-{}-{}.parquet", self.table, self.run, self.seq)
+                format!(
+                    "{}/date={day}/part-{}-{}.parquet",
+                    self.table, self.run, self.seq
+                )
             } else {
                 format!("{}/part-{}-{}.parquet", self.table, self.run, self.seq)
             };
@@ -104,9 +121,17 @@ impl TableWriter {
                 fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
             }
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
-            let writer = ArrowWriter::try_new(file, Arc::clone(&self.schema), Some(writer_properties()))?;
+            let writer =
+                ArrowWriter::try_new(file, Arc::clone(&self.schema), Some(writer_properties()))?;
             self.files.push(relative);
-            self.open.insert(day.clone(), Open { writer, path, rows: 0 });
+            self.open.insert(
+                day.clone(),
+                Open {
+                    writer,
+                    path,
+                    rows: 0,
+                },
+            );
         }
         let open = self.open.get_mut(&day).expect("inserted above");
         open.writer.write(batch)?;
@@ -119,9 +144,16 @@ impl TableWriter {
     }
 
     fn keep_within_budget(&mut self) -> Result<()> {
-        let total: usize = self.open.values().map(|o| o.writer.in_progress_size()).sum();
+        let total: usize = self
+            .open
+            .values()
+            .map(|o| o.writer.in_progress_size())
+            .sum();
         if total > MEMORY_BUDGET
-            && let Some(largest) = self.open.values_mut().max_by_key(|o| o.writer.in_progress_size())
+            && let Some(largest) = self
+                .open
+                .values_mut()
+                .max_by_key(|o| o.writer.in_progress_size())
         {
             largest.writer.flush()?;
         }
@@ -139,5 +171,8 @@ impl TableWriter {
 
 fn close(mut open: Open) -> Result<()> {
     open.writer.finish()?;
-    open.writer.inner_mut().sync_all().map_err(|e| Error::io(&open.path, e))
+    open.writer
+        .inner_mut()
+        .sync_all()
+        .map_err(|e| Error::io(&open.path, e))
 }

@@ -49,8 +49,14 @@ pub struct Damage {
 }
 
 enum Source {
-    Plain { data: Bytes, pos: usize },
-    Gzip { reader: Box<MultiGzDecoder<std::io::Cursor<Bytes>>>, carry: Vec<u8> },
+    Plain {
+        data: Bytes,
+        pos: usize,
+    },
+    Gzip {
+        reader: Box<MultiGzDecoder<std::io::Cursor<Bytes>>>,
+        carry: Vec<u8>,
+    },
     Done,
 }
 
@@ -71,7 +77,10 @@ impl Windows {
     pub fn with_window_size(raw: Bytes, window: usize) -> Self {
         let source = if is_gzip(&raw) {
             match gunzip_whole(&raw) {
-                Some(data) => Source::Plain { data: Bytes::from(data), pos: 0 },
+                Some(data) => Source::Plain {
+                    data: Bytes::from(data),
+                    pos: 0,
+                },
                 None => Source::Gzip {
                     reader: Box::new(MultiGzDecoder::new(std::io::Cursor::new(raw))),
                     carry: Vec::new(),
@@ -80,7 +89,12 @@ impl Windows {
         } else {
             Source::Plain { data: raw, pos: 0 }
         };
-        Windows { source, offset: 0, window: window.max(1), pending: None }
+        Windows {
+            source,
+            offset: 0,
+            window: window.max(1),
+            pending: None,
+        }
     }
 
     fn next_plain(data: &Bytes, pos: &mut usize, window: usize, offset: u64) -> Option<Window> {
@@ -94,7 +108,11 @@ impl Windows {
             None => data.len(),
         };
         *pos = end;
-        Some(Window { data: data.slice(start..end), offset, last: end == data.len() })
+        Some(Window {
+            data: data.slice(start..end),
+            offset,
+            last: end == data.len(),
+        })
     }
 }
 
@@ -111,7 +129,9 @@ impl Iterator for Windows {
         let item = match &mut self.source {
             Source::Done => None,
             Source::Plain { data, pos } => Self::next_plain(data, pos, window, offset).map(Ok),
-            Source::Gzip { reader, carry } => Some(next_gzip(reader, carry, window, offset, &mut self.pending)),
+            Source::Gzip { reader, carry } => {
+                Some(next_gzip(reader, carry, window, offset, &mut self.pending))
+            }
         };
         match &item {
             Some(Ok(w)) if w.last => self.source = Source::Done,
@@ -141,7 +161,11 @@ fn next_gzip(
     while !(buf.len() >= window && last_break.is_some()) {
         if buf.len() >= MAX_LINE && last_break.is_none() {
             // No line break in MAX_LINE bytes: hand the bytes over as they are.
-            return Ok(Window { data: Bytes::from(buf), offset, last: false });
+            return Ok(Window {
+                data: Bytes::from(buf),
+                offset,
+                last: false,
+            });
         }
         let start = buf.len();
         buf.resize(start + window, 0);
@@ -159,22 +183,37 @@ fn next_gzip(
     if let Some(e) = error {
         // Keep the complete lines; report the damage after them.
         let cut = last_break.map_or(0, |i| i + 1);
-        let damage =
-            Damage { offset: offset + cut as u64, partial_line: Bytes::copy_from_slice(&buf[cut..]), cause: describe(&e) };
+        let damage = Damage {
+            offset: offset + cut as u64,
+            partial_line: Bytes::copy_from_slice(&buf[cut..]),
+            cause: describe(&e),
+        };
         buf.truncate(cut);
         if buf.is_empty() {
             return Err(damage);
         }
         *pending = Some(damage);
-        return Ok(Window { data: Bytes::from(buf), offset, last: false });
+        return Ok(Window {
+            data: Bytes::from(buf),
+            offset,
+            last: false,
+        });
     }
     if done {
-        return Ok(Window { data: Bytes::from(buf), offset, last: true });
+        return Ok(Window {
+            data: Bytes::from(buf),
+            offset,
+            last: true,
+        });
     }
     let cut = last_break.map_or(buf.len(), |i| i + 1);
     *carry = buf[cut..].to_vec();
     buf.truncate(cut);
-    Ok(Window { data: Bytes::from(buf), offset, last: false })
+    Ok(Window {
+        data: Bytes::from(buf),
+        offset,
+        last: false,
+    })
 }
 
 /// Fills `buf` as far as the stream allows; an error comes back with what was read before it.
@@ -250,7 +289,8 @@ struct Inflater(std::ptr::NonNull<libdeflate_sys::libdeflate_decompressor>);
 impl Inflater {
     fn new() -> Option<Self> {
         // SAFETY: plain allocation; NULL (out of memory) is checked.
-        std::ptr::NonNull::new(unsafe { libdeflate_sys::libdeflate_alloc_decompressor() }).map(Inflater)
+        std::ptr::NonNull::new(unsafe { libdeflate_sys::libdeflate_alloc_decompressor() })
+            .map(Inflater)
     }
 
     fn gunzip_member(&mut self, input: &[u8], out: &mut [u8]) -> Member {
@@ -269,7 +309,9 @@ impl Inflater {
             )
         };
         match result {
-            libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS if used > 0 => Member::Done { used, produced },
+            libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS if used > 0 => {
+                Member::Done { used, produced }
+            }
             libdeflate_sys::libdeflate_result_LIBDEFLATE_INSUFFICIENT_SPACE => Member::NeedSpace,
             _ => Member::Bad,
         }
@@ -304,7 +346,10 @@ mod tests {
             match item {
                 Ok(w) => {
                     assert_eq!(w.offset as usize, out.len());
-                    assert!(w.last || w.data.ends_with(b"\n"), "windows end at line breaks");
+                    assert!(
+                        w.last || w.data.ends_with(b"\n"),
+                        "windows end at line breaks"
+                    );
                     offsets.push(w.offset);
                     out.extend_from_slice(&w.data);
                 }
@@ -315,7 +360,10 @@ mod tests {
     }
 
     fn text(lines: usize) -> Vec<u8> {
-        (0..lines).map(|i| format!("line {i} {}\n", "x".repeat(i % 50))).collect::<String>().into_bytes()
+        (0..lines)
+            .map(|i| format!("line {i} {}\n", "x".repeat(i % 50)))
+            .collect::<String>()
+            .into_bytes()
     }
 
     #[test]
@@ -361,25 +409,38 @@ mod tests {
         let mut a = gz(&data[..100]);
         a.extend(gz(&data[100..]));
         let cut = a.len() * 2 / 3;
-        let (out, _, damage) = collect(Windows::with_window_size(Bytes::copy_from_slice(&a[..cut]), 4096));
+        let (out, _, damage) = collect(Windows::with_window_size(
+            Bytes::copy_from_slice(&a[..cut]),
+            4096,
+        ));
         let damage = damage.expect("damage is reported");
         assert!(!out.is_empty());
-        assert!(data.starts_with(&out), "what was read is a prefix of the content");
+        assert!(
+            data.starts_with(&out),
+            "what was read is a prefix of the content"
+        );
         assert!(out.ends_with(b"\n"));
         assert_eq!(damage.offset as usize, out.len());
-        assert!(damage.cause.contains("truncated") || damage.cause.contains("corrupt"), "{}", damage.cause);
+        assert!(
+            damage.cause.contains("truncated") || damage.cause.contains("corrupt"),
+            "{}",
+            damage.cause
+        );
     }
 
     #[test]
     fn corrupt_gzip_header_is_damage_at_zero() {
-        let (out, _, damage) = collect(Windows::new(Bytes::from_static(b"\x1f\x8b\x08garbage-garbage-garbage")));
+        let (out, _, damage) = collect(Windows::new(Bytes::from_static(
+            b"\x1f\x8b\x08garbage-garbage-garbage",
+        )));
         assert!(out.is_empty());
         assert_eq!(damage.unwrap().offset, 0);
     }
 
     #[test]
     fn no_trailing_newline() {
-        let (out, offsets, _) = collect(Windows::with_window_size(Bytes::from_static(b"a\nb\nc"), 1));
+        let (out, offsets, _) =
+            collect(Windows::with_window_size(Bytes::from_static(b"a\nb\nc"), 1));
         assert_eq!(out, b"a\nb\nc");
         assert_eq!(offsets, vec![0, 2, 4]);
     }

@@ -33,16 +33,22 @@ impl LogLocation {
             let fixed = &given[..prefix_end];
             let fixed_dir = if prefix_end < given.len() {
                 // The folder part before the glob.
-                fixed.rfind('/').map_or(".", |i| if i == 0 { "/" } else { &fixed[..i] })
+                fixed
+                    .rfind('/')
+                    .map_or(".", |i| if i == 0 { "/" } else { &fixed[..i] })
             } else {
                 fixed
             };
             if !FsPath::new(fixed_dir).exists() {
                 return Err(Error::NotFound(given.to_string()));
             }
-            ListingTableUrl::parse(given).map_err(|e| Error::Location(given.to_string(), e.to_string()))?
+            ListingTableUrl::parse(given)
+                .map_err(|e| Error::Location(given.to_string(), e.to_string()))?
         };
-        Ok(LogLocation { given: given.to_string(), url })
+        Ok(LogLocation {
+            given: given.to_string(),
+            url,
+        })
     }
 
     pub fn store_url(&self) -> ObjectStoreUrl {
@@ -54,7 +60,12 @@ impl LogLocation {
         if self.url.scheme() != "s3" {
             return Ok(());
         }
-        let bucket = self.url.get_url().host_str().unwrap_or_default().to_string();
+        let bucket = self
+            .url
+            .get_url()
+            .host_str()
+            .unwrap_or_default()
+            .to_string();
         let store = object_store::aws::AmazonS3Builder::from_env()
             .with_bucket_name(&bucket)
             .with_allow_http(true)
@@ -72,9 +83,12 @@ fn parse_s3(given: &str) -> Result<ListingTableUrl> {
         None => ListingTableUrl::parse(&normalized).map_err(|e| bad(e.to_string())),
         Some(i) => {
             // ListingTableUrl expands globs for local paths only; split `s3://b/p/*.gz` by hand.
-            let slash = normalized[..i].rfind('/').ok_or_else(|| bad("glob without a prefix".into()))?;
+            let slash = normalized[..i]
+                .rfind('/')
+                .ok_or_else(|| bad("glob without a prefix".into()))?;
             let base = url::Url::parse(&normalized[..=slash]).map_err(|e| bad(e.to_string()))?;
-            let pattern = glob::Pattern::new(&normalized[slash + 1..]).map_err(|e| bad(e.to_string()))?;
+            let pattern =
+                glob::Pattern::new(&normalized[slash + 1..]).map_err(|e| bad(e.to_string()))?;
             ListingTableUrl::try_new(base, Some(pattern)).map_err(|e| bad(e.to_string()))
         }
     }
@@ -97,15 +111,27 @@ mod tests {
     #[test]
     fn names() {
         let file = ObjectStoreUrl::parse("file://").unwrap();
-        assert_eq!(object_display_name(&file, &Path::from("tmp/a.log")), "/tmp/a.log");
+        assert_eq!(
+            object_display_name(&file, &Path::from("tmp/a.log")),
+            "/tmp/a.log"
+        );
         let s3 = ObjectStoreUrl::parse("s3://bucket").unwrap();
-        assert_eq!(object_display_name(&s3, &Path::from("logs/2024/a.gz")), "s3://bucket/logs/2024/a.gz");
+        assert_eq!(
+            object_display_name(&s3, &Path::from("logs/2024/a.gz")),
+            "s3://bucket/logs/2024/a.gz"
+        );
     }
 
     #[test]
     fn missing_local_paths_are_an_error() {
-        assert!(matches!(LogLocation::parse("/no/such/dir"), Err(Error::NotFound(_))));
-        assert!(matches!(LogLocation::parse("/no/such/dir/*.log"), Err(Error::NotFound(_))));
+        assert!(matches!(
+            LogLocation::parse("/no/such/dir"),
+            Err(Error::NotFound(_))
+        ));
+        assert!(matches!(
+            LogLocation::parse("/no/such/dir/*.log"),
+            Err(Error::NotFound(_))
+        ));
         assert!(LogLocation::parse("/tmp").is_ok());
     }
 

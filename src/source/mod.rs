@@ -19,7 +19,10 @@ pub use decompress::{Damage, Window, Windows};
 pub use location::{LogLocation, object_display_name};
 
 /// Reads a whole object. Local files are memory-mapped, not copied.
-pub async fn fetch(store: &Arc<dyn ObjectStore>, location: &Path) -> Result<Bytes, object_store::Error> {
+pub async fn fetch(
+    store: &Arc<dyn ObjectStore>,
+    location: &Path,
+) -> Result<Bytes, object_store::Error> {
     let result = store.get(location).await?;
     match result.payload {
         GetResultPayload::File(file, path) => {

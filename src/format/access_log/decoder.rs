@@ -10,8 +10,8 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, Int32Builder, Int64Builder, RecordBatch, RecordBatchOptions, StringViewArray, StringViewBuilder,
-    TimestampMillisecondBuilder, UInt32Array,
+    ArrayRef, Int32Builder, Int64Builder, RecordBatch, RecordBatchOptions, StringViewArray,
+    StringViewBuilder, TimestampMillisecondBuilder, UInt32Array,
 };
 use arrow::datatypes::SchemaRef;
 use arrow::error::ArrowError;
@@ -35,7 +35,11 @@ pub struct DecoderOptions {
 
 impl Default for DecoderOptions {
     fn default() -> Self {
-        DecoderOptions { batch_size: DEFAULT_BATCH_SIZE, strict: false, projection: None }
+        DecoderOptions {
+            batch_size: DEFAULT_BATCH_SIZE,
+            strict: false,
+            projection: None,
+        }
     }
 }
 
@@ -61,8 +65,14 @@ impl Builder {
                 Builder::Time(TimestampMillisecondBuilder::new().with_timezone(super::schema::UTC))
             }
             (Origin::Field(_), ColumnType::Int32) => Builder::Status(Int32Builder::new()),
-            (Origin::Field(field), ColumnType::Int64) => Builder::Number { field, b: Int64Builder::new() },
-            (Origin::Field(field), _) => Builder::Text { field, b: StringViewBuilder::new() },
+            (Origin::Field(field), ColumnType::Int64) => Builder::Number {
+                field,
+                b: Int64Builder::new(),
+            },
+            (Origin::Field(field), _) => Builder::Text {
+                field,
+                b: StringViewBuilder::new(),
+            },
             (Origin::ExtraFields, _) => Builder::Extra(StringViewBuilder::new()),
             (Origin::Day, _) => Builder::Day(StringViewBuilder::new()),
             (Origin::LogLine, _) => Builder::LogLine(Int64Builder::new()),
@@ -106,10 +116,21 @@ impl AccessLogDecoder {
 
     /// A decoder for a part of an object whose first line is line `first_line` (1-based) at byte
     /// `offset`; used when one object is decoded in parallel pieces.
-    pub fn starting_at(object: &str, options: &DecoderOptions, first_line: u64, offset: u64) -> Self {
+    pub fn starting_at(
+        object: &str,
+        options: &DecoderOptions,
+        first_line: u64,
+        offset: u64,
+    ) -> Self {
         let all = schema();
-        let projection: Vec<usize> = options.projection.clone().unwrap_or_else(|| (0..all.fields().len()).collect());
-        let schema = Arc::new(all.project(&projection).expect("projection indices come from the schema"));
+        let projection: Vec<usize> = options
+            .projection
+            .clone()
+            .unwrap_or_else(|| (0..all.fields().len()).collect());
+        let schema = Arc::new(
+            all.project(&projection)
+                .expect("projection indices come from the schema"),
+        );
         AccessLogDecoder {
             schema,
             builders: projection.iter().map(|&c| Builder::new(c)).collect(),
@@ -219,7 +240,9 @@ impl AccessLogDecoder {
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.builders.len());
         for b in &mut self.builders {
             arrays.push(match b {
-                Builder::Text { b, .. } | Builder::Extra(b) | Builder::Day(b) => Arc::new(b.finish()),
+                Builder::Text { b, .. } | Builder::Extra(b) | Builder::Day(b) => {
+                    Arc::new(b.finish())
+                }
                 Builder::Time(b) => Arc::new(b.finish()),
                 Builder::Status(b) => Arc::new(b.finish()),
                 Builder::Number { b, .. } | Builder::LogLine(b) => Arc::new(b.finish()),
@@ -277,7 +300,11 @@ mod tests {
         let input = format!("{LINE}\n\ngarbage line\r\n{LINE}\r\n{LINE}");
         let mut d = AccessLogDecoder::new("/tmp/obj", &DecoderOptions::default());
         let used = d.decode(input.as_bytes(), false);
-        assert_eq!(used, input.rfind('\n').unwrap() + 1, "the unterminated last line waits");
+        assert_eq!(
+            used,
+            input.rfind('\n').unwrap() + 1,
+            "the unterminated last line waits"
+        );
         let used2 = d.decode(&input.as_bytes()[used..], true);
         assert_eq!(used + used2, input.len());
         let batch = d.flush().unwrap().unwrap();
@@ -291,8 +318,18 @@ mod tests {
         assert_eq!(rejects[0].line, 3);
         assert_eq!(rejects[0].byte_offset, (LINE.len() + 2) as u64);
         assert_eq!(rejects[0].raw, "garbage line");
-        assert_eq!(d.counts(), DecodeCounts { lines: 5, blank: 1, rows: 3, rejects: 1 });
-        let t = batch.column(col::REQUESTDATETIME).as_primitive::<TimestampMillisecondType>();
+        assert_eq!(
+            d.counts(),
+            DecodeCounts {
+                lines: 5,
+                blank: 1,
+                rows: 3,
+                rejects: 1
+            }
+        );
+        let t = batch
+            .column(col::REQUESTDATETIME)
+            .as_primitive::<TimestampMillisecondType>();
         assert_eq!(t.value(0), 1_549_411_238_000);
         let day = batch.column(col::TIMESTAMP).as_string_view();
         assert_eq!(day.value(0), "2019/02/06");
@@ -301,15 +338,24 @@ mod tests {
 
     #[test]
     fn projection_builds_only_what_is_asked() {
-        let options = DecoderOptions { projection: Some(vec![6, col::LOG_LINE]), ..Default::default() };
+        let options = DecoderOptions {
+            projection: Some(vec![6, col::LOG_LINE]),
+            ..Default::default()
+        };
         let mut d = AccessLogDecoder::new("x", &options);
         d.decode(format!("{LINE}\n").as_bytes(), true);
         let batch = d.flush().unwrap().unwrap();
         assert_eq!(batch.num_columns(), 2);
         assert_eq!(batch.schema().field(0).name(), "operation");
-        assert_eq!(batch.column(0).as_string_view().value(0), "REST.GET.VERSIONING");
+        assert_eq!(
+            batch.column(0).as_string_view().value(0),
+            "REST.GET.VERSIONING"
+        );
 
-        let options = DecoderOptions { projection: Some(vec![]), ..Default::default() };
+        let options = DecoderOptions {
+            projection: Some(vec![]),
+            ..Default::default()
+        };
         let mut d = AccessLogDecoder::new("x", &options);
         d.decode(format!("{LINE}\n{LINE}\n").as_bytes(), true);
         assert_eq!(d.flush().unwrap().unwrap().num_rows(), 2);
@@ -317,7 +363,10 @@ mod tests {
 
     #[test]
     fn batches_are_cut_at_batch_size() {
-        let options = DecoderOptions { batch_size: 2, ..Default::default() };
+        let options = DecoderOptions {
+            batch_size: 2,
+            ..Default::default()
+        };
         let mut d = AccessLogDecoder::new("x", &options);
         let input = format!("{LINE}\n{LINE}\n{LINE}\n");
         let used = d.decode(input.as_bytes(), true);
@@ -326,18 +375,28 @@ mod tests {
         d.decode(&input.as_bytes()[used..], true);
         let last = d.flush().unwrap().unwrap();
         assert_eq!(last.num_rows(), 1);
-        assert_eq!(last.column(col::LOG_LINE).as_primitive::<Int64Type>().value(0), 3);
+        assert_eq!(
+            last.column(col::LOG_LINE)
+                .as_primitive::<Int64Type>()
+                .value(0),
+            3
+        );
         assert!(d.flush().unwrap().is_none());
     }
 
     #[test]
     fn invalid_utf8_is_replaced() {
-        let mut input = LINE.replace("S3Console/0.4", "S3Console/\u{0}X").into_bytes();
+        let mut input = LINE
+            .replace("S3Console/0.4", "S3Console/\u{0}X")
+            .into_bytes();
         let at = input.iter().position(|b| *b == 0).unwrap();
         input[at] = 0xff;
         let mut d = AccessLogDecoder::new("x", &DecoderOptions::default());
         d.decode(&input, true);
         let batch = d.flush().unwrap().unwrap();
-        assert_eq!(batch.column(16).as_string_view().value(0), "S3Console/\u{fffd}X");
+        assert_eq!(
+            batch.column(16).as_string_view().value(0),
+            "S3Console/\u{fffd}X"
+        );
     }
 }

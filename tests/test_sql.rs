@@ -1,0 +1,490 @@
+//! `s3trawl sql` end to end: output formats, the rejects summary, exit codes, and AWS's
+//! documented access-log queries running with only the table name changed.
+
+mod common;
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+
+use common::*;
+
+const COUNT_BY_OPERATION: &str = "SELECT operation, count(*) AS requests FROM access_logs GROUP BY operation ORDER BY requests DESC, operation";
+
+#[test]
+fn table_output() {
+    let out = ok(s3trawl(&[
+        "sql",
+        "--logs",
+        "sample-logs",
+        COUNT_BY_OPERATION,
+    ]));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[1].split('|').map(str::trim).collect::<Vec<_>>(),
+        vec!["", "operation", "requests", ""]
+    );
+    assert_eq!(
+        lines[3].split('|').map(str::trim).collect::<Vec<_>>(),
+        vec!["", "REST.GET.OBJECT", "7", ""]
+    );
+    assert_eq!(lines.len(), 4 + 11, "{out}");
+}
+
+#[test]
+fn csv_json_ndjson_output() {
+    let q = "SELECT log_line, operation, httpstatus, requester FROM access_logs WHERE log_object LIKE '%7A1B2C3D4E5F6A7B' AND log_line <= 3 ORDER BY log_line";
+    let csv = ok(s3trawl(&[
+        "sql",
+        "--logs",
+        "sample-logs",
+        "--format",
+        "csv",
+        q,
+    ]));
+    assert_eq!(
+        csv,
+        "log_line,operation,httpstatus,requester\n1,REST.PUT.OBJECT,200,arn:aws:iam::111122223333:user/alice\n2,REST.GET.OBJECT,200,arn:aws:iam::111122223333:user/alice\n3,REST.GET.OBJECT,200,\n"
+    );
+    let json = ok(s3trawl(&[
+        "sql",
+        "--logs",
+        "sample-logs",
+        "--format",
+        "json",
+        q,
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    assert_eq!(
+        v[2]["requester"],
+        serde_json::Value::Null,
+        "nulls are explicit"
+    );
+    assert_eq!(v[0]["httpstatus"], serde_json::json!(200));
+    let nd = ok(s3trawl(&[
+        "sql",
+        "--logs",
+        "sample-logs",
+        "--format",
+        "ndjson",
+        q,
+    ]));
+    let rows: Vec<serde_json::Value> = nd
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1]["operation"], serde_json::json!("REST.GET.OBJECT"));
+    // An empty result is still valid output.
+    let empty = ok(s3trawl(&[
+        "sql",
+        "--logs",
+        "sample-logs",
+        "--format",
+        "json",
+        "SELECT * FROM access_logs WHERE false",
+    ]));
+    assert_eq!(empty.trim(), "[]");
+    let empty = ok(s3trawl(&[
+        "sql",
+        "--logs",
+        "sample-logs",
+        "--format",
+        "csv",
+        "SELECT operation FROM access_logs WHERE false",
+    ]));
+    assert_eq!(empty, "operation\n");
+}
+
+#[test]
+fn output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("out.csv");
+    let out = ok(s3trawl(&[
+        "sql",
+        "--logs",
+        "sample-logs",
+        "--format",
+        "csv",
+        "-o",
+        path.to_str().unwrap(),
+        "SELECT count(*) AS n FROM access_logs",
+    ]));
+    assert_eq!(out, "");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "n\n22\n");
+}
+
+#[test]
+fn rejects_summary_on_stderr_and_rejects_table() {
+    let o = s3trawl(&[
+        "sql",
+        "--logs",
+        "sample-logs",
+        "SELECT count(*) FROM access_logs",
+    ]);
+    let err = stderr(&o);
+    assert!(o.status.success());
+    assert!(err.contains("1 reject in 1 object"), "{err}");
+    assert!(
+        err.contains("2026-11-20-11-15-07-0C9D8E7F6A5B4C3D:4 (byte 1097): truncated record"),
+        "{err}"
+    );
+    let csv = ok(s3trawl(&[
+        "sql",
+        "--logs",
+        "sample-logs",
+        "--format",
+        "csv",
+        "SELECT log_line, byte_offset, log_kind FROM rejects",
+    ]));
+    assert_eq!(csv, "log_line,byte_offset,log_kind\n4,1097,access_log\n");
+    // rows + rejects = non-blank lines, over the whole sample.
+    let csv = ok(s3trawl(&[
+        "sql",
+        "--logs",
+        "sample-logs",
+        "--format",
+        "csv",
+        "SELECT (SELECT count(*) FROM access_logs) + (SELECT count(*) FROM rejects) AS n",
+    ]));
+    assert_eq!(csv, "n\n23\n");
+}
+
+#[test]
+fn globs_files_and_several_paths() {
+    let one = ok(s3trawl(&[
+        "sql",
+        "--logs",
+        "sample-logs/archive/2026-11-19.log.gz",
+        "--format",
+        "csv",
+        "SELECT count(*) AS n FROM access_logs",
+    ]));
+    assert_eq!(one, "n\n4\n");
+    let glob = ok(s3trawl(&[
+        "sql",
+        "--logs",
+        "sample-logs/access/2026-11-20-1*",
+        "--format",
+        "csv",
+        "SELECT count(*) AS n FROM access_logs",
+    ]));
+    assert_eq!(glob, "n\n18\n");
+    let two = ok(s3trawl(&[
+        "sql",
+        "--logs",
+        "sample-logs/access",
+        "sample-logs/archive",
+        "--format",
+        "csv",
+        "SELECT count(*) AS n FROM access_logs",
+    ]));
+    assert_eq!(two, "n\n22\n");
+    // Overlapping paths read each object once.
+    let overlap = ok(s3trawl(&[
+        "sql",
+        "--logs",
+        "sample-logs",
+        "sample-logs/archive",
+        "--format",
+        "csv",
+        "SELECT count(*) AS n FROM access_logs",
+    ]));
+    assert_eq!(overlap, "n\n22\n");
+}
+
+#[test]
+fn errors_exit_2_with_one_clear_line() {
+    let o = s3trawl(&["sql", "--logs", "no/such/folder", "SELECT 1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o).trim(),
+        "s3trawl: no such file or folder: no/such/folder"
+    );
+    let o = s3trawl(&[
+        "sql",
+        "--logs",
+        "sample-logs",
+        "SELECT nope FROM access_logs",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).trim().lines().count(), 1, "{}", stderr(&o));
+    let o = s3trawl(&["sql", "SELECT 1"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn broken_pipe_is_success() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_s3trawl"))
+        .args([
+            "sql",
+            "--logs",
+            "sample-logs",
+            "--format",
+            "ndjson",
+            "SELECT * FROM access_logs CROSS JOIN (SELECT * FROM unnest(range(1, 2000)))",
+        ])
+        .current_dir(project())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 100];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert!(status.success(), "{status:?} {err}");
+    assert!(!err.contains("Broken pipe"), "{err}");
+}
+
+/// A fixture for AWS's documented queries: one line per situation they look for.
+fn aws_fixture() -> tempfile::TempDir {
+    let base = doc_line();
+    let dir = tempfile::tempdir().unwrap();
+    let mk = |time: &str,
+              ip: &str,
+              requester: &str,
+              op: &str,
+              key: &str,
+              status: &str,
+              err: &str,
+              sent: &str,
+              size: &str| {
+        base.replace("[06/Feb/2019:00:00:38 +0000]", &format!("[{time} +0000]"))
+            .replace(
+                "192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be",
+                &format!("{ip} {requester}"),
+            )
+            .replace("REST.GET.VERSIONING -", &format!("{op} {key}"))
+            .replace("200 - 113 - 7", &format!("{status} {err} {sent} {size} 7"))
+    };
+    let lines = [
+        mk(
+            "18/Feb/2017:07:30:00",
+            "192.0.2.1",
+            "arn:aws:iam::123456789123:user/user_name",
+            "REST.DELETE.OBJECT",
+            "images/picture.jpg",
+            "204",
+            "-",
+            "-",
+            "-",
+        ),
+        mk(
+            "18/Feb/2017:07:40:00",
+            "192.0.2.1",
+            "arn:aws:iam::123456789123:user/user_name",
+            "REST.GET.OBJECT",
+            "prefix/images/picture.jpg",
+            "200",
+            "-",
+            "1000",
+            "1000",
+        ),
+        mk(
+            "18/Feb/2017:09:40:00",
+            "192.0.2.1",
+            "arn:aws:iam::123456789123:user/other",
+            "REST.GET.OBJECT",
+            "prefix/images/picture.jpg",
+            "200",
+            "-",
+            "1000",
+            "1000",
+        ),
+        mk(
+            "15/Jun/2022:10:00:00",
+            "192.0.2.1",
+            "arn:aws:iam::123456789123:user/other",
+            "REST.GET.OBJECT",
+            "a",
+            "200",
+            "-",
+            "500",
+            "500",
+        ),
+        mk(
+            "15/Jul/2022:10:00:00",
+            "192.0.2.1",
+            "arn:aws:iam::123456789123:user/other",
+            "REST.GET.OBJECT",
+            "a",
+            "200",
+            "-",
+            "70",
+            "70",
+        ),
+        mk(
+            "29/Jan/2024:12:00:00",
+            "198.51.100.7",
+            "-",
+            "REST.GET.OBJECT",
+            "b",
+            "503",
+            "SlowDown",
+            "300",
+            "-",
+        ),
+        mk(
+            "01/Jul/2019:12:00:00",
+            "198.51.100.7",
+            "-",
+            "REST.PUT.OBJECT",
+            "c",
+            "200",
+            "-",
+            "-",
+            "42",
+        ),
+        mk(
+            "01/Jul/2019:13:00:00",
+            "198.51.100.8",
+            "arn:aws:iam::123456789123:user/user_name",
+            "REST.GET.OBJECT",
+            "d",
+            "200",
+            "-",
+            "42",
+            "42",
+        ),
+        mk(
+            "01/Jun/2022:00:00:00",
+            "203.0.113.5",
+            "arn:aws:iam::123456789123:user/acl",
+            "REST.GET.OBJECT",
+            "e",
+            "200",
+            "-",
+            "1",
+            "1",
+        )
+        .replace(" Yes", " Yes"),
+    ];
+    std::fs::write(dir.path().join("log"), lines.join("\n") + "\n").unwrap();
+    dir
+}
+
+fn csv(dir: &tempfile::TempDir, q: &str) -> String {
+    ok(s3trawl(&[
+        "sql",
+        "--logs",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "csv",
+        q,
+    ]))
+}
+
+#[test]
+fn aws_documented_access_log_queries_run_unchanged() {
+    let d = aws_fixture();
+    // S3 User Guide, "Using Amazon S3 server access logs to identify requests".
+    assert_eq!(
+        csv(
+            &d,
+            "SELECT requestdatetime, remoteip, requester, key \nFROM access_logs \nWHERE key = 'images/picture.jpg' \n    AND operation like '%DELETE%';"
+        ),
+        "requestdatetime,remoteip,requester,key\n2017-02-18T07:30:00Z,192.0.2.1,arn:aws:iam::123456789123:user/user_name,images/picture.jpg\n"
+    );
+    let all = csv(
+        &d,
+        "SELECT * \nFROM access_logs \nWHERE requester='arn:aws:iam::123456789123:user/user_name';",
+    );
+    assert_eq!(all.lines().count(), 1 + 3);
+    let period = csv(
+        &d,
+        "SELECT *\nFROM access_logs\nWHERE Key='prefix/images/picture.jpg' \n    AND parse_datetime(RequestDateTime,'dd/MMM/yyyy:HH:mm:ss Z')\n    BETWEEN parse_datetime('2017-02-18:07:00:00','yyyy-MM-dd:HH:mm:ss')\n    AND parse_datetime('2017-02-18:08:00:00','yyyy-MM-dd:HH:mm:ss');",
+    );
+    assert_eq!(period.lines().count(), 2, "{period}");
+    assert_eq!(
+        csv(
+            &d,
+            "SELECT coalesce(SUM(bytessent), 0) AS bytessenttotal\nFROM access_logs\nWHERE remoteip='192.0.2.1'\nAND parse_datetime(requestdatetime,'dd/MMM/yyyy:HH:mm:ss Z')\nBETWEEN parse_datetime('2022-06-01','yyyy-MM-dd')\nAND parse_datetime('2022-07-01','yyyy-MM-dd');"
+        ),
+        "bytessenttotal\n500\n"
+    );
+    assert_eq!(
+        csv(
+            &d,
+            "SELECT SUM(bytessent) AS uploadTotal,\n      SUM(objectsize) AS downloadTotal,\n      SUM(bytessent + objectsize) AS Total\nFROM access_logs\nWHERE RemoteIP='192.0.2.1'\nAND parse_datetime(RequestDateTime,'dd/MMM/yyyy:HH:mm:ss Z')\nBETWEEN parse_datetime('2022-06-01','yyyy-MM-dd')\nAND parse_datetime('2022-07-01','yyyy-MM-dd');"
+        ),
+        "uploadtotal,downloadtotal,total\n500,500,1000\n"
+    );
+    assert_eq!(
+        csv(
+            &d,
+            "SELECT requestdatetime, key, httpstatus, errorcode, requestid, hostid \nFROM access_logs\nWHERE httpstatus like '5%' AND timestamp\nBETWEEN '2024/01/29'\nAND '2024/01/30'"
+        ),
+        "requestdatetime,key,httpstatus,errorcode,requestid,hostid\n2024-01-29T12:00:00Z,b,503,SlowDown,3E57427F3EXAMPLE,s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234=\n"
+    );
+    let sigv = csv(
+        &d,
+        "SELECT requester, Sigv, Count(Sigv) as SigCount \nFROM access_logs\nGROUP BY requester, Sigv;",
+    );
+    assert!(
+        sigv.contains("arn:aws:iam::123456789123:user/user_name,SigV4,3"),
+        "{sigv}"
+    );
+    for (op, expect) in [("REST.PUT.OBJECT", 1), ("REST.GET.OBJECT", 1)] {
+        let q = format!(
+            "SELECT bucket_name, requester, remoteip, key, httpstatus, errorcode, requestdatetime\nFROM access_logs\nWHERE operation='{op}' AND\nparse_datetime(requestdatetime,'dd/MMM/yyyy:HH:mm:ss Z') \nBETWEEN parse_datetime('2019-07-01:00:42:42','yyyy-MM-dd:HH:mm:ss')\nAND \nparse_datetime('2019-07-02:00:42:42','yyyy-MM-dd:HH:mm:ss')"
+        );
+        assert_eq!(csv(&d, &q).lines().count(), 1 + expect, "{op}");
+    }
+    let anonymous = csv(
+        &d,
+        "SELECT bucket_name, requester, remoteip, key, httpstatus, errorcode, requestdatetime\nFROM access_logs\nWHERE requester IS NULL AND\nparse_datetime(requestdatetime,'dd/MMM/yyyy:HH:mm:ss Z') \nBETWEEN parse_datetime('2019-07-01:00:42:42','yyyy-MM-dd:HH:mm:ss')\nAND \nparse_datetime('2019-07-02:00:42:42','yyyy-MM-dd:HH:mm:ss')",
+    );
+    assert_eq!(
+        anonymous,
+        "bucket_name,requester,remoteip,key,httpstatus,errorcode,requestdatetime\namzn-s3-demo-bucket1,,198.51.100.7,c,200,,2019-07-01T12:00:00Z\n"
+    );
+    // S3 User Guide, "Identifying requests that required an ACL".
+    let acl = csv(
+        &d,
+        "SELECT bucket_name, requester, key, operation, aclrequired, requestdatetime\nFROM access_logs\nWHERE aclrequired = 'Yes' AND parse_datetime(requestdatetime,'dd/MMM/yyyy:HH:mm:ss Z')\nBETWEEN parse_datetime('2022-05-10:00:00:00','yyyy-MM-dd:HH:mm:ss')\nAND parse_datetime('2022-08-10:00:00:00','yyyy-MM-dd:HH:mm:ss')",
+    );
+    assert_eq!(acl.lines().count(), 1 + 3, "{acl}");
+    let acl = csv(
+        &d,
+        "SELECT bucket_name, requester, key, operation, aclrequired, requestdatetime\nFROM access_logs\nWHERE aclrequired = 'Yes' AND timestamp\nBETWEEN '2022/05/10'\nAND '2022/08/10'",
+    );
+    assert_eq!(acl.lines().count(), 1 + 3, "{acl}");
+}
+
+#[test]
+fn parse_datetime_takes_strings_and_timestamps_and_refuses_mismatches() {
+    let d = aws_fixture();
+    assert_eq!(
+        csv(
+            &d,
+            "SELECT parse_datetime('06/Feb/2019:00:00:38 +0200', 'dd/MMM/yyyy:HH:mm:ss Z') AS a, parse_datetime(min(requestdatetime), 'x') AS b FROM access_logs"
+        ),
+        "a,b\n2019-02-05T22:00:38Z,2017-02-18T07:30:00Z\n"
+    );
+    let o = s3trawl(&[
+        "sql",
+        "--logs",
+        d.path().to_str().unwrap(),
+        "SELECT parse_datetime('2019/02/06', 'yyyy-MM-dd')",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("does not match the pattern"),
+        "{}",
+        stderr(&o)
+    );
+}
