@@ -88,7 +88,7 @@ impl ObjectScan {
     /// A scan of an object that could not be read at all: one reject for the whole object.
     pub fn unreadable(
         object: &str,
-        reason: String,
+        reason: &str,
         options: Arc<ScanOptions>,
         log: Option<ScanLog>,
     ) -> Self {
@@ -104,7 +104,7 @@ impl ObjectScan {
         self.rejects.push(Reject::new(0, 0, reason, ""));
     }
 
-    fn window(&mut self, w: Window) -> Result<(), ArrowError> {
+    fn window(&mut self, w: &Window) -> Result<(), ArrowError> {
         self.bytes += w.data.len() as u64;
         if let Some(log) = &self.log {
             log.advance(w.data.len() as u64);
@@ -127,7 +127,7 @@ impl ObjectScan {
             }
         };
         match kind {
-            LogKind::AccessLog => self.decode_window(&w),
+            LogKind::AccessLog => self.decode_window(w),
             LogKind::Binary => {
                 self.reject_object("not a log object: binary content".to_string());
                 self.windows = None;
@@ -203,7 +203,7 @@ impl ObjectScan {
         self.counts.rejects += c.rejects;
     }
 
-    fn damage(&mut self, damage: Damage) {
+    fn damage(&mut self, damage: &Damage) {
         let raw = String::from_utf8_lossy(&damage.partial_line);
         self.counts.rejects += 1;
         self.rejects.push(Reject::new(
@@ -270,11 +270,11 @@ impl Iterator for ObjectScan {
             let step = match self.windows.as_mut().and_then(Iterator::next) {
                 None => self.finish(),
                 Some(Err(damage)) => {
-                    self.damage(damage);
+                    self.damage(&damage);
                     self.windows = None;
                     Ok(())
                 }
-                Some(Ok(w)) => self.window(w),
+                Some(Ok(w)) => self.window(&w),
             };
             if let Err(e) = step {
                 self.done = true;

@@ -15,10 +15,6 @@ fn one_row(line: &str) -> serde_json::Map<String, Value> {
     rows.remove(0)
 }
 
-fn rejects(input: &str) -> Vec<s3trawl::format::Reject> {
-    decode_bytes("t", input.as_bytes()).1.rejects
-}
-
 #[test]
 fn dash_is_null_in_every_field() {
     let logstash = std::fs::read_to_string(

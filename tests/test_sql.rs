@@ -370,8 +370,7 @@ fn aws_fixture() -> tempfile::TempDir {
             "-",
             "1",
             "1",
-        )
-        .replace(" Yes", " Yes"),
+        ),
     ];
     std::fs::write(dir.path().join("log"), lines.join("\n") + "\n").unwrap();
     dir

@@ -256,7 +256,7 @@ impl FileOpener for LogOpener {
         Ok(Box::pin(async move {
             let scan = match fetch(&store, &file.object_meta.location).await {
                 Ok(raw) => ObjectScan::new(&name, raw, options, log),
-                Err(e) => ObjectScan::unreadable(&name, e.to_string(), options, log),
+                Err(e) => ObjectScan::unreadable(&name, &e.to_string(), options, log),
             };
             let batches = scan.map(move |batch| {
                 let batch = batch?;

@@ -40,9 +40,86 @@ pub fn days_in_month(year: i64, month: u32) -> u32 {
     }
 }
 
-/// Checks a civil date-time and turns it into milliseconds since the epoch, in UTC, given the
-/// offset east of UTC in minutes. `None` when the date or time cannot exist.
+/// A wall-clock date and time, as written in a log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Civil {
+    pub year: i64,
+    pub month: u32,
+    pub day: u32,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    pub millis: u32,
+}
+
+impl Civil {
+    /// Midnight of a date.
+    pub fn date(year: i64, month: u32, day: u32) -> Self {
+        Civil {
+            year,
+            month,
+            day,
+            hour: 0,
+            minute: 0,
+            second: 0,
+            millis: 0,
+        }
+    }
+
+    pub fn at(self, hour: u32, minute: u32, second: u32) -> Self {
+        Civil {
+            hour,
+            minute,
+            second,
+            ..self
+        }
+    }
+
+    /// Milliseconds since the epoch, in UTC, of this wall-clock time at `offset_minutes` east of
+    /// UTC. `None` when the date or time cannot exist.
+    pub fn to_epoch_millis(self, offset_minutes: i32) -> Option<i64> {
+        let Civil {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            millis,
+        } = self;
+        to_millis(
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            millis,
+            offset_minutes,
+        )
+    }
+}
+
+/// Milliseconds since the epoch of `year-month-day hour:minute:second UTC`, for tests and
+/// callers that have the parts at hand.
 pub fn to_epoch_millis(
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+) -> Option<i64> {
+    Civil::date(year, month, day)
+        .at(hour, minute, second)
+        .to_epoch_millis(0)
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the private core of Civil::to_epoch_millis"
+)]
+fn to_millis(
     year: i64,
     month: u32,
     day: u32,
@@ -109,27 +186,33 @@ mod tests {
     #[test]
     fn offsets_move_to_utc() {
         // 09/Feb/2021:14:48:42 +0200 is 12:48:42 UTC.
-        let t = to_epoch_millis(2021, 2, 9, 14, 48, 42, 0, 120).unwrap();
-        assert_eq!(t, to_epoch_millis(2021, 2, 9, 12, 48, 42, 0, 0).unwrap());
+        let t = Civil::date(2021, 2, 9)
+            .at(14, 48, 42)
+            .to_epoch_millis(120)
+            .unwrap();
+        assert_eq!(t, to_epoch_millis(2021, 2, 9, 12, 48, 42).unwrap());
         // A negative offset can move the day forward.
-        let t = to_epoch_millis(2021, 12, 31, 23, 0, 0, 0, -90).unwrap();
+        let t = Civil::date(2021, 12, 31)
+            .at(23, 0, 0)
+            .to_epoch_millis(-90)
+            .unwrap();
         assert_eq!(day_dashed(t), "2022-01-01");
     }
 
     #[test]
     fn impossible_dates_are_refused() {
-        assert!(to_epoch_millis(2019, 2, 29, 0, 0, 0, 0, 0).is_none());
-        assert!(to_epoch_millis(2020, 2, 29, 0, 0, 0, 0, 0).is_some());
-        assert!(to_epoch_millis(2019, 4, 31, 0, 0, 0, 0, 0).is_none());
-        assert!(to_epoch_millis(2019, 13, 1, 0, 0, 0, 0, 0).is_none());
-        assert!(to_epoch_millis(2019, 1, 1, 24, 0, 0, 0, 0).is_none());
-        assert!(to_epoch_millis(2019, 1, 1, 0, 60, 0, 0, 0).is_none());
-        assert!(to_epoch_millis(2019, 1, 1, 0, 0, 60, 0, 0).is_none());
+        assert!(to_epoch_millis(2019, 2, 29, 0, 0, 0).is_none());
+        assert!(to_epoch_millis(2020, 2, 29, 0, 0, 0).is_some());
+        assert!(to_epoch_millis(2019, 4, 31, 0, 0, 0).is_none());
+        assert!(to_epoch_millis(2019, 13, 1, 0, 0, 0).is_none());
+        assert!(to_epoch_millis(2019, 1, 1, 24, 0, 0).is_none());
+        assert!(to_epoch_millis(2019, 1, 1, 0, 60, 0).is_none());
+        assert!(to_epoch_millis(2019, 1, 1, 0, 0, 60).is_none());
     }
 
     #[test]
     fn day_formats() {
-        let t = to_epoch_millis(2019, 2, 6, 0, 0, 38, 0, 0).unwrap();
+        let t = to_epoch_millis(2019, 2, 6, 0, 0, 38).unwrap();
         let mut buf = [0u8; 10];
         assert_eq!(format_day_slashed(t, &mut buf), "2019/02/06");
         assert_eq!(day_dashed(t), "2019-02-06");

@@ -158,7 +158,7 @@ pub async fn ingest(
                         ),
                         Err(e) => ObjectScan::unreadable(
                             &object.name,
-                            e.to_string(),
+                            &e.to_string(),
                             Arc::clone(&scan_options),
                             Some(log.clone()),
                         ),

@@ -81,7 +81,7 @@ impl TableWriter {
             return Ok(());
         }
         if !self.partitioned {
-            return self.write_to(String::new(), batch);
+            return self.write_to("", batch);
         }
         let times = batch
             .column(col::REQUESTDATETIME)
@@ -92,7 +92,7 @@ impl TableWriter {
             .map(|t| t.div_euclid(86_400_000))
             .collect();
         if days.iter().all(|d| *d == days[0]) {
-            return self.write_to(day_dashed(days[0] * 86_400_000), batch);
+            return self.write_to(&day_dashed(days[0] * 86_400_000), batch);
         }
         let mut groups: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
         for (i, d) in days.iter().enumerate() {
@@ -100,13 +100,13 @@ impl TableWriter {
         }
         for (day, rows) in groups {
             let part = take_record_batch(batch, &UInt32Array::from(rows))?;
-            self.write_to(day_dashed(day * 86_400_000), &part)?;
+            self.write_to(&day_dashed(day * 86_400_000), &part)?;
         }
         Ok(())
     }
 
-    fn write_to(&mut self, day: String, batch: &RecordBatch) -> Result<()> {
-        if !self.open.contains_key(&day) {
+    fn write_to(&mut self, day: &str, batch: &RecordBatch) -> Result<()> {
+        if !self.open.contains_key(day) {
             let relative = if self.partitioned {
                 format!(
                     "{}/date={day}/part-{}-{}.parquet",
@@ -125,7 +125,7 @@ impl TableWriter {
                 ArrowWriter::try_new(file, Arc::clone(&self.schema), Some(writer_properties()))?;
             self.files.push(relative);
             self.open.insert(
-                day.clone(),
+                day.to_string(),
                 Open {
                     writer,
                     path,
@@ -133,11 +133,11 @@ impl TableWriter {
                 },
             );
         }
-        let open = self.open.get_mut(&day).expect("inserted above");
+        let open = self.open.get_mut(day).expect("inserted above");
         open.writer.write(batch)?;
         open.rows += batch.num_rows();
         if open.rows >= FILE_ROWS {
-            let open = self.open.remove(&day).expect("present");
+            let open = self.open.remove(day).expect("present");
             close(open)?;
         }
         self.keep_within_budget()

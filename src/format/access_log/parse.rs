@@ -28,6 +28,7 @@ use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
 use super::schema::{KNOWN_FIELDS, MIN_FIELDS};
+use crate::format::time::Civil;
 
 /// A field's position in the line: `line[start..end]`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -426,16 +427,10 @@ pub fn parse_record(line: In, rec: &mut Record, strict: bool) -> Result<(), Refu
     let time_start = pos;
     let rest = match bracketed_time(&line[pos..]) {
         Ok((rest, t)) => {
-            let Some(ms) = crate::format::time::to_epoch_millis(
-                i64::from(t.year),
-                t.month,
-                t.day,
-                t.hour,
-                t.minute,
-                t.second,
-                0,
-                t.offset,
-            ) else {
+            let Some(ms) = Civil::date(i64::from(t.year), t.month, t.day)
+                .at(t.hour, t.minute, t.second)
+                .to_epoch_millis(t.offset)
+            else {
                 return refuse(Problem::ImpossibleTime, pos);
             };
             rec.time_ms = ms;
@@ -875,7 +870,7 @@ mod tests {
         let (rec, _) = parse(&line).unwrap();
         assert_eq!(
             rec.time_ms,
-            crate::format::time::to_epoch_millis(2021, 2, 9, 12, 48, 42, 0, 0).unwrap()
+            crate::format::time::to_epoch_millis(2021, 2, 9, 12, 48, 42).unwrap()
         );
     }
 

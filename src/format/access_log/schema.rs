@@ -25,19 +25,19 @@ pub enum ColumnType {
 impl ColumnType {
     pub fn arrow_type(self) -> DataType {
         match self {
-            ColumnType::Text => DataType::Utf8View,
-            ColumnType::Int32 => DataType::Int32,
-            ColumnType::Int64 => DataType::Int64,
-            ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, Some(UTC.into())),
+            Self::Text => DataType::Utf8View,
+            Self::Int32 => DataType::Int32,
+            Self::Int64 => DataType::Int64,
+            Self::Timestamp => DataType::Timestamp(TimeUnit::Millisecond, Some(UTC.into())),
         }
     }
 
     pub fn athena_type(self) -> &'static str {
         match self {
-            ColumnType::Text => "string",
-            ColumnType::Int32 => "int",
-            ColumnType::Int64 => "bigint",
-            ColumnType::Timestamp => "timestamp",
+            Self::Text => "string",
+            Self::Int32 => "int",
+            Self::Int64 => "bigint",
+            Self::Timestamp => "timestamp",
         }
     }
 }
