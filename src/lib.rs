@@ -7,6 +7,7 @@
 pub mod engine;
 pub mod error;
 pub mod format;
+pub mod generate;
 pub mod lake;
 pub mod scan;
 pub mod source;

@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand, each with its arguments and `run`.
 
+pub mod generate;
 pub mod ingest;
 pub mod output;
 pub mod schema;
@@ -38,6 +39,8 @@ pub enum Command {
     Ingest(ingest::Args),
     /// Print a table's schema, or the Athena DDL for the lake.
     Schema(schema::Args),
+    /// Write deterministic synthetic logs (for trying the tool and for benchmarks).
+    Generate(generate::Args),
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -56,6 +59,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sql(args) => sql::run(args, &global).await,
         Command::Ingest(args) => ingest::run(args, &global).await,
         Command::Schema(args) => schema::run(&args),
+        Command::Generate(args) => generate::run(&args),
     }
 }
 

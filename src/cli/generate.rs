@@ -1,0 +1,118 @@
+//! `s3trawl generate`: deterministic synthetic logs, for trying the tool and for benchmarks.
+//!
+//! ```text
+//! s3trawl generate access-logs --out /tmp/logs --size 1GB --objects 200 --gzip
+//! ```
+//!
+//! Objects are named as S3 delivers them (`YYYY-MM-DD-HH-MM-SS-<16 hex digits>`, plus `.gz`
+//! when compressed) and cover consecutive stretches of time.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use rayon::prelude::*;
+use s3trawl::format::time::{Civil, civil_from_days};
+use s3trawl::generate::{AccessLogGenerator, Rng};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    #[value(name = "access-logs")]
+    AccessLogs,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  s3trawl generate access-logs --out /tmp/logs --size 100MB --objects 20 --gzip")]
+pub struct Args {
+    #[arg(value_enum)]
+    pub kind: Kind,
+    /// Folder to write into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Total uncompressed size: bytes, or with KB, MB, GB.
+    #[arg(long, default_value = "10MB", value_parser = parse_size)]
+    pub size: u64,
+    /// Number of objects to spread the data over.
+    #[arg(long, default_value_t = 10)]
+    pub objects: u64,
+    /// Gzip each object.
+    #[arg(long)]
+    pub gzip: bool,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// First day of the logs (YYYY-MM-DD).
+    #[arg(long, default_value = "2026-11-01")]
+    pub start: String,
+    /// Days the logs cover.
+    #[arg(long, default_value_t = 7)]
+    pub days: u64,
+}
+
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len()));
+    let n: f64 = number.parse().map_err(|_| format!("not a size: {s}"))?;
+    let scale = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1.0,
+        "KB" | "K" | "KIB" => 1024.0,
+        "MB" | "M" | "MIB" => 1024.0 * 1024.0,
+        "GB" | "G" | "GIB" => 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("unknown unit {other} in {s}")),
+    };
+    Ok((n * scale) as u64)
+}
+
+fn parse_day(s: &str) -> anyhow::Result<i64> {
+    let parts: Vec<&str> = s.split('-').collect();
+    let [y, m, d] = parts.as_slice() else { anyhow::bail!("not a date (YYYY-MM-DD): {s}") };
+    Civil::date(y.parse()?, m.parse()?, d.parse()?).to_epoch_millis(0).with_context(|| format!("no such date: {s}"))
+}
+
+pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let start = parse_day(&args.start)?;
+    let objects = args.objects.max(1);
+    let span = args.days.max(1) as f64 * 86_400_000.0;
+    let per_object = args.size / objects;
+    // Mean gap between requests so that the objects together cover the days asked for.
+    let lines_per_object = (per_object / 620).max(1) as f64;
+    let gap = span / (lines_per_object * objects as f64);
+    (0..objects).into_par_iter().try_for_each(|i| -> anyhow::Result<()> {
+        let begin = start + (span * i as f64 / objects as f64) as i64;
+        let mut generator = AccessLogGenerator::new(args.seed.wrapping_mul(1_000_003).wrapping_add(i), begin);
+        let data = generator.lines(per_object as usize, gap);
+        let (y, m, d) = civil_from_days(begin.div_euclid(86_400_000));
+        let secs = begin.div_euclid(1000).rem_euclid(86_400);
+        let mut rng = Rng::new(args.seed ^ i);
+        let name = format!("{y:04}-{m:02}-{d:02}-{:02}-{:02}-{:02}-{}", secs / 3600, secs / 60 % 60, secs % 60, rng.hex(16, true));
+        let path = if args.gzip { args.out.join(format!("{name}.gz")) } else { args.out.join(name) };
+        let file = std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        let mut w = std::io::BufWriter::new(file);
+        if args.gzip {
+            let mut e = flate2::write::GzEncoder::new(w, flate2::Compression::default());
+            e.write_all(&data)?;
+            e.finish()?.flush()?;
+        } else {
+            w.write_all(&data)?;
+            w.flush()?;
+        }
+        Ok(())
+    })?;
+    println!("wrote {objects} objects ({} bytes uncompressed) into {}", per_object * objects, args.out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1GB"), Ok(1 << 30));
+        assert_eq!(parse_size("20KB"), Ok(20 << 10));
+        assert_eq!(parse_size("1.5MB"), Ok(3 << 19));
+        assert_eq!(parse_size("123"), Ok(123));
+        assert!(parse_size("12 parsecs").is_err());
+    }
+}
