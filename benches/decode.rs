@@ -29,7 +29,13 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 }
 
 fn decode(data: &[u8], projection: Option<Vec<usize>>) -> usize {
-    let mut d = AccessLogDecoder::new("bench", &DecoderOptions { projection, ..Default::default() });
+    let mut d = AccessLogDecoder::new(
+        "bench",
+        &DecoderOptions {
+            projection,
+            ..Default::default()
+        },
+    );
     let mut pos = 0;
     let mut rows = 0;
     loop {
@@ -50,11 +56,15 @@ fn decoder(c: &mut Criterion) {
     for (name, size) in [("1MiB", 1 << 20), ("16MiB", 16 << 20)] {
         let data = logs(size, 1);
         group.throughput(Throughput::Bytes(data.len() as u64));
-        group.bench_with_input(BenchmarkId::new("all_columns", name), &data, |b, d| b.iter(|| decode(black_box(d), None)));
+        group.bench_with_input(BenchmarkId::new("all_columns", name), &data, |b, d| {
+            b.iter(|| decode(black_box(d), None))
+        });
         group.bench_with_input(BenchmarkId::new("operation_only", name), &data, |b, d| {
             b.iter(|| decode(black_box(d), Some(vec![6])))
         });
-        group.bench_with_input(BenchmarkId::new("no_columns", name), &data, |b, d| b.iter(|| decode(black_box(d), Some(vec![]))));
+        group.bench_with_input(BenchmarkId::new("no_columns", name), &data, |b, d| {
+            b.iter(|| decode(black_box(d), Some(vec![])))
+        });
     }
     group.finish();
 }
@@ -65,10 +75,16 @@ fn object_scan(c: &mut Criterion) {
     let data = logs(32 << 20, 2);
     let gz = gzip(&data);
     group.throughput(Throughput::Bytes(data.len() as u64));
-    for (name, raw) in [("plain_32MiB", Bytes::from(data.clone())), ("gzip_32MiB", Bytes::from(gz))] {
+    for (name, raw) in [
+        ("plain_32MiB", Bytes::from(data.clone())),
+        ("gzip_32MiB", Bytes::from(gz)),
+    ] {
         group.bench_with_input(BenchmarkId::new("all_columns", name), &raw, |b, raw| {
             b.iter(|| {
-                let options = ScanOptions { decoder: DecoderOptions::default(), output: Output::AccessLogs };
+                let options = ScanOptions {
+                    decoder: DecoderOptions::default(),
+                    output: Output::AccessLogs,
+                };
                 let (batches, _) = decode_all("bench", raw.clone(), options).unwrap();
                 batches.len()
             })
@@ -81,8 +97,14 @@ fn object_scan(c: &mut Criterion) {
 fn sql_end_to_end(c: &mut Criterion) {
     let mut group = c.benchmark_group("sql_group_by_operation");
     group.sample_size(10);
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    for (name, objects, size, compress) in [("small_objects_500x20KiB_gzip", 500, 20 << 10, true), ("large_objects_2x24MiB_gzip", 2, 24 << 20, true)] {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for (name, objects, size, compress) in [
+        ("small_objects_500x20KiB_gzip", 500, 20 << 10, true),
+        ("large_objects_2x24MiB_gzip", 2, 24 << 20, true),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let mut total = 0;
         for i in 0..objects {
@@ -98,8 +120,24 @@ fn sql_end_to_end(c: &mut Criterion) {
                 runtime.block_on(async {
                     let ctx = new_context(&EngineOptions::default()).unwrap();
                     let log = ScanLog::new();
-                    register_tables(&ctx, &Sources { logs: std::slice::from_ref(&location), lake: None }, false, &log).await.unwrap();
-                    let batches = ctx.sql("SELECT operation, count(*) FROM access_logs GROUP BY 1").await.unwrap().collect().await.unwrap();
+                    register_tables(
+                        &ctx,
+                        &Sources {
+                            logs: std::slice::from_ref(&location),
+                            lake: None,
+                        },
+                        false,
+                        &log,
+                    )
+                    .await
+                    .unwrap();
+                    let batches = ctx
+                        .sql("SELECT operation, count(*) FROM access_logs GROUP BY 1")
+                        .await
+                        .unwrap()
+                        .collect()
+                        .await
+                        .unwrap();
                     Arc::new(batches).len()
                 })
             })

@@ -133,22 +133,6 @@ impl ObjectScan {
                 self.windows = None;
                 Ok(())
             }
-            LogKind::Unknown => {
-                let first = w
-                    .data
-                    .split(|b| *b == b'\n')
-                    .find(|l| !crate::format::access_log::parse::is_blank(l));
-                let first = String::from_utf8_lossy(first.unwrap_or_default());
-                self.rejects.push(Reject::new(
-                    0,
-                    0,
-                    "not a log object: text whose first lines are neither access-log records nor JSON".to_string(),
-                    first.trim_end(),
-                ));
-                self.counts.rejects += 1;
-                self.windows = None;
-                Ok(())
-            }
             LogKind::Json | LogKind::Empty => {
                 self.windows = None;
                 Ok(())

@@ -86,15 +86,27 @@ fn readme_examples_print_what_the_readme_says() {
 #[test]
 fn readme_quick_start_runs() {
     let text = readme();
-    let line = text.lines().find(|l| l.starts_with("cargo run --release -- ")).expect("quick start command");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("cargo run --release -- "))
+        .expect("quick start command");
     let args = split(line.strip_prefix("cargo run --release -- ").unwrap());
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = ok(s3trawl(&args));
-    assert!(out.contains("| REST.GET.OBJECT               | 7        |"), "{out}");
-    assert!(text.contains("\ncargo test\n"), "the README gives the test command CI runs");
+    assert!(
+        out.contains("| REST.GET.OBJECT               | 7        |"),
+        "{out}"
+    );
+    assert!(
+        text.contains("\ncargo test\n"),
+        "the README gives the test command CI runs"
+    );
 }
 
 #[test]
 fn splitting() {
-    assert_eq!(split(r#"s3trawl sql --logs a "SELECT 'x' FROM t""#), vec!["s3trawl", "sql", "--logs", "a", "SELECT 'x' FROM t"]);
+    assert_eq!(
+        split(r#"s3trawl sql --logs a "SELECT 'x' FROM t""#),
+        vec!["s3trawl", "sql", "--logs", "a", "SELECT 'x' FROM t"]
+    );
 }

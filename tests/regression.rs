@@ -308,15 +308,17 @@ fn a_truncated_gzip_object_keeps_its_good_lines_and_says_where_it_broke() {
 }
 
 #[test]
-fn binary_and_unknown_objects_are_one_reject_each() {
+fn binary_objects_are_one_reject_and_other_text_is_rejected_line_by_line() {
     let (b, report) = decode_bytes("x.parquet", b"PAR1\x00\x01\x02binary");
     assert!(b.is_empty());
     assert_eq!(report.rejects.len(), 1);
     assert!(report.rejects[0].reason.contains("binary"));
-    let (b, report) = decode_bytes("README.md", b"# Logs\n\nThese are our logs.\n");
+    let (b, report) = decode_bytes("notes.txt", b"# Logs\n\nThese are our logs.\n");
     assert!(b.is_empty());
-    assert_eq!(report.rejects.len(), 1);
-    assert_eq!(report.rejects[0].raw, "# Logs");
+    assert_eq!(
+        report.rejects.iter().map(|r| r.line).collect::<Vec<_>>(),
+        vec![1, 3]
+    );
 }
 
 #[test]

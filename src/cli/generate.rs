@@ -23,7 +23,9 @@ pub enum Kind {
 }
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  s3trawl generate access-logs --out /tmp/logs --size 100MB --objects 20 --gzip")]
+#[command(
+    after_help = "Example:\n  s3trawl generate access-logs --out /tmp/logs --size 100MB --objects 20 --gzip"
+)]
 pub struct Args {
     #[arg(value_enum)]
     pub kind: Kind,
@@ -51,7 +53,10 @@ pub struct Args {
 
 pub fn parse_size(s: &str) -> Result<u64, String> {
     let s = s.trim();
-    let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len()));
+    let (number, unit) = s.split_at(
+        s.find(|c: char| !c.is_ascii_digit() && c != '.')
+            .unwrap_or(s.len()),
+    );
     let n: f64 = number.parse().map_err(|_| format!("not a size: {s}"))?;
     let scale = match unit.trim().to_ascii_uppercase().as_str() {
         "" | "B" => 1.0,
@@ -65,12 +70,17 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 
 fn parse_day(s: &str) -> anyhow::Result<i64> {
     let parts: Vec<&str> = s.split('-').collect();
-    let [y, m, d] = parts.as_slice() else { anyhow::bail!("not a date (YYYY-MM-DD): {s}") };
-    Civil::date(y.parse()?, m.parse()?, d.parse()?).to_epoch_millis(0).with_context(|| format!("no such date: {s}"))
+    let [y, m, d] = parts.as_slice() else {
+        anyhow::bail!("not a date (YYYY-MM-DD): {s}")
+    };
+    Civil::date(y.parse()?, m.parse()?, d.parse()?)
+        .to_epoch_millis(0)
+        .with_context(|| format!("no such date: {s}"))
 }
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
     let start = parse_day(&args.start)?;
     let objects = args.objects.max(1);
     let span = args.days.max(1) as f64 * 86_400_000.0;
@@ -78,28 +88,46 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // Mean gap between requests so that the objects together cover the days asked for.
     let lines_per_object = (per_object / 620).max(1) as f64;
     let gap = span / (lines_per_object * objects as f64);
-    (0..objects).into_par_iter().try_for_each(|i| -> anyhow::Result<()> {
-        let begin = start + (span * i as f64 / objects as f64) as i64;
-        let mut generator = AccessLogGenerator::new(args.seed.wrapping_mul(1_000_003).wrapping_add(i), begin);
-        let data = generator.lines(per_object as usize, gap);
-        let (y, m, d) = civil_from_days(begin.div_euclid(86_400_000));
-        let secs = begin.div_euclid(1000).rem_euclid(86_400);
-        let mut rng = Rng::new(args.seed ^ i);
-        let name = format!("{y:04}-{m:02}-{d:02}-{:02}-{:02}-{:02}-{}", secs / 3600, secs / 60 % 60, secs % 60, rng.hex(16, true));
-        let path = if args.gzip { args.out.join(format!("{name}.gz")) } else { args.out.join(name) };
-        let file = std::fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-        let mut w = std::io::BufWriter::new(file);
-        if args.gzip {
-            let mut e = flate2::write::GzEncoder::new(w, flate2::Compression::default());
-            e.write_all(&data)?;
-            e.finish()?.flush()?;
-        } else {
-            w.write_all(&data)?;
-            w.flush()?;
-        }
-        Ok(())
-    })?;
-    println!("wrote {objects} objects ({} bytes uncompressed) into {}", per_object * objects, args.out.display());
+    (0..objects)
+        .into_par_iter()
+        .try_for_each(|i| -> anyhow::Result<()> {
+            let begin = start + (span * i as f64 / objects as f64) as i64;
+            let mut generator =
+                AccessLogGenerator::new(args.seed.wrapping_mul(1_000_003).wrapping_add(i), begin);
+            let data = generator.lines(per_object as usize, gap);
+            let (y, m, d) = civil_from_days(begin.div_euclid(86_400_000));
+            let secs = begin.div_euclid(1000).rem_euclid(86_400);
+            let mut rng = Rng::new(args.seed ^ i);
+            let name = format!(
+                "{y:04}-{m:02}-{d:02}-{:02}-{:02}-{:02}-{}",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60,
+                rng.hex(16, true)
+            );
+            let path = if args.gzip {
+                args.out.join(format!("{name}.gz"))
+            } else {
+                args.out.join(name)
+            };
+            let file = std::fs::File::create(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            if args.gzip {
+                let mut e = flate2::write::GzEncoder::new(w, flate2::Compression::default());
+                e.write_all(&data)?;
+                e.finish()?.flush()?;
+            } else {
+                w.write_all(&data)?;
+                w.flush()?;
+            }
+            Ok(())
+        })?;
+    println!(
+        "wrote {objects} objects ({} bytes uncompressed) into {}",
+        per_object * objects,
+        args.out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

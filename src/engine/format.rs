@@ -247,7 +247,7 @@ impl FileOpener for LogOpener {
     fn open(&self, file: PartitionedFile) -> Result<FileOpenFuture> {
         let store = Arc::clone(&self.store);
         let name = object_display_name(&self.store_url, &file.object_meta.location);
-        if self.skip.contains(&name) {
+        if self.skip.contains(&name) || crate::format::is_ignored(&name) {
             return Ok(Box::pin(async { Ok(futures::stream::empty().boxed()) }));
         }
         let options = Arc::clone(&self.options);

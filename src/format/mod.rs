@@ -17,9 +17,6 @@ pub enum LogKind {
     Json,
     /// Not text: NUL bytes near the start. Skipped and reported, never parsed line by line.
     Binary,
-    /// Text, but none of its first lines looks like a log record (a README, a YAML file…).
-    /// Skipped and reported as one reject.
-    Unknown,
     /// Nothing but blank space.
     Empty,
 }
@@ -30,7 +27,6 @@ impl LogKind {
             LogKind::AccessLog => "access_log",
             LogKind::Json => "json",
             LogKind::Binary => "binary",
-            LogKind::Unknown => "unknown",
             LogKind::Empty => "empty",
         }
     }
@@ -43,35 +39,29 @@ impl fmt::Display for LogKind {
 }
 
 /// How many leading bytes [`sniff`] looks at.
-pub const SNIFF_LEN: usize = 64 * 1024;
+pub const SNIFF_LEN: usize = 4096;
 
-/// How many of the first non-blank lines may fail to look like access-log records before an
-/// object is taken for something else. A damaged log with one good line among them is still a
-/// log, and its bad lines become rejects one by one.
-const SNIFF_LINES: usize = 32;
-
-/// Decides what an object holds from its first (decompressed) bytes.
+/// Decides what an object holds from its first (decompressed) bytes. Any text that is not
+/// JSON is read as an access log, line by line, so that every line of a damaged or foreign
+/// text object is accounted for as a row or a reject.
 pub fn sniff(head: &[u8]) -> LogKind {
     let head = &head[..head.len().min(SNIFF_LEN)];
     let text = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    if memchr::memchr(0, &text[..text.len().min(4096)]).is_some() {
+    if memchr::memchr(0, text).is_some() {
         return LogKind::Binary;
     }
     match text.iter().find(|b| !b.is_ascii_whitespace()) {
-        None => return LogKind::Empty,
-        Some(b'{') | Some(b'[') => return LogKind::Json,
-        Some(_) => {}
+        None => LogKind::Empty,
+        Some(b'{') | Some(b'[') => LogKind::Json,
+        Some(_) => LogKind::AccessLog,
     }
-    let looks_like_log = text
-        .split(|b| *b == b'\n')
-        .filter(|l| !access_log::parse::is_blank(l))
-        .take(SNIFF_LINES)
-        .any(access_log::parse::looks_like_record);
-    if looks_like_log {
-        LogKind::AccessLog
-    } else {
-        LogKind::Unknown
-    }
+}
+
+/// Objects that are never logs, by name: documentation (`*.md`) and hidden or marker files
+/// (names starting with `.` or `_`, such as `_SUCCESS`). They are not read at all.
+pub fn is_ignored(name: &str) -> bool {
+    let file = name.rsplit('/').next().unwrap_or(name);
+    file.starts_with('.') || file.starts_with('_') || file.to_ascii_lowercase().ends_with(".md")
 }
 
 /// The longest raw line a reject keeps; longer lines are cut (and say so).
@@ -123,12 +113,20 @@ mod tests {
             sniff(b"garbage\n79a5 bucket [06/Feb/2019:00:00:38 +0000] 1.2.3.4 ..."),
             LogKind::AccessLog
         );
-        assert_eq!(sniff(b"# README\nThese are logs.\n"), LogKind::Unknown);
         assert_eq!(sniff(b"\n  {\"Records\": []}"), LogKind::Json);
         assert_eq!(sniff(b"\xEF\xBB\xBF[{}]"), LogKind::Json);
         assert_eq!(sniff(b"PAR1\x00\x00"), LogKind::Binary);
         assert_eq!(sniff(b" \n\r\n"), LogKind::Empty);
         assert_eq!(sniff(b""), LogKind::Empty);
+    }
+
+    #[test]
+    fn ignored_names() {
+        assert!(is_ignored("/logs/README.md"));
+        assert!(is_ignored("s3://b/p/_SUCCESS"));
+        assert!(is_ignored("/logs/.DS_Store"));
+        assert!(!is_ignored("/logs/2026-11-20-10-15-32-7A1B2C3D4E5F6A7B"));
+        assert!(!is_ignored("/logs/_dir/object.gz") && !is_ignored("/l.ogs/x"));
     }
 
     #[test]

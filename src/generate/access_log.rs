@@ -3,7 +3,9 @@
 use super::{Rng, Zipf};
 use crate::format::time::civil_from_days;
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 const AGENTS: &[&str] = &[
     "\"aws-sdk-java/2.25.60 Linux/5.10.219-208.866.amzn2.x86_64 OpenJDK_64-Bit_Server_VM/17.0.11+9-LTS Java/17.0.11 vendor/Amazon.com_Inc. io/sync http/Apache cfg/retry-mode/adaptive\"",
@@ -42,7 +44,9 @@ const OPERATIONS: &[(&str, &str, u32, bool)] = &[
     ("S3.CREATE.DELETEMARKER", "", 3, true),
 ];
 
-const EXTENSIONS: &[&str] = &["json.gz", "parquet", "csv", "jpg", "png", "pdf", "html", "log.gz", "avro", "txt"];
+const EXTENSIONS: &[&str] = &[
+    "json.gz", "parquet", "csv", "jpg", "png", "pdf", "html", "log.gz", "avro", "txt",
+];
 
 /// Writes realistic access-log lines, one request after another in time.
 pub struct AccessLogGenerator {
@@ -66,9 +70,25 @@ impl AccessLogGenerator {
         let mut rng = Rng::new(seed);
         let ips = (0..5000)
             .map(|i| match i % 10 {
-                0..=5 => format!("10.{}.{}.{}", rng.below(256), rng.below(256), rng.below(254) + 1),
-                6 | 7 => format!("172.{}.{}.{}", 16 + rng.below(16), rng.below(256), rng.below(254) + 1),
-                _ => format!("{}.{}.{}.{}", 3 + rng.below(220), rng.below(256), rng.below(256), rng.below(254) + 1),
+                0..=5 => format!(
+                    "10.{}.{}.{}",
+                    rng.below(256),
+                    rng.below(256),
+                    rng.below(254) + 1
+                ),
+                6 | 7 => format!(
+                    "172.{}.{}.{}",
+                    16 + rng.below(16),
+                    rng.below(256),
+                    rng.below(254) + 1
+                ),
+                _ => format!(
+                    "{}.{}.{}.{}",
+                    3 + rng.below(220),
+                    rng.below(256),
+                    rng.below(256),
+                    rng.below(254) + 1
+                ),
             })
             .collect();
         let principals = (0..300)
@@ -83,9 +103,23 @@ impl AccessLogGenerator {
                 }
             })
             .collect();
-        let buckets = (0..20).map(|i| format!("data-{}-{i:02}", ["lake", "raw", "web", "backup", "exports"][i % 5])).collect();
+        let buckets = (0..20)
+            .map(|i| {
+                format!(
+                    "data-{}-{i:02}",
+                    ["lake", "raw", "web", "backup", "exports"][i % 5]
+                )
+            })
+            .collect();
         let prefixes = (0..200)
-            .map(|i| format!("{}/{}/year=2026/month={:02}", ["events", "images", "reports", "tmp", "users"][i % 5], rng.hex(6, false), 1 + i % 12))
+            .map(|i| {
+                format!(
+                    "{}/{}/year=2026/month={:02}",
+                    ["events", "images", "reports", "tmp", "users"][i % 5],
+                    rng.hex(6, false),
+                    1 + i % 12
+                )
+            })
             .collect();
         let mut total = 0;
         let op_cdf = OPERATIONS
@@ -135,14 +169,23 @@ impl AccessLogGenerator {
         let lifecycle = op.starts_with("S3.");
         let bucket = &self.buckets[self.bucket_zipf.sample(r)];
         let key = if keyed {
-            format!("{}/part-{:05}-{}.{}", r.pick(&self.prefixes), r.below(100_000), r.hex(8, false), r.pick(EXTENSIONS))
+            format!(
+                "{}/part-{:05}-{}.{}",
+                r.pick(&self.prefixes),
+                r.below(100_000),
+                r.hex(8, false),
+                r.pick(EXTENSIONS)
+            )
         } else {
             "-".to_string()
         };
         let (ip, requester) = if lifecycle {
             ("-".to_string(), "AmazonS3".to_string())
         } else {
-            (self.ips[self.ip_zipf.sample(r)].clone(), self.principals[self.principal_zipf.sample(r)].clone())
+            (
+                self.ips[self.ip_zipf.sample(r)].clone(),
+                self.principals[self.principal_zipf.sample(r)].clone(),
+            )
         };
         let days = self.time_ms.div_euclid(86_400_000);
         let (y, m, d) = civil_from_days(days);
@@ -162,33 +205,93 @@ impl AccessLogGenerator {
             ("GET" | "POST", _) => (100 + r.below(2000)).to_string(),
             _ => "-".to_string(),
         };
-        let object_size = if keyed && status != "404" { size.to_string() } else { "-".to_string() };
-        let total_time = if lifecycle { "-".to_string() } else { (1 + r.exp(40.0) as u64).to_string() };
-        let turnaround = if lifecycle || method == "HEAD" { "-".to_string() } else { (1 + r.exp(20.0) as u64).to_string() };
-        let uri = if lifecycle || op == "BATCH.DELETE.OBJECT" {
-            if r.chance(0.5) { "\"-\"".to_string() } else { "-".to_string() }
-        } else if keyed {
-            format!("\"{method} /{key}?x-id={} HTTP/1.1\"", ["GetObject", "PutObject", "HeadObject"][r.below(3) as usize])
+        let object_size = if keyed && status != "404" {
+            size.to_string()
         } else {
-            format!("\"{method} /?list-type=2&prefix={}&max-keys=1000&encoding-type=url HTTP/1.1\"", r.pick(&self.prefixes))
+            "-".to_string()
         };
-        let referer = if r.chance(0.05) { format!("\"https://www.example.com/{} page.html\"", r.hex(4, false)) } else { "\"-\"".to_string() };
-        let agent = if lifecycle || op == "BATCH.DELETE.OBJECT" { "-" } else { r.pick(AGENTS) };
+        let total_time = if lifecycle {
+            "-".to_string()
+        } else {
+            (1 + r.exp(40.0) as u64).to_string()
+        };
+        let turnaround = if lifecycle || method == "HEAD" {
+            "-".to_string()
+        } else {
+            (1 + r.exp(20.0) as u64).to_string()
+        };
+        let uri = if lifecycle || op == "BATCH.DELETE.OBJECT" {
+            if r.chance(0.5) {
+                "\"-\"".to_string()
+            } else {
+                "-".to_string()
+            }
+        } else if keyed {
+            format!(
+                "\"{method} /{key}?x-id={} HTTP/1.1\"",
+                ["GetObject", "PutObject", "HeadObject"][r.below(3) as usize]
+            )
+        } else {
+            format!(
+                "\"{method} /?list-type=2&prefix={}&max-keys=1000&encoding-type=url HTTP/1.1\"",
+                r.pick(&self.prefixes)
+            )
+        };
+        let referer = if r.chance(0.05) {
+            format!("\"https://www.example.com/{} page.html\"", r.hex(4, false))
+        } else {
+            "\"-\"".to_string()
+        };
+        let agent = if lifecycle || op == "BATCH.DELETE.OBJECT" {
+            "-"
+        } else {
+            r.pick(AGENTS)
+        };
         let plain_http = !lifecycle && r.chance(0.02);
         let (sigv, cipher, auth, tls) = if lifecycle {
             ("-", "-", "-", "-")
         } else if requester == "-" {
-            ("-", if plain_http { "-" } else { "TLS_AES_128_GCM_SHA256" }, "-", if plain_http { "-" } else { "TLSv1.3" })
+            (
+                "-",
+                if plain_http {
+                    "-"
+                } else {
+                    "TLS_AES_128_GCM_SHA256"
+                },
+                "-",
+                if plain_http { "-" } else { "TLSv1.3" },
+            )
         } else if plain_http {
             ("SigV4", "-", "AuthHeader", "-")
         } else if r.chance(0.005) {
             ("SigV2", "ECDHE-RSA-AES128-SHA", "QueryString", "TLSv1.1")
         } else {
-            ("SigV4", if r.chance(0.5) { "TLS_AES_128_GCM_SHA256" } else { "ECDHE-RSA-AES128-GCM-SHA256" }, "AuthHeader", if r.chance(0.5) { "TLSv1.3" } else { "TLSv1.2" })
+            (
+                "SigV4",
+                if r.chance(0.5) {
+                    "TLS_AES_128_GCM_SHA256"
+                } else {
+                    "ECDHE-RSA-AES128-GCM-SHA256"
+                },
+                "AuthHeader",
+                if r.chance(0.5) { "TLSv1.3" } else { "TLSv1.2" },
+            )
         };
-        let version = if r.chance(0.1) { r.base64(32) } else { "-".to_string() };
-        let host = if lifecycle { "-".to_string() } else { format!("{bucket}.s3.us-east-1.amazonaws.com") };
-        let acl = if !lifecycle && r.chance(0.03) { "Yes" } else { "-" };
+        let version = if r.chance(0.1) {
+            r.base64(32)
+        } else {
+            "-".to_string()
+        };
+        let host = if lifecycle {
+            "-".to_string()
+        } else {
+            format!("{bucket}.s3.us-east-1.amazonaws.com")
+        };
+        let acl = if !lifecycle && r.chance(0.03) {
+            "Yes"
+        } else {
+            "-"
+        };
         let owner = "7c2e8a1b9d0f4e6a3b5c7d9e1f2a4b6c8d0e2f4a6b8c0d2e4f6a8b0c2d4e6f8a";
         let _ = write!(
             out,
@@ -224,12 +327,24 @@ mod tests {
     #[test]
     fn generated_lines_all_parse_and_are_deterministic() {
         let data = AccessLogGenerator::new(42, 1_763_000_000_000).lines(2 << 20, 50.0);
-        assert_eq!(data, AccessLogGenerator::new(42, 1_763_000_000_000).lines(2 << 20, 50.0));
-        let mut d = AccessLogDecoder::new("gen", &DecoderOptions { batch_size: 1 << 20, ..Default::default() });
+        assert_eq!(
+            data,
+            AccessLogGenerator::new(42, 1_763_000_000_000).lines(2 << 20, 50.0)
+        );
+        let mut d = AccessLogDecoder::new(
+            "gen",
+            &DecoderOptions {
+                batch_size: 1 << 20,
+                ..Default::default()
+            },
+        );
         d.decode(&data, true);
         let counts = d.counts();
         assert!(d.take_rejects().is_empty());
         let average = data.len() as u64 / counts.rows;
-        assert!((450..800).contains(&average), "average line length {average}");
+        assert!(
+            (450..800).contains(&average),
+            "average line length {average}"
+        );
     }
 }

@@ -51,13 +51,21 @@ impl Rng {
     }
 
     pub fn hex(&mut self, len: usize, upper: bool) -> String {
-        let digits: &[u8] = if upper { b"0123456789ABCDEF" } else { b"0123456789abcdef" };
-        (0..len).map(|_| digits[self.below(16) as usize] as char).collect()
+        let digits: &[u8] = if upper {
+            b"0123456789ABCDEF"
+        } else {
+            b"0123456789abcdef"
+        };
+        (0..len)
+            .map(|_| digits[self.below(16) as usize] as char)
+            .collect()
     }
 
     pub fn base64(&mut self, len: usize) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        (0..len).map(|_| ALPHABET[self.below(64) as usize] as char).collect()
+        (0..len)
+            .map(|_| ALPHABET[self.below(64) as usize] as char)
+            .collect()
     }
 }
 
@@ -93,8 +101,12 @@ mod tests {
 
     #[test]
     fn deterministic_and_roughly_uniform() {
-        let a: Vec<u64> = (0..5).scan(Rng::new(1), |r, _| Some(r.next_u64())).collect();
-        let b: Vec<u64> = (0..5).scan(Rng::new(1), |r, _| Some(r.next_u64())).collect();
+        let a: Vec<u64> = (0..5)
+            .scan(Rng::new(1), |r, _| Some(r.next_u64()))
+            .collect();
+        let b: Vec<u64> = (0..5)
+            .scan(Rng::new(1), |r, _| Some(r.next_u64()))
+            .collect();
         assert_eq!(a, b);
         let mut r = Rng::new(2);
         let mean = (0..10_000).map(|_| r.below(100) as f64).sum::<f64>() / 10_000.0;

@@ -46,7 +46,7 @@ pub async fn list_objects(ctx: &SessionContext, locations: &[LogLocation]) -> Re
         let metas: Vec<ObjectMeta> = list(&location.url, &state, &store).await?;
         for meta in metas {
             let name = object_display_name(&location.store_url(), &meta.location);
-            if seen.insert(name.clone()) {
+            if !crate::format::is_ignored(&name) && seen.insert(name.clone()) {
                 out.push(Listed {
                     name,
                     meta,

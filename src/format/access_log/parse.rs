@@ -702,19 +702,6 @@ fn trim_end(line: In) -> In {
     &line[..end]
 }
 
-/// Does the line look like an access-log record (a bracketed time as its third field)? Used to
-/// tell log objects from other text, not to validate.
-pub fn looks_like_record(line: In) -> bool {
-    let head = &line[..line.len().min(512)];
-    let Some(first) = memchr(b' ', head) else {
-        return false;
-    };
-    let Some(second) = memchr(b' ', &head[first + 1..]) else {
-        return false;
-    };
-    looks_like_record_time(&head[first + second + 2..])
-}
-
 /// Is the line empty or only blanks? Such lines are skipped, not rejected.
 pub fn is_blank(line: In) -> bool {
     line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r'))
