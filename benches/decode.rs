@@ -81,10 +81,7 @@ fn object_scan(c: &mut Criterion) {
     ] {
         group.bench_with_input(BenchmarkId::new("all_columns", name), &raw, |b, raw| {
             b.iter(|| {
-                let options = ScanOptions {
-                    decoder: DecoderOptions::default(),
-                    output: Output::AccessLogs,
-                };
+                let options = ScanOptions::new(Output::AccessLogs);
                 let (batches, _) = decode_all("bench", raw.clone(), options).unwrap();
                 batches.len()
             })

@@ -1,14 +1,16 @@
 //! One object in, record batches out: the single decoding path behind SQL over raw logs and
 //! behind `ingest`.
 //!
-//! An [`ObjectScan`] takes an object's raw bytes, walks its decompressed windows, decides what
-//! the object holds from its first bytes, and decodes each window (in parallel pieces on rayon
-//! when the window is large) into batches of the projected columns, or, for the `rejects`
-//! table, into batches of the lines that were not records. When it is done it reports the
-//! object's counts and rejects to a shared [`ScanLog`], which is what the command line
-//! summarises on stderr.
+//! An [`ObjectScan`] takes an object's raw bytes, decides what the object holds from its first
+//! decompressed bytes, and decodes it if the table being read wants that kind: access logs
+//! window by window (large windows in parallel pieces on rayon), CloudTrail JSON as a whole
+//! (records stream out of the document, see [`crate::format::cloudtrail::shapes`]). It yields
+//! batches of the projected columns or, for the `rejects` table, batches of what could not be
+//! read. When it is done it reports the object's counts and rejects to a shared [`ScanLog`],
+//! which is what the command line summarises on stderr.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::io::Read;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
@@ -16,9 +18,12 @@ use arrow::array::RecordBatch;
 use arrow::error::ArrowError;
 use bytes::Bytes;
 use rayon::prelude::*;
+use serde_json::value::RawValue;
 
 use crate::format::access_log::{AccessLogDecoder, DecodeCounts, DecoderOptions};
-use crate::format::{LogKind, Reject, rejects, sniff};
+use crate::format::cloudtrail::{CloudTrailDecoder, shapes};
+use crate::format::{LogKind, Reject, SNIFF_LEN, rejects, sniff};
+use crate::source::decompress::is_gzip;
 use crate::source::{Damage, Window, Windows};
 
 /// Windows at least this big are decoded in parallel pieces.
@@ -29,14 +34,42 @@ pub const PARALLEL_MIN: usize = 1 << 20;
 pub enum Output {
     /// Rows of `access_logs` (the projected columns).
     AccessLogs,
+    /// Rows of `cloudtrail` (the projected columns).
+    CloudTrail,
     /// Rows of `rejects`.
     Rejects,
+    /// Rows of both log tables, each object's in its own table's schema (for `ingest`).
+    Ingest,
+}
+
+impl Output {
+    /// Whether this output reads objects of `kind` at all.
+    fn reads(self, kind: LogKind) -> bool {
+        match kind {
+            LogKind::AccessLog => self != Output::CloudTrail,
+            LogKind::Json | LogKind::CloudTrail | LogKind::Digest => self != Output::AccessLogs,
+            LogKind::Binary | LogKind::Empty => true,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
+    /// Access logs: batch size, strictness, and the columns of `access_logs` to build.
     pub decoder: DecoderOptions,
+    /// The columns of `cloudtrail` to build (`None`: all).
+    pub cloudtrail_projection: Option<Vec<usize>>,
     pub output: Output,
+}
+
+impl ScanOptions {
+    pub fn new(output: Output) -> Self {
+        ScanOptions {
+            decoder: DecoderOptions::default(),
+            cloudtrail_projection: None,
+            output,
+        }
+    }
 }
 
 /// What happened to one object.
@@ -62,6 +95,8 @@ pub struct ObjectScan {
     bytes: u64,
     counts: DecodeCounts,
     rejects: Vec<Reject>,
+    /// JSON content gathered across windows (a document is decoded whole).
+    json: Vec<u8>,
     pending: VecDeque<RecordBatch>,
     log: Option<ScanLog>,
     done: bool,
@@ -69,9 +104,9 @@ pub struct ObjectScan {
 
 impl ObjectScan {
     pub fn new(object: &str, raw: Bytes, options: Arc<ScanOptions>, log: Option<ScanLog>) -> Self {
-        ObjectScan {
+        let mut scan = ObjectScan {
             object: object.into(),
-            windows: Some(Windows::new(raw)),
+            windows: None,
             options,
             kind: None,
             next_line: 1,
@@ -79,10 +114,21 @@ impl ObjectScan {
             bytes: 0,
             counts: DecodeCounts::default(),
             rejects: Vec::new(),
+            json: Vec::new(),
             pending: VecDeque::new(),
             log,
             done: false,
+        };
+        // Objects of a kind this output does not read are left after a look at their start,
+        // without decompressing them whole.
+        let kind = sniff_raw(&raw);
+        if kind.is_some_and(|k| !scan.options.output.reads(k)) {
+            scan.kind = kind;
+            scan.done = true;
+        } else {
+            scan.windows = Some(Windows::new(raw));
         }
+        scan
     }
 
     /// A scan of an object that could not be read at all: one reject for the whole object.
@@ -95,6 +141,7 @@ impl ObjectScan {
         let mut scan = Self::new(object, Bytes::new(), options, log);
         scan.windows = None;
         scan.kind = Some(LogKind::Empty);
+        scan.done = false;
         scan.reject_object(format!("cannot read the object: {reason}"));
         scan
     }
@@ -126,14 +173,30 @@ impl ObjectScan {
                 kind
             }
         };
+        if !self.options.output.reads(kind) {
+            self.windows = None;
+            return Ok(());
+        }
         match kind {
             LogKind::AccessLog => self.decode_window(w),
+            LogKind::Json => {
+                if w.last && self.json.is_empty() {
+                    self.decode_json(&w.data)
+                } else {
+                    self.json.extend_from_slice(&w.data);
+                    if w.last {
+                        let data = std::mem::take(&mut self.json);
+                        self.decode_json(&data)?;
+                    }
+                    Ok(())
+                }
+            }
             LogKind::Binary => {
                 self.reject_object("not a log object: binary content".to_string());
                 self.windows = None;
                 Ok(())
             }
-            LogKind::Json | LogKind::Empty => {
+            LogKind::Empty | LogKind::CloudTrail | LogKind::Digest => {
                 self.windows = None;
                 Ok(())
             }
@@ -172,11 +235,47 @@ impl ObjectScan {
             self.add_counts(piece.counts);
             self.next_line += piece.counts.lines;
             self.rejects.extend(piece.rejects);
-            if self.options.output == Output::AccessLogs {
+            if matches!(self.options.output, Output::AccessLogs | Output::Ingest) {
                 self.pending.extend(piece.batches);
             }
         }
         self.next_offset += data.len() as u64;
+        Ok(())
+    }
+
+    /// Decodes a whole JSON object (CloudTrail in one of its shapes).
+    fn decode_json(&mut self, data: &[u8]) -> Result<(), ArrowError> {
+        let text = String::from_utf8_lossy(data);
+        let projection = match self.options.output {
+            Output::CloudTrail | Output::Ingest => self.options.cloudtrail_projection.as_deref(),
+            _ => Some(&[][..]),
+        };
+        let mut sink = JsonSink {
+            decoder: CloudTrailDecoder::new(
+                &self.object,
+                projection,
+                self.options.decoder.batch_size,
+            ),
+            rejects: Vec::new(),
+            rows: 0,
+            digests: 0,
+        };
+        shapes::read(&text, &mut sink);
+        let batches = sink.decoder.finish()?;
+        self.counts.lines += sink.decoder.records();
+        self.counts.rows += sink.rows;
+        self.counts.rejects += sink.rejects.len() as u64;
+        let only_digests =
+            sink.digests > 0 && sink.decoder.records() == 0 && sink.rejects.is_empty();
+        self.kind = Some(if only_digests {
+            LogKind::Digest
+        } else {
+            LogKind::CloudTrail
+        });
+        self.rejects.extend(sink.rejects);
+        if matches!(self.options.output, Output::CloudTrail | Output::Ingest) {
+            self.pending.extend(batches);
+        }
         Ok(())
     }
 
@@ -187,11 +286,21 @@ impl ObjectScan {
         self.counts.rejects += c.rejects;
     }
 
-    fn damage(&mut self, damage: &Damage) {
+    fn damage(&mut self, damage: &Damage) -> Result<(), ArrowError> {
+        if self.kind == Some(LogKind::Json) {
+            // The JSON before the damage: its complete records are kept.
+            let data = std::mem::take(&mut self.json);
+            self.decode_json(&data)?;
+        }
         let raw = String::from_utf8_lossy(&damage.partial_line);
         self.counts.rejects += 1;
+        let line = if matches!(self.kind, Some(LogKind::AccessLog) | None) {
+            self.next_line
+        } else {
+            0
+        };
         self.rejects.push(Reject::new(
-            self.next_line,
+            line,
             damage.offset,
             format!(
                 "object is damaged: {}; the {} bytes before it were read",
@@ -202,6 +311,7 @@ impl ObjectScan {
         if self.kind.is_none() {
             self.kind = Some(LogKind::AccessLog);
         }
+        Ok(())
     }
 
     fn finish(&mut self) -> Result<(), ArrowError> {
@@ -214,7 +324,9 @@ impl ObjectScan {
                 &self.rejects,
             )?);
         }
-        if let Some(log) = &self.log {
+        if let Some(log) = &self.log
+            && self.options.output.reads(kind)
+        {
             log.record(ObjectReport {
                 object: self.object.to_string(),
                 kind,
@@ -235,6 +347,7 @@ impl ObjectScan {
         self.counts
     }
 
+    /// What the object holds (known once the first batch is out or the scan is done).
     pub fn kind(&self) -> Option<LogKind> {
         self.kind
     }
@@ -254,9 +367,8 @@ impl Iterator for ObjectScan {
             let step = match self.windows.as_mut().and_then(Iterator::next) {
                 None => self.finish(),
                 Some(Err(damage)) => {
-                    self.damage(&damage);
                     self.windows = None;
-                    Ok(())
+                    self.damage(&damage)
                 }
                 Some(Ok(w)) => self.window(&w),
             };
@@ -268,11 +380,60 @@ impl Iterator for ObjectScan {
     }
 }
 
+/// The kind of an object from its first bytes, decompressing only the start of a gzip object.
+/// `None` when the start is blank (the kind is decided further in).
+fn sniff_raw(raw: &[u8]) -> Option<LogKind> {
+    let kind = if is_gzip(raw) {
+        let mut head = Vec::with_capacity(SNIFF_LEN);
+        let _ = flate2::read::MultiGzDecoder::new(raw)
+            .take(SNIFF_LEN as u64)
+            .read_to_end(&mut head);
+        if head.is_empty() {
+            // Damage at the very start: let the full read report it.
+            return None;
+        }
+        sniff(&head)
+    } else {
+        sniff(raw)
+    };
+    (kind != LogKind::Empty).then_some(kind)
+}
+
+/// Collects a JSON object's records and rejects.
+struct JsonSink {
+    decoder: CloudTrailDecoder,
+    rejects: Vec<Reject>,
+    rows: u64,
+    digests: u64,
+}
+
+impl shapes::Sink for JsonSink {
+    fn record(&mut self, raw: &RawValue) -> bool {
+        let ok = self.decoder.record(raw);
+        self.rows += u64::from(ok);
+        ok
+    }
+
+    fn digest(&mut self) {
+        self.digests += 1;
+    }
+
+    fn reject(&mut self, byte_offset: u64, reason: String, raw: &str) {
+        self.rejects.push(Reject::new(
+            self.decoder.records(),
+            byte_offset,
+            reason,
+            raw,
+        ));
+    }
+}
+
 /// The `log_kind` of an object's rejects.
 pub fn reject_kind(kind: LogKind) -> &'static str {
     match kind {
         LogKind::AccessLog | LogKind::Empty => "access_log",
-        other => other.name(),
+        LogKind::Json | LogKind::CloudTrail | LogKind::Digest => "cloudtrail",
+        LogKind::Binary => "binary",
     }
 }
 

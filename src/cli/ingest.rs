@@ -80,13 +80,6 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             "s3trawl: {name} has changed size since it was ingested; it was not ingested again"
         );
     }
-    if !report.other_kind.is_empty() {
-        eprintln!(
-            "s3trawl: {} JSON {} (CloudTrail) not ingested: this version ingests access logs only",
-            report.other_kind.len(),
-            plural(report.other_kind.len() as u64, "object", "objects")
-        );
-    }
     super::summary::print(&summary);
     Ok(ExitCode::SUCCESS)
 }

@@ -5,8 +5,10 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use arrow::array::RecordBatch;
-use arrow::datatypes::SchemaRef;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use clap::ValueEnum;
 use datafusion::physical_plan::SendableRecordBatchStream;
 use futures::StreamExt;
@@ -59,13 +61,13 @@ pub async fn write_stream(
                 .build(out);
             let mut any = false;
             while let Some(batch) = stream.next().await {
-                let batch = batch?;
+                let batch = nested_as_json(&batch?)?;
                 rows += batch.num_rows() as u64;
                 any = true;
                 w.write(&batch)?;
             }
             if !any {
-                w.write(&RecordBatch::new_empty(schema))?;
+                w.write(&nested_as_json(&RecordBatch::new_empty(schema))?)?;
             }
             w.into_inner().flush()?;
         }
@@ -97,6 +99,53 @@ pub async fn write_stream(
         }
     }
     Ok(rows)
+}
+
+/// CSV has no nested values: structs, lists and maps are written as their JSON text.
+fn nested_as_json(batch: &RecordBatch) -> anyhow::Result<RecordBatch> {
+    let schema = batch.schema();
+    if !schema.fields().iter().any(|f| f.data_type().is_nested()) {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        if !field.data_type().is_nested() {
+            fields.push(field.as_ref().clone());
+            columns.push(column.clone());
+            continue;
+        }
+        let single = RecordBatch::try_new(
+            Arc::new(Schema::new(vec![Field::new(
+                "v",
+                field.data_type().clone(),
+                true,
+            )])),
+            vec![column.clone()],
+        )?;
+        let mut text = Vec::new();
+        {
+            let mut w = arrow::json::WriterBuilder::new()
+                .with_explicit_nulls(true)
+                .build::<_, arrow::json::writer::LineDelimited>(&mut text);
+            w.write(&single)?;
+            w.finish()?;
+        }
+        let mut values = arrow::array::StringBuilder::new();
+        for line in String::from_utf8_lossy(&text).lines() {
+            let v: serde_json::Value = serde_json::from_str(line)?;
+            match &v["v"] {
+                serde_json::Value::Null => values.append_null(),
+                inner => values.append_value(inner.to_string()),
+            }
+        }
+        fields.push(Field::new(field.name(), DataType::Utf8, true));
+        columns.push(Arc::new(values.finish()) as ArrayRef);
+    }
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 fn write_table(

@@ -2,19 +2,22 @@
 //!
 //! ```text
 //! s3trawl schema access_logs
-//! s3trawl schema access_logs --athena --location s3://my-bucket/lake/
+//! s3trawl schema cloudtrail --athena --location s3://my-bucket/lake/
 //! ```
 
 use std::process::ExitCode;
 
 use s3trawl::format::access_log::schema::{COLUMNS, is_computed};
-use s3trawl::format::rejects;
-use s3trawl::lake::{ACCESS_LOGS_DIR, REJECTS_DIR};
+use s3trawl::format::cloudtrail::schema::athena_type;
+use s3trawl::format::{cloudtrail, rejects};
+use s3trawl::lake::{ACCESS_LOGS_DIR, CLOUDTRAIL_DIR, REJECTS_DIR};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Table {
     #[value(name = "access_logs")]
     AccessLogs,
+    #[value(name = "cloudtrail")]
+    CloudTrail,
     #[value(name = "rejects")]
     Rejects,
 }
@@ -42,28 +45,43 @@ pub struct Args {
     pub name: Option<String>,
 }
 
-/// (name, Athena type, description) of the columns the lake stores.
-fn columns(table: Table) -> Vec<(&'static str, &'static str, &'static str, bool)> {
+struct Col {
+    name: &'static str,
+    ty: String,
+    doc: &'static str,
+    computed: bool,
+}
+
+fn columns(table: Table) -> Vec<Col> {
     match table {
         Table::AccessLogs => COLUMNS
             .iter()
-            .map(|c| (c.name, c.ty.athena_type(), c.doc, is_computed(c)))
+            .map(|c| Col {
+                name: c.name,
+                ty: c.ty.athena_type().to_string(),
+                doc: c.doc,
+                computed: is_computed(c),
+            })
+            .collect(),
+        Table::CloudTrail => cloudtrail::schema::columns()
+            .iter()
+            .map(|c| Col {
+                name: c.name,
+                ty: athena_type(&cloudtrail::schema::column_type(c)),
+                doc: c.doc,
+                computed: cloudtrail::schema::is_computed(c),
+            })
             .collect(),
         Table::Rejects => rejects::COLUMNS
             .iter()
             .zip(rejects::schema().fields())
-            .map(|((name, doc), f)| (*name, athena_type(f.data_type()), *doc, false))
+            .map(|((name, doc), f)| Col {
+                name,
+                ty: athena_type(f.data_type()),
+                doc,
+                computed: false,
+            })
             .collect(),
-    }
-}
-
-fn athena_type(t: &arrow::datatypes::DataType) -> &'static str {
-    use arrow::datatypes::DataType::*;
-    match t {
-        Int32 => "int",
-        Int64 => "bigint",
-        Timestamp(..) => "timestamp",
-        _ => "string",
     }
 }
 
@@ -79,15 +97,17 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
 
 fn listing(table: Table) -> String {
     let cols = columns(table);
-    let width = cols.iter().map(|c| c.0.len()).max().unwrap_or(0);
+    let width = cols.iter().map(|c| c.name.len()).max().unwrap_or(0);
     let mut out = String::new();
-    for (name, ty, doc, computed) in cols {
-        let note = if computed {
+    for c in cols {
+        let note = if c.computed && !c.doc.contains("computed") {
             " (computed, not stored in the lake)"
         } else {
             ""
         };
-        out.push_str(&format!("{name:width$}  {ty:9}  {doc}{note}\n"));
+        let line = format!("{:width$}  {}  {}{note}", c.name, c.ty, c.doc);
+        out.push_str(line.trim_end());
+        out.push('\n');
     }
     out
 }
@@ -95,6 +115,7 @@ fn listing(table: Table) -> String {
 fn athena_ddl(args: &Args) -> String {
     let (dir, default_name, partitioned) = match args.table {
         Table::AccessLogs => (ACCESS_LOGS_DIR, "access_logs", true),
+        Table::CloudTrail => (CLOUDTRAIL_DIR, "cloudtrail", true),
         Table::Rejects => (REJECTS_DIR, "rejects", false),
     };
     let name = args.name.as_deref().unwrap_or(default_name);
@@ -102,8 +123,19 @@ fn athena_ddl(args: &Args) -> String {
     let location = format!("{base}/{dir}/");
     let cols: Vec<String> = columns(args.table)
         .into_iter()
-        .filter(|c| !c.3)
-        .map(|(name, ty, doc, _)| format!("  `{name}` {ty} COMMENT '{}'", doc.replace('\'', "''")))
+        .filter(|c| !c.computed)
+        .map(|c| {
+            if c.doc.is_empty() {
+                format!("  `{}` {}", c.name, c.ty)
+            } else {
+                format!(
+                    "  `{}` {} COMMENT '{}'",
+                    c.name,
+                    c.ty,
+                    c.doc.replace('\'', "''")
+                )
+            }
+        })
         .collect();
     let mut ddl = format!(
         "CREATE EXTERNAL TABLE IF NOT EXISTS {name} (\n{}\n)\n",

@@ -1,6 +1,7 @@
 //! The stderr summary of what a run could not read: how many lines, in how many objects, and
 //! the first few with their location, so one look tells whether the logs were read whole.
 
+use s3trawl::format::LogKind;
 use s3trawl::scan::Summary;
 
 /// Lines for stderr; empty when everything was read.
@@ -37,6 +38,13 @@ pub fn rejects_summary(summary: &Summary) -> Vec<String> {
                 summary.rejects - summary.examples.len() as u64
             ));
         }
+    }
+    let digests = summary.objects.get(&LogKind::Digest).copied().unwrap_or(0);
+    if digests > 0 {
+        lines.push(format!(
+            "s3trawl: {digests} CloudTrail digest {} skipped (they list log files; they hold no events)",
+            plural(digests, "file", "files")
+        ));
     }
     lines
 }

@@ -35,7 +35,7 @@ use object_store::{ObjectMeta, ObjectStore};
 
 use crate::format::access_log::DecoderOptions;
 use crate::format::access_log::decoder::DEFAULT_BATCH_SIZE;
-use crate::format::{access_log, rejects};
+use crate::format::{access_log, cloudtrail, rejects};
 use crate::scan::{ObjectScan, Output, ScanLog, ScanOptions};
 use crate::source::{fetch, object_display_name};
 
@@ -78,7 +78,8 @@ impl LogFormat {
 
     pub fn schema(&self) -> SchemaRef {
         match self.output {
-            Output::AccessLogs => access_log::schema::schema(),
+            Output::AccessLogs | Output::Ingest => access_log::schema::schema(),
+            Output::CloudTrail => cloudtrail::schema::schema(),
             Output::Rejects => rejects::schema(),
         }
     }
@@ -156,17 +157,19 @@ impl FileSource for LogSource {
         _partition: usize,
     ) -> Result<Arc<dyn FileOpener>> {
         let file_indices = self.projection.file_indices.clone();
-        let (decoder_projection, batch_projection) = match self.format.output {
-            Output::AccessLogs => (Some(file_indices), None),
-            // Rejects are built whole; the decoder builds no columns at all.
-            Output::Rejects => (Some(Vec::new()), Some(file_indices)),
+        // Each table's decoder builds its projected columns; the other builds none.
+        let (access_log, cloudtrail, batch_projection) = match self.format.output {
+            Output::AccessLogs | Output::Ingest => (Some(file_indices), Some(Vec::new()), None),
+            Output::CloudTrail => (Some(Vec::new()), Some(file_indices), None),
+            Output::Rejects => (Some(Vec::new()), Some(Vec::new()), Some(file_indices)),
         };
         let options = ScanOptions {
             decoder: DecoderOptions {
                 batch_size: self.batch_size.unwrap_or(DEFAULT_BATCH_SIZE),
                 strict: self.format.strict,
-                projection: decoder_projection,
+                projection: access_log,
             },
+            cloudtrail_projection: cloudtrail,
             output: self.format.output,
         };
         let opener = Arc::new(LogOpener {
@@ -214,7 +217,8 @@ impl FileSource for LogSource {
 
     fn file_type(&self) -> &str {
         match self.format.output {
-            Output::AccessLogs => "s3_access_log",
+            Output::AccessLogs | Output::Ingest => "s3_access_log",
+            Output::CloudTrail => "cloudtrail",
             Output::Rejects => "rejects",
         }
     }

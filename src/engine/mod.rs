@@ -1,7 +1,7 @@
 //! The DataFusion session: log tables over raw objects or over the Parquet lake, plus the
 //! Athena functions and coercions that let AWS's documented queries run unchanged.
 //!
-//! Tables: `access_logs` and `rejects`. Over raw logs they are listing tables whose file format
+//! Tables: `access_logs`, `cloudtrail` and `rejects`. Over raw logs they are listing tables whose file format
 //! decodes log objects ([`format::LogFormat`]); over a lake they are Parquet listing tables
 //! partitioned by `date`, wrapped in a view that presents exactly the raw tables' columns. When
 //! both are given (or raw logs span several object stores), the table is a `UNION ALL` view of
@@ -24,9 +24,10 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::optimizer::Analyzer;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
+use arrow::datatypes::SchemaRef;
+
 use crate::error::{Error, Result};
-use crate::format::access_log::schema::{COLUMNS, is_computed, stored_schema};
-use crate::format::rejects;
+use crate::format::{access_log, cloudtrail, rejects};
 use crate::lake;
 use crate::scan::{Output, ScanLog};
 use crate::source::LogLocation;
@@ -62,7 +63,12 @@ pub fn new_context(options: &EngineOptions) -> Result<SessionContext> {
         .build();
     let mut ctx = SessionContext::new_with_state(state);
     ctx.register_udf(udf::parse_datetime());
+    ctx.register_udf(udf::from_iso8601_timestamp());
     datafusion_functions_json::register_all(&mut ctx)?;
+    // Athena's names win over the JSON crate's where both exist.
+    ctx.register_udf(udf::json_extract_scalar());
+    ctx.register_udf(udf::json_extract());
+    ctx.register_udf(udf::replace());
     Ok(ctx)
 }
 
@@ -72,59 +78,105 @@ pub struct Sources<'a> {
     pub lake: Option<&'a Path>,
 }
 
-/// Registers `access_logs` and `rejects` over the given sources. Scans of raw logs report to
-/// `log`. Given both raw logs and a lake, raw objects the lake already holds are left out, so
-/// "what was ingested plus what arrived since" is counted once.
+/// A table of the session: its name, where its raw rows come from, and its lake folder.
+struct TableDef {
+    name: &'static str,
+    output: Output,
+    /// Columns, each with whether it is computed rather than stored in the lake.
+    columns: Vec<(&'static str, bool)>,
+    stored: SchemaRef,
+    lake_dir: &'static str,
+    partitioned: bool,
+}
+
+fn tables() -> Vec<TableDef> {
+    vec![
+        TableDef {
+            name: "access_logs",
+            output: Output::AccessLogs,
+            columns: access_log::schema::COLUMNS
+                .iter()
+                .map(|c| (c.name, access_log::schema::is_computed(c)))
+                .collect(),
+            stored: access_log::schema::stored_schema(),
+            lake_dir: lake::ACCESS_LOGS_DIR,
+            partitioned: true,
+        },
+        TableDef {
+            name: "cloudtrail",
+            output: Output::CloudTrail,
+            columns: cloudtrail::schema::columns()
+                .iter()
+                .map(|c| (c.name, cloudtrail::schema::is_computed(c)))
+                .collect(),
+            stored: cloudtrail::schema::stored_schema(),
+            lake_dir: lake::CLOUDTRAIL_DIR,
+            partitioned: true,
+        },
+        TableDef {
+            name: "rejects",
+            output: Output::Rejects,
+            columns: rejects::COLUMNS
+                .iter()
+                .map(|(name, _)| (*name, false))
+                .collect(),
+            stored: rejects::schema(),
+            lake_dir: lake::REJECTS_DIR,
+            partitioned: false,
+        },
+    ]
+}
+
+/// Registers `access_logs`, `cloudtrail` and `rejects` over the given sources. Scans of raw
+/// logs report to `log`. Given both raw logs and a lake, raw objects the lake already holds are
+/// left out, so "what was ingested plus what arrived since" is counted once.
 pub async fn register_tables(
     ctx: &SessionContext,
     sources: &Sources<'_>,
     strict: bool,
     log: &ScanLog,
 ) -> Result<()> {
-    for output in [Output::AccessLogs, Output::Rejects] {
-        let name = match output {
-            Output::AccessLogs => "access_logs",
-            Output::Rejects => "rejects",
-        };
-        let mut parts = Vec::new();
-        // With a lake in the same query, raw objects it already holds are read from the lake only.
-        let skip = Arc::new(match sources.lake {
-            Some(dir) if !sources.logs.is_empty() => lake::read_ingested(dir)?,
-            _ => Default::default(),
-        });
-        // Raw logs: one listing table per object store (a listing table reads from one store).
-        let mut by_store: Vec<(String, Vec<ListingTableUrl>)> = Vec::new();
-        for location in sources.logs {
-            location.register_store(ctx.runtime_env().as_ref())?;
-            let store = location.store_url().as_str().to_string();
-            match by_store.iter_mut().find(|(s, _)| *s == store) {
-                Some((_, urls)) => urls.push(location.url.clone()),
-                None => by_store.push((store, vec![location.url.clone()])),
-            }
+    // With a lake in the same query, raw objects it already holds are read from the lake only.
+    let skip = Arc::new(match sources.lake {
+        Some(dir) if !sources.logs.is_empty() => lake::read_ingested(dir)?,
+        _ => Default::default(),
+    });
+    // Raw logs: one listing table per object store (a listing table reads from one store).
+    let mut by_store: Vec<(String, Vec<ListingTableUrl>)> = Vec::new();
+    for location in sources.logs {
+        location.register_store(ctx.runtime_env().as_ref())?;
+        let store = location.store_url().as_str().to_string();
+        match by_store.iter_mut().find(|(s, _)| *s == store) {
+            Some((_, urls)) => urls.push(location.url.clone()),
+            None => by_store.push((store, vec![location.url.clone()])),
         }
-        for (i, (_, urls)) in by_store.into_iter().enumerate() {
-            let log = (output == Output::AccessLogs).then(|| log.clone());
-            let format = LogFormat::new(output, strict, log).skipping(Arc::clone(&skip));
+    }
+    if sources.logs.is_empty() && sources.lake.is_none() {
+        return Err(Error::Location(
+            String::new(),
+            "no logs given: use --logs PATH or --lake DIR".into(),
+        ));
+    }
+    for table in tables() {
+        let mut parts = Vec::new();
+        for (i, (_, urls)) in by_store.iter().enumerate() {
+            let log = (table.output != Output::Rejects).then(|| log.clone());
+            let format = LogFormat::new(table.output, strict, log).skipping(Arc::clone(&skip));
             let schema = format.schema();
             let options = ListingOptions::new(Arc::new(format)).with_file_extension("");
-            let config = ListingTableConfig::new_with_multi_paths(urls)
+            let config = ListingTableConfig::new_with_multi_paths(urls.clone())
                 .with_listing_options(options)
                 .with_schema(schema);
-            let part = format!("__raw_{name}_{i}");
+            let part = format!("__raw_{}_{i}", table.name);
             ctx.register_table(&part, Arc::new(ListingTable::try_new(config)?))?;
             parts.push(format!("SELECT * FROM {part}"));
         }
         if let Some(dir) = sources.lake {
-            parts.push(register_lake_table(ctx, dir, output).await?);
-        }
-        if parts.is_empty() {
-            return Err(Error::Location(
-                String::new(),
-                "no logs given: use --logs PATH or --lake DIR".into(),
-            ));
+            parts.push(register_lake_table(ctx, dir, &table)?);
         }
         ctx.sql(&format!(
-            "CREATE VIEW {name} AS {}",
+            "CREATE VIEW {} AS {}",
+            table.name,
             parts.join(" UNION ALL ")
         ))
         .await?;
@@ -132,20 +184,18 @@ pub async fn register_tables(
     Ok(())
 }
 
-/// Registers the lake's Parquet table for `output` and returns the SELECT that presents it with
-/// the raw table's columns.
-async fn register_lake_table(ctx: &SessionContext, dir: &Path, output: Output) -> Result<String> {
-    let (name, schema, partitioned) = match output {
-        Output::AccessLogs => (lake::ACCESS_LOGS_DIR, stored_schema(), true),
-        Output::Rejects => (lake::REJECTS_DIR, rejects::schema(), false),
-    };
-    let table_dir: PathBuf = dir.join(name);
-    if !table_dir.is_dir() {
+/// Registers the lake's Parquet table and returns the SELECT that presents it with the raw
+/// table's columns (computed ones derived from the `date` partition).
+fn register_lake_table(ctx: &SessionContext, dir: &Path, table: &TableDef) -> Result<String> {
+    if !lake::is_lake(dir) {
         return Err(Error::Lake {
             path: dir.to_path_buf(),
             message: "not a lake (run `s3trawl ingest … --lake DIR` first)".into(),
         });
     }
+    let table_dir: PathBuf = dir.join(table.lake_dir);
+    // A lake written before this table existed has no folder for it: an empty table.
+    let _ = std::fs::create_dir_all(&table_dir);
     let url = ListingTableUrl::parse(format!(
         "{}/",
         table_dir
@@ -155,32 +205,27 @@ async fn register_lake_table(ctx: &SessionContext, dir: &Path, output: Output) -
     ))?;
     let mut options =
         ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-    if partitioned {
+    if table.partitioned {
         options = options.with_table_partition_cols(vec![("date".to_string(), DataType::Utf8)]);
     }
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
-        .with_schema(schema.clone());
-    let part = format!("__lake_{name}");
+        .with_schema(table.stored.clone());
+    let part = format!("__lake_{}", table.name);
     ctx.register_table(&part, Arc::new(ListingTable::try_new(config)?))?;
-    let select = match output {
-        Output::AccessLogs => {
-            let columns: Vec<String> = COLUMNS
-                .iter()
-                .map(|c| {
-                    if is_computed(c) {
-                        format!(
-                            "arrow_cast(replace(date, '-', '/'), 'Utf8View') AS \"{}\"",
-                            c.name
-                        )
-                    } else {
-                        format!("\"{}\"", c.name)
-                    }
-                })
-                .collect();
-            format!("SELECT {} FROM {part}", columns.join(", "))
-        }
-        Output::Rejects => format!("SELECT * FROM {part}"),
-    };
-    Ok(select)
+    let columns: Vec<String> = table
+        .columns
+        .iter()
+        .map(|(name, computed)| {
+            if *computed {
+                format!(
+                    "arrow_cast(CASE WHEN date = '{}' THEN NULL ELSE replace(date, '-', '/') END, 'Utf8View') AS \"{name}\"",
+                    lake::writer::NO_DATE
+                )
+            } else {
+                format!("\"{name}\"")
+            }
+        })
+        .collect();
+    Ok(format!("SELECT {} FROM {part}", columns.join(", ")))
 }

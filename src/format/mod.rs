@@ -2,6 +2,7 @@
 //! not records are kept (the `rejects` table).
 
 pub mod access_log;
+pub mod cloudtrail;
 pub mod rejects;
 pub mod time;
 
@@ -13,8 +14,12 @@ use std::fmt;
 pub enum LogKind {
     /// S3 server access log lines.
     AccessLog,
-    /// JSON (CloudTrail files and their relatives).
+    /// JSON, not yet read (CloudTrail files and their relatives).
     Json,
+    /// CloudTrail records (in any of the shapes they arrive in).
+    CloudTrail,
+    /// A CloudTrail digest file: recognised and skipped, not events.
+    Digest,
     /// Not text: NUL bytes near the start. Skipped and reported, never parsed line by line.
     Binary,
     /// Nothing but blank space.
@@ -26,6 +31,8 @@ impl LogKind {
         match self {
             LogKind::AccessLog => "access_log",
             LogKind::Json => "json",
+            LogKind::CloudTrail => "cloudtrail",
+            LogKind::Digest => "cloudtrail_digest",
             LogKind::Binary => "binary",
             LogKind::Empty => "empty",
         }

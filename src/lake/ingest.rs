@@ -1,4 +1,5 @@
-//! `ingest`: raw log objects in, Parquet lake out, through the same decoder as SQL.
+//! `ingest`: raw log objects in (access logs and CloudTrail), Parquet lake out, through the same
+//! decoders as SQL.
 //!
 //! Objects are listed like a table's, those the manifest already holds are skipped, and the
 //! rest are fetched and decoded in parallel on rayon. A single writer thread receives the
@@ -17,11 +18,11 @@ use object_store::{ObjectMeta, ObjectStore};
 use rayon::prelude::*;
 
 use super::writer::TableWriter;
-use super::{ACCESS_LOGS_DIR, IngestedObject, Lake, REJECTS_DIR, RunRecord};
+use super::{ACCESS_LOGS_DIR, CLOUDTRAIL_DIR, IngestedObject, Lake, REJECTS_DIR, RunRecord};
 use crate::error::{Error, Result};
 use crate::format::access_log::DecoderOptions;
 use crate::format::access_log::schema::{COLUMNS, is_computed, stored_schema};
-use crate::format::{LogKind, Reject, rejects};
+use crate::format::{LogKind, Reject, cloudtrail, rejects};
 use crate::scan::{ObjectScan, Output, ScanLog, ScanOptions};
 use crate::source::{LogLocation, fetch, object_display_name};
 
@@ -86,13 +87,12 @@ pub struct IngestReport {
     pub already: usize,
     /// Objects already ingested whose size has changed since (not ingested again).
     pub changed: Vec<String>,
-    /// Objects of a kind this table does not take (CloudTrail JSON, for now).
-    pub other_kind: Vec<String>,
     pub files: Vec<String>,
 }
 
 enum Message {
-    Rows(RecordBatch),
+    AccessLogs(RecordBatch),
+    CloudTrail(RecordBatch),
     Rejects(String, &'static str, Vec<Reject>),
 }
 
@@ -124,16 +124,29 @@ pub async fn ingest(
 
     let run = run_id();
     let staging = lake.staging(&run);
-    let projection: Vec<usize> = (0..COLUMNS.len())
-        .filter(|&i| !is_computed(&COLUMNS[i]))
-        .collect();
+    let stored = |names: Vec<(&str, bool)>| -> Vec<usize> {
+        names
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.1)
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let access_projection = stored(COLUMNS.iter().map(|c| (c.name, is_computed(c))).collect());
+    let trail_projection = stored(
+        cloudtrail::schema::columns()
+            .iter()
+            .map(|c| (c.name, cloudtrail::schema::is_computed(c)))
+            .collect(),
+    );
     let scan_options = Arc::new(ScanOptions {
         decoder: DecoderOptions {
-            projection: Some(projection),
+            projection: Some(access_projection),
             strict: options.strict,
             ..Default::default()
         },
-        output: Output::AccessLogs,
+        cloudtrail_projection: Some(trail_projection),
+        output: Output::Ingest,
     });
 
     let (sender, receiver) = sync_channel::<Message>(16);
@@ -163,8 +176,12 @@ pub async fn ingest(
                             Some(log.clone()),
                         ),
                     };
-                    for batch in scan.by_ref() {
-                        if sender.send(Message::Rows(batch?)).is_err() {
+                    while let Some(batch) = scan.next() {
+                        let message = match scan.kind() {
+                            Some(LogKind::CloudTrail) => Message::CloudTrail(batch?),
+                            _ => Message::AccessLogs(batch?),
+                        };
+                        if sender.send(message).is_err() {
                             break;
                         }
                     }
@@ -195,12 +212,8 @@ pub async fn ingest(
     })??;
 
     for result in results {
-        let (object, kind) = result?;
-        if kind == Some(LogKind::Json) {
-            report.other_kind.push(object.object);
-        } else {
-            report.ingested.push(object);
-        }
+        let (object, _) = result?;
+        report.ingested.push(object);
     }
     let record = RunRecord {
         run: run.clone(),
@@ -221,17 +234,35 @@ fn write_all(
     staging: &std::path::Path,
     run: &str,
 ) -> Result<Vec<String>> {
-    let mut rows = TableWriter::new(staging, ACCESS_LOGS_DIR, run, stored_schema(), true);
-    let mut rejected = TableWriter::new(staging, REJECTS_DIR, run, rejects::schema(), false);
+    let time = |schema: &arrow::datatypes::SchemaRef, name: &str| schema.index_of(name).ok();
+    let access_schema = stored_schema();
+    let trail_schema = cloudtrail::schema::stored_schema();
+    let mut access = TableWriter::new(
+        staging,
+        ACCESS_LOGS_DIR,
+        run,
+        access_schema.clone(),
+        time(&access_schema, "requestdatetime"),
+    );
+    let mut trail = TableWriter::new(
+        staging,
+        CLOUDTRAIL_DIR,
+        run,
+        trail_schema.clone(),
+        time(&trail_schema, "eventtime"),
+    );
+    let mut rejected = TableWriter::new(staging, REJECTS_DIR, run, rejects::schema(), None);
     for message in receiver {
         match message {
-            Message::Rows(batch) => rows.write(&batch)?,
+            Message::AccessLogs(batch) => access.write(&batch)?,
+            Message::CloudTrail(batch) => trail.write(&batch)?,
             Message::Rejects(object, kind, list) => {
                 rejected.write(&rejects::to_batch(&object, kind, &list)?)?
             }
         }
     }
-    let mut files = rows.finish()?;
+    let mut files = access.finish()?;
+    files.extend(trail.finish()?);
     files.extend(rejected.finish()?);
     Ok(files)
 }

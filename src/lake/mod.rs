@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! LAKE/access_logs/date=YYYY-MM-DD/part-<run>-<n>.parquet   zstd Parquet, the stored columns
+//! LAKE/cloudtrail/date=YYYY-MM-DD/part-<run>-<n>.parquet    the same for CloudTrail
 //! LAKE/rejects/part-<run>-<n>.parquet                       lines that were not records
 //! LAKE/_manifest/<run>.json                                 objects and files of each run
 //! LAKE/_staging/<run>/…                                     files being written (never read)
@@ -28,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 pub const ACCESS_LOGS_DIR: &str = "access_logs";
+pub const CLOUDTRAIL_DIR: &str = "cloudtrail";
 pub const REJECTS_DIR: &str = "rejects";
 const MANIFEST_DIR: &str = "_manifest";
 const STAGING_DIR: &str = "_staging";
@@ -62,7 +64,13 @@ impl Lake {
     /// Opens (creating if needed) the lake at `root` and finishes or discards any run a crash
     /// interrupted.
     pub fn open(root: &Path) -> Result<Lake> {
-        for dir in [ACCESS_LOGS_DIR, REJECTS_DIR, MANIFEST_DIR, STAGING_DIR] {
+        for dir in [
+            ACCESS_LOGS_DIR,
+            CLOUDTRAIL_DIR,
+            REJECTS_DIR,
+            MANIFEST_DIR,
+            STAGING_DIR,
+        ] {
             let path = root.join(dir);
             fs::create_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         }

@@ -1,4 +1,5 @@
-//! Parquet files for one ingest run, partitioned by the UTC day of `requestdatetime`.
+//! Parquet files for one table of one ingest run, partitioned by the UTC day of the table's time
+//! column (`requestdatetime`, `eventtime`).
 //!
 //! One writer per day is open at a time; a file is closed after [`FILE_ROWS`] rows. Encoded
 //! row groups wait in memory until they are written, so when all open writers together hold
@@ -10,7 +11,7 @@ use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{AsArray, RecordBatch, UInt32Array};
+use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::take_record_batch;
 use arrow::datatypes::{SchemaRef, TimestampMillisecondType};
 use parquet::arrow::ArrowWriter;
@@ -18,8 +19,10 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use crate::error::{Error, Result};
-use crate::format::access_log::schema::col;
 use crate::format::time::day_dashed;
+
+/// The `date` partition of rows without a time (CloudTrail records lacking `eventTime`).
+pub const NO_DATE: &str = "unknown";
 
 /// Rows per Parquet file.
 pub const FILE_ROWS: usize = 1 << 20;
@@ -50,7 +53,8 @@ pub struct TableWriter {
     table: &'static str,
     run: String,
     schema: SchemaRef,
-    partitioned: bool,
+    /// The timestamp column whose UTC day partitions the rows, if partitioned.
+    time_column: Option<usize>,
     open: BTreeMap<String, Open>,
     files: Vec<String>,
     seq: usize,
@@ -62,14 +66,14 @@ impl TableWriter {
         table: &'static str,
         run: &str,
         schema: SchemaRef,
-        partitioned: bool,
+        time_column: Option<usize>,
     ) -> Self {
         TableWriter {
             staging: staging.to_path_buf(),
             table,
             run: run.to_string(),
             schema,
-            partitioned,
+            time_column,
             open: BTreeMap::new(),
             files: Vec::new(),
             seq: 0,
@@ -80,34 +84,35 @@ impl TableWriter {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        if !self.partitioned {
+        let Some(column) = self.time_column else {
             return self.write_to("", batch);
-        }
+        };
         let times = batch
-            .column(col::REQUESTDATETIME)
+            .column(column)
             .as_primitive::<TimestampMillisecondType>();
-        let days: Vec<i64> = times
-            .values()
-            .iter()
-            .map(|t| t.div_euclid(86_400_000))
-            .collect();
-        if days.iter().all(|d| *d == days[0]) {
-            return self.write_to(&day_dashed(days[0] * 86_400_000), batch);
+        let day = |i: usize| {
+            times
+                .is_valid(i)
+                .then(|| times.value(i).div_euclid(86_400_000))
+        };
+        let first = day(0);
+        if (1..batch.num_rows()).all(|i| day(i) == first) {
+            return self.write_to(&partition(first), batch);
         }
-        let mut groups: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
-        for (i, d) in days.iter().enumerate() {
-            groups.entry(*d).or_default().push(i as u32);
+        let mut groups: BTreeMap<Option<i64>, Vec<u32>> = BTreeMap::new();
+        for i in 0..batch.num_rows() {
+            groups.entry(day(i)).or_default().push(i as u32);
         }
         for (day, rows) in groups {
             let part = take_record_batch(batch, &UInt32Array::from(rows))?;
-            self.write_to(&day_dashed(day * 86_400_000), &part)?;
+            self.write_to(&partition(day), &part)?;
         }
         Ok(())
     }
 
     fn write_to(&mut self, day: &str, batch: &RecordBatch) -> Result<()> {
         if !self.open.contains_key(day) {
-            let relative = if self.partitioned {
+            let relative = if self.time_column.is_some() {
                 format!(
                     "{}/date={day}/part-{}-{}.parquet",
                     self.table, self.run, self.seq
@@ -167,6 +172,10 @@ impl TableWriter {
         }
         Ok(self.files)
     }
+}
+
+fn partition(day: Option<i64>) -> String {
+    day.map_or_else(|| NO_DATE.to_string(), |d| day_dashed(d * 86_400_000))
 }
 
 fn close(mut open: Open) -> Result<()> {

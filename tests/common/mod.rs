@@ -33,6 +33,7 @@ pub fn decode_with(
         Bytes::copy_from_slice(raw),
         ScanOptions {
             decoder,
+            cloudtrail_projection: None,
             output: ScanOutput::AccessLogs,
         },
     )

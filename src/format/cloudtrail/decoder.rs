@@ -1,0 +1,433 @@
+//! CloudTrail records in, Arrow record batches out.
+//!
+//! [`CloudTrailDecoder`] receives one record at a time (as the raw JSON text it occupies in
+//! the object, see [`super::shapes`]), reads the keys the projected columns need with
+//! [`json::slots`], and appends to builders shaped like the schema tree. Free-form objects
+//! (`requestParameters`, …) are copied as the JSON text they are, never re-serialized.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, Int64Builder, ListArray, NullBufferBuilder, RecordBatch, RecordBatchOptions,
+    StringViewArray, StringViewBuilder, StructArray, TimestampMillisecondBuilder, UInt32Array,
+};
+use arrow::buffer::OffsetBuffer;
+use arrow::datatypes::{Fields, SchemaRef};
+use arrow::error::ArrowError;
+use serde_json::value::RawValue;
+
+use super::json::{self, flag, integer, iso_time, slots, text};
+use super::schema::{Column, Kind, Node, RECORD, columns, schema, struct_fields};
+use crate::format::access_log::schema::UTC;
+use crate::format::time::format_day_slashed;
+
+/// Builds one schema node.
+enum NodeBuilder {
+    Text(StringViewBuilder),
+    Flag(StringViewBuilder),
+    Json(StringViewBuilder),
+    Struct {
+        fields: Fields,
+        keys: Vec<&'static str>,
+        children: Vec<NodeBuilder>,
+        nulls: NullBufferBuilder,
+    },
+    List {
+        item: Box<NodeBuilder>,
+        item_fields: Fields,
+        offsets: Vec<i32>,
+        nulls: NullBufferBuilder,
+    },
+}
+
+impl NodeBuilder {
+    fn new(node: &Node) -> Self {
+        match node.kind {
+            Kind::Text => NodeBuilder::Text(StringViewBuilder::new()),
+            Kind::Flag => NodeBuilder::Flag(StringViewBuilder::new()),
+            Kind::Json => NodeBuilder::Json(StringViewBuilder::new()),
+            Kind::Struct(children) => Self::new_struct(children),
+            Kind::List(children) => NodeBuilder::List {
+                item: Box::new(Self::new_struct(children)),
+                item_fields: struct_fields(children),
+                offsets: vec![0],
+                nulls: NullBufferBuilder::new(0),
+            },
+        }
+    }
+
+    fn new_struct(children: &[Node]) -> Self {
+        NodeBuilder::Struct {
+            fields: struct_fields(children),
+            keys: children.iter().map(|c| c.key).collect(),
+            children: children.iter().map(NodeBuilder::new).collect(),
+            nulls: NullBufferBuilder::new(0),
+        }
+    }
+
+    fn append(&mut self, raw: Option<&RawValue>) {
+        match self {
+            NodeBuilder::Text(b) => b.append_option(text(raw)),
+            NodeBuilder::Flag(b) => b.append_option(flag(raw)),
+            NodeBuilder::Json(b) => b.append_option(json::json(raw)),
+            NodeBuilder::Struct {
+                keys,
+                children,
+                nulls,
+                ..
+            } => match raw.and_then(|r| slots(r, keys)) {
+                Some(values) => {
+                    nulls.append_non_null();
+                    for (child, value) in children.iter_mut().zip(values) {
+                        child.append(value);
+                    }
+                }
+                None => {
+                    nulls.append_null();
+                    for child in children.iter_mut() {
+                        child.append(None);
+                    }
+                }
+            },
+            NodeBuilder::List {
+                item,
+                offsets,
+                nulls,
+                ..
+            } => match raw.and_then(json::elements) {
+                Some(elements) => {
+                    for element in &elements {
+                        item.append(Some(element));
+                    }
+                    nulls.append_non_null();
+                    offsets.push(offsets.last().copied().unwrap_or(0) + elements.len() as i32);
+                }
+                None => {
+                    nulls.append_null();
+                    offsets.push(offsets.last().copied().unwrap_or(0));
+                }
+            },
+        }
+    }
+
+    fn finish(&mut self) -> Result<ArrayRef, ArrowError> {
+        Ok(match self {
+            NodeBuilder::Text(b) | NodeBuilder::Flag(b) | NodeBuilder::Json(b) => {
+                Arc::new(b.finish())
+            }
+            NodeBuilder::Struct {
+                fields,
+                children,
+                nulls,
+                ..
+            } => {
+                let arrays = children
+                    .iter_mut()
+                    .map(NodeBuilder::finish)
+                    .collect::<Result<Vec<_>, _>>()?;
+                Arc::new(StructArray::try_new(
+                    fields.clone(),
+                    arrays,
+                    nulls.finish(),
+                )?)
+            }
+            NodeBuilder::List {
+                item,
+                item_fields,
+                offsets,
+                nulls,
+            } => {
+                let values = item.finish()?;
+                let field = Arc::new(arrow::datatypes::Field::new(
+                    "item",
+                    arrow::datatypes::DataType::Struct(item_fields.clone()),
+                    true,
+                ));
+                let offsets = OffsetBuffer::new(std::mem::replace(offsets, vec![0]).into());
+                Arc::new(ListArray::try_new(field, offsets, values, nulls.finish())?)
+            }
+        })
+    }
+}
+
+enum Builder {
+    Node {
+        record: usize,
+        b: NodeBuilder,
+    },
+    EventTime(TimestampMillisecondBuilder),
+    Text {
+        column: Column,
+        b: StringViewBuilder,
+    },
+    Int {
+        column: Column,
+        b: Int64Builder,
+    },
+    LogLine(Int64Builder),
+    LogObject,
+    Day(StringViewBuilder),
+}
+
+/// The JSON keys of a record that the decoder reads, in slot order: the record's own fields,
+/// then `eventTime`.
+fn record_keys() -> Vec<&'static str> {
+    let mut keys: Vec<&'static str> = RECORD.iter().map(|n| n.key).collect();
+    keys.push("eventTime");
+    keys
+}
+
+const EVENT_TIME: usize = RECORD.len();
+
+fn record_slot(name: &str) -> usize {
+    RECORD
+        .iter()
+        .position(|n| n.name == name)
+        .expect("a record field")
+}
+
+const ADDITIONAL_KEYS: &[&str] = &[
+    "bytesTransferredIn",
+    "bytesTransferredOut",
+    "SignatureVersion",
+    "CipherSuite",
+    "AuthenticationMethod",
+    "aclRequired",
+];
+
+/// The decoder of one object's records.
+pub struct CloudTrailDecoder {
+    schema: SchemaRef,
+    builders: Vec<Builder>,
+    keys: Vec<&'static str>,
+    object: StringViewArray,
+    batch_size: usize,
+    rows: usize,
+    /// Records seen (the next record's `log_line` is this plus one).
+    records: u64,
+    batches: Vec<RecordBatch>,
+    error: Option<ArrowError>,
+}
+
+impl CloudTrailDecoder {
+    /// `projection`: columns of [`schema()`] to build, in order (`None`: all).
+    pub fn new(object: &str, projection: Option<&[usize]>, batch_size: usize) -> Self {
+        let all = schema();
+        let projection: Vec<usize> =
+            projection.map_or_else(|| (0..all.fields().len()).collect(), <[usize]>::to_vec);
+        let builders = projection
+            .iter()
+            .map(|&i| match columns()[i].column {
+                Column::Record(r) => Builder::Node {
+                    record: r,
+                    b: NodeBuilder::new(&RECORD[r]),
+                },
+                Column::EventTime => {
+                    Builder::EventTime(TimestampMillisecondBuilder::new().with_timezone(UTC))
+                }
+                c @ (Column::BytesIn | Column::BytesOut) => Builder::Int {
+                    column: c,
+                    b: Int64Builder::new(),
+                },
+                Column::LogLine => Builder::LogLine(Int64Builder::new()),
+                Column::LogObject => Builder::LogObject,
+                Column::Day => Builder::Day(StringViewBuilder::new()),
+                c => Builder::Text {
+                    column: c,
+                    b: StringViewBuilder::new(),
+                },
+            })
+            .collect();
+        CloudTrailDecoder {
+            schema: Arc::new(
+                all.project(&projection)
+                    .expect("projection indices come from the schema"),
+            ),
+            builders,
+            keys: record_keys(),
+            object: StringViewArray::from_iter_values([object]),
+            batch_size: batch_size.max(1),
+            rows: 0,
+            records: 0,
+            batches: Vec::new(),
+            error: None,
+        }
+    }
+
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Records seen so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Counts a position for a record that is refused (so later records keep their index).
+    pub fn skip_record(&mut self) -> u64 {
+        self.records += 1;
+        self.records
+    }
+
+    /// Appends one record; `false` (and no row) when it is not a JSON object.
+    pub fn record(&mut self, raw: &RawValue) -> bool {
+        let Some(values) = slots(raw, &self.keys) else {
+            self.records += 1;
+            return false;
+        };
+        self.records += 1;
+        let line = self.records;
+        let time = text(values[EVENT_TIME]).and_then(|t| iso_time(&t));
+        // Sub-objects the convenience columns read, each parsed once when needed.
+        let mut request: Option<Option<json::Slots>> = None;
+        let mut additional: Option<Option<json::Slots>> = None;
+        let mut tls: Option<Option<json::Slots>> = None;
+        for b in &mut self.builders {
+            match b {
+                Builder::Node { record, b } => b.append(values[*record]),
+                Builder::EventTime(b) => b.append_option(time),
+                Builder::LogLine(b) => b.append_value(line as i64),
+                Builder::LogObject => {}
+                Builder::Day(b) => match time {
+                    Some(t) => b.append_value(format_day_slashed(t, &mut [0u8; 10])),
+                    None => b.append_null(),
+                },
+                Builder::Int { column, b } => {
+                    let a = additional.get_or_insert_with(|| {
+                        values[record_slot("additionaleventdata")]
+                            .and_then(|r| slots(r, ADDITIONAL_KEYS))
+                    });
+                    let v = a
+                        .as_ref()
+                        .and_then(|a| integer(a[if *column == Column::BytesIn { 0 } else { 1 }]));
+                    b.append_option(v);
+                }
+                Builder::Text { column, b } => {
+                    let value = match column {
+                        Column::S3Bucket | Column::S3Key => {
+                            let r = request.get_or_insert_with(|| {
+                                values[record_slot("requestparameters")]
+                                    .and_then(|r| slots(r, &["bucketName", "key"]))
+                            });
+                            r.as_ref()
+                                .and_then(|r| text(r[usize::from(*column == Column::S3Key)]))
+                        }
+                        Column::TlsVersion => {
+                            let t = tls.get_or_insert_with(|| {
+                                values[record_slot("tlsdetails")]
+                                    .and_then(|r| slots(r, &["tlsVersion", "cipherSuite"]))
+                            });
+                            t.as_ref()
+                                .and_then(|t| text(t[0]))
+                                .map(|v| normalize_tls(&v).into())
+                        }
+                        _ => {
+                            let a = additional.get_or_insert_with(|| {
+                                values[record_slot("additionaleventdata")]
+                                    .and_then(|r| slots(r, ADDITIONAL_KEYS))
+                            });
+                            let a = a.as_ref();
+                            match column {
+                                Column::Sigv => a.and_then(|a| text(a[2])),
+                                Column::CipherSuite => a.and_then(|a| text(a[3])).or_else(|| {
+                                    let t = tls.get_or_insert_with(|| {
+                                        values[record_slot("tlsdetails")]
+                                            .and_then(|r| slots(r, &["tlsVersion", "cipherSuite"]))
+                                    });
+                                    t.as_ref().and_then(|t| text(t[1]))
+                                }),
+                                Column::AuthType => a.and_then(|a| text(a[4])),
+                                Column::AclRequired => a
+                                    .and_then(|a| acl_required(text(a[5]).as_deref()))
+                                    .map(Into::into),
+                                _ => None,
+                            }
+                        }
+                    };
+                    b.append_option(value);
+                }
+            }
+        }
+        self.rows += 1;
+        if self.rows >= self.batch_size {
+            self.flush_into_batches();
+        }
+        true
+    }
+
+    fn flush_into_batches(&mut self) {
+        match self.flush() {
+            Ok(Some(batch)) => self.batches.push(batch),
+            Ok(None) => {}
+            Err(e) => self.error = Some(e),
+        }
+    }
+
+    /// Every batch decoded so far, the last partial one included.
+    pub fn finish(&mut self) -> Result<Vec<RecordBatch>, ArrowError> {
+        self.flush_into_batches();
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        Ok(std::mem::take(&mut self.batches))
+    }
+
+    fn flush(&mut self) -> Result<Option<RecordBatch>, ArrowError> {
+        if self.rows == 0 {
+            return Ok(None);
+        }
+        let rows = std::mem::take(&mut self.rows);
+        let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.builders.len());
+        for b in &mut self.builders {
+            arrays.push(match b {
+                Builder::Node { b, .. } => b.finish()?,
+                Builder::EventTime(b) => Arc::new(b.finish()),
+                Builder::Text { b, .. } | Builder::Day(b) => Arc::new(b.finish()),
+                Builder::Int { b, .. } | Builder::LogLine(b) => Arc::new(b.finish()),
+                Builder::LogObject => {
+                    arrow::compute::take(&self.object, &UInt32Array::from(vec![0u32; rows]), None)?
+                }
+            });
+        }
+        debug_assert!(arrays.iter().all(|a| a.len() == rows));
+        let options = RecordBatchOptions::new().with_row_count(Some(rows));
+        RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options).map(Some)
+    }
+}
+
+/// `TLSv1.2` whatever the spelling (`TLSV1.2`, `tlsv1.2`, `TLS 1.2`, `1.2`).
+pub fn normalize_tls(v: &str) -> String {
+    let t = v.trim();
+    let lower = t.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("tls")
+        .map(|r| r.trim_start_matches(['v', ' ', '_']))
+        .unwrap_or(&lower);
+    if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        format!("TLSv{rest}")
+    } else {
+        t.to_string()
+    }
+}
+
+/// `Yes` for a true value, NULL for a false one, as in the access logs.
+fn acl_required(v: Option<&str>) -> Option<&'static str> {
+    match v?.trim().to_ascii_lowercase().as_str() {
+        "yes" | "true" => Some("Yes"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_spellings() {
+        assert_eq!(normalize_tls("TLSV1.2"), "TLSv1.2");
+        assert_eq!(normalize_tls("tlsv1.3"), "TLSv1.3");
+        assert_eq!(normalize_tls("TLS 1.1"), "TLSv1.1");
+        assert_eq!(normalize_tls("1.2"), "TLSv1.2");
+        assert_eq!(normalize_tls("SSLv3"), "SSLv3");
+    }
+}

@@ -1,0 +1,431 @@
+//! The shapes CloudTrail arrives in, as one object's text.
+//!
+//! - A delivered log file: `{"Records":[…]}`, minified or pretty-printed. Its records are
+//!   streamed out of the array, so a truncated or corrupt file still yields every record
+//!   before the damage, and one reject says where the damage is.
+//! - One record per line (CloudTrail Lake exports, records extracted by other tools), or
+//!   records one after another without a separator.
+//! - EventBridge events, whose `detail` is the record.
+//! - CloudWatch Logs subscription envelopes, whose `logEvents[].message` holds a record as a
+//!   JSON string.
+//! - Digest files (no `Records`): recognised and counted, not read as events.
+//!
+//! Anything else JSON is a reject, and after damage in a multi-value object reading resumes at
+//! the next line that starts a JSON object.
+
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::json::{self, elements, slots};
+
+/// What the shapes are read into.
+pub trait Sink {
+    /// A record; returns `false` if it could not be read as one (it is not an object).
+    fn record(&mut self, raw: &RawValue) -> bool;
+    fn digest(&mut self);
+    fn reject(&mut self, byte_offset: u64, reason: String, raw: &str);
+}
+
+/// Reads every record of an object's text into `sink`.
+pub fn read(text: &str, sink: &mut dyn Sink) {
+    if first_key(text).is_some_and(|k| k.eq_ignore_ascii_case("Records")) {
+        if let Some(rest) = read_records_document(text, sink) {
+            read_values(text, rest, sink);
+        }
+    } else {
+        read_values(text, 0, sink);
+    }
+}
+
+/// The first key of the object `text` starts with, if it starts with one.
+fn first_key(text: &str) -> Option<&str> {
+    let t = text.trim_start_matches('\u{feff}').trim_start();
+    let t = t.strip_prefix('{')?.trim_start().strip_prefix('"')?;
+    Some(&t[..t.find('"')?])
+}
+
+/// Streams `{"Records":[…]}`; returns where more content starts if the document is followed
+/// by another one.
+fn read_records_document(text: &str, sink: &mut dyn Sink) -> Option<usize> {
+    let mut records: Vec<&RawValue> = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let result = RecordsDocument { out: &mut records }
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    for raw in &records {
+        if !sink.record(raw) {
+            sink.reject(
+                offset_of(text, raw),
+                "record is not a JSON object".into(),
+                raw.get(),
+            );
+        }
+    }
+    match result {
+        Ok(()) => None,
+        Err(e) if e.to_string().starts_with("trailing characters") => Some(error_offset(text, &e)),
+        Err(e) => {
+            let at = error_offset(text, &e);
+            let after = records
+                .last()
+                .map_or(0, |r| offset_of(text, r) as usize + r.get().len());
+            sink.reject(
+                at as u64,
+                format!(
+                    "JSON is truncated or corrupt after {} records: {e}",
+                    records.len()
+                ),
+                snippet(&text[after.min(text.len())..]),
+            );
+            None
+        }
+    }
+}
+
+struct RecordsDocument<'o, 'de> {
+    out: &'o mut Vec<&'de RawValue>,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordsDocument<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsDocument<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a CloudTrail log file")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key.eq_ignore_ascii_case("Records") {
+                map.next_value_seed(RecordArray {
+                    out: &mut *self.out,
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+struct RecordArray<'o, 'de> {
+    out: &'o mut Vec<&'de RawValue>,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordArray<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordArray<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            self.out.push(raw);
+        }
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+/// JSON values one after another (one per line or not), from byte `start`.
+fn read_values(text: &str, start: usize, sink: &mut dyn Sink) {
+    let mut start = start;
+    while start < text.len() {
+        let mut stream =
+            serde_json::Deserializer::from_str(&text[start..]).into_iter::<&RawValue>();
+        loop {
+            let before = stream.byte_offset();
+            match stream.next() {
+                None => return,
+                Some(Ok(value)) => classify(text, value, offset_of(text, value), sink, 0),
+                Some(Err(e)) => {
+                    // Where the failed value starts, then the next line that starts an object.
+                    let rest = &text[start + before..];
+                    let value_start = start + before + (rest.len() - rest.trim_start().len());
+                    let resume = next_object_line(text, value_start);
+                    let end = resume.unwrap_or(text.len());
+                    sink.reject(
+                        value_start as u64,
+                        format!("not valid JSON: {e}"),
+                        snippet(&text[value_start..end]),
+                    );
+                    match resume {
+                        Some(r) => {
+                            start = r;
+                            break;
+                        }
+                        None => return,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The start of the first line after `from` whose first non-blank character opens an object.
+fn next_object_line(text: &str, from: usize) -> Option<usize> {
+    let mut pos = from;
+    while let Some(nl) = text[pos..].find('\n') {
+        pos += nl + 1;
+        if text[pos..]
+            .trim_start_matches([' ', '\t', '\r'])
+            .starts_with('{')
+        {
+            return Some(pos);
+        }
+    }
+    None
+}
+
+const MAX_NESTING: u32 = 3;
+
+fn classify(text: &str, value: &RawValue, offset: u64, sink: &mut dyn Sink, depth: u32) {
+    let v = value.get();
+    if v.starts_with('[') && depth < MAX_NESTING {
+        for element in elements(value).unwrap_or_default() {
+            classify(
+                text,
+                element,
+                offset_of(text, element).max(offset),
+                sink,
+                depth + 1,
+            );
+        }
+        return;
+    }
+    const KEYS: &[&str] = &[
+        "Records",
+        "logEvents",
+        "detail",
+        "detail-type",
+        "digestStartTime",
+        "digestSignatureAlgorithm",
+        "eventVersion",
+        "eventName",
+        "eventTime",
+        "eventSource",
+        "userIdentity",
+        "eventID",
+        "eventCategory",
+        "eventType",
+    ];
+    let Some(s) = slots(value, KEYS) else {
+        sink.reject(
+            offset,
+            "a JSON value that is not a CloudTrail record".into(),
+            snippet(v),
+        );
+        return;
+    };
+    if let Some(records) = s[0] {
+        for record in elements(records).unwrap_or_default() {
+            if !sink.record(record) {
+                sink.reject(
+                    offset_of(text, record).max(offset),
+                    "record is not a JSON object".into(),
+                    record.get(),
+                );
+            }
+        }
+    } else if let Some(events) = s[1] {
+        for event in elements(events).unwrap_or_default() {
+            let message =
+                slots(event, &["message"]).and_then(|m| json::text(m[0]).map(|t| t.into_owned()));
+            match message.as_deref().map(serde_json::from_str::<&RawValue>) {
+                Some(Ok(record)) if depth < MAX_NESTING => classify(
+                    text,
+                    record,
+                    offset_of(text, event).max(offset),
+                    sink,
+                    depth + 1,
+                ),
+                _ => sink.reject(
+                    offset_of(text, event).max(offset),
+                    "CloudWatch Logs event whose message is not a JSON record".into(),
+                    snippet(event.get()),
+                ),
+            }
+        }
+    } else if let (Some(detail), Some(_)) = (s[2], s[3]) {
+        if depth < MAX_NESTING {
+            classify(
+                text,
+                detail,
+                offset_of(text, detail).max(offset),
+                sink,
+                depth + 1,
+            );
+        }
+    } else if s[4].is_some() || s[5].is_some() {
+        sink.digest();
+    } else if s[6..].iter().any(Option::is_some) {
+        if !sink.record(value) {
+            sink.reject(offset, "record is not a JSON object".into(), snippet(v));
+        }
+    } else {
+        sink.reject(
+            offset,
+            "a JSON object that is not a CloudTrail record, log file, EventBridge event or CloudWatch Logs envelope".into(),
+            snippet(v),
+        );
+    }
+}
+
+/// Byte offset of `raw` in `text` when it is a slice of it, else 0.
+fn offset_of(text: &str, raw: &RawValue) -> u64 {
+    let base = text.as_ptr() as usize;
+    let at = raw.get().as_ptr() as usize;
+    if at >= base && at <= base + text.len() {
+        (at - base) as u64
+    } else {
+        0
+    }
+}
+
+/// Byte offset of a serde_json error (it reports a line and a column).
+fn error_offset(text: &str, e: &serde_json::Error) -> usize {
+    if e.is_eof() {
+        return text.len();
+    }
+    let mut offset = 0;
+    for _ in 1..e.line() {
+        match text[offset..].find('\n') {
+            Some(i) => offset += i + 1,
+            None => return text.len(),
+        }
+    }
+    (offset + e.column().saturating_sub(1)).min(text.len())
+}
+
+/// The start of a value, for a reject's raw text.
+fn snippet(s: &str) -> &str {
+    let mut end = s.len().min(2048);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect {
+        records: Vec<String>,
+        digests: usize,
+        rejects: Vec<(u64, String)>,
+    }
+
+    impl Sink for Collect {
+        fn record(&mut self, raw: &RawValue) -> bool {
+            let ok = raw.get().starts_with('{');
+            if ok {
+                self.records.push(raw.get().to_string());
+            }
+            ok
+        }
+        fn digest(&mut self) {
+            self.digests += 1;
+        }
+        fn reject(&mut self, at: u64, reason: String, _: &str) {
+            self.rejects.push((at, reason));
+        }
+    }
+
+    fn read_all(text: &str) -> Collect {
+        let mut c = Collect::default();
+        read(text, &mut c);
+        c
+    }
+
+    #[test]
+    fn records_document() {
+        let c = read_all(r#"{"Records":[{"eventName":"A"},{"eventName":"B"}]}"#);
+        assert_eq!(
+            c.records,
+            vec![r#"{"eventName":"A"}"#, r#"{"eventName":"B"}"#]
+        );
+        assert!(c.rejects.is_empty());
+        let c = read_all("{\n  \"Records\": [\n    {\"eventName\": \"A\"},\n    7\n  ]\n}\n");
+        assert_eq!(c.records.len(), 1);
+        assert_eq!(c.rejects.len(), 1);
+        assert!(c.rejects[0].1.contains("not a JSON object"));
+    }
+
+    #[test]
+    fn truncated_document_keeps_the_records_before() {
+        let text = r#"{"Records":[{"eventName":"A"},{"eventName":"B"},{"eventNa"#;
+        let c = read_all(text);
+        assert_eq!(c.records.len(), 2);
+        assert_eq!(c.rejects.len(), 1);
+        assert!(
+            c.rejects[0].1.contains("after 2 records"),
+            "{}",
+            c.rejects[0].1
+        );
+        assert_eq!(c.rejects[0].0 as usize, text.len());
+    }
+
+    #[test]
+    fn lines_events_envelopes_and_digests() {
+        let text = concat!(
+            "{\"eventVersion\":\"1.08\",\"eventName\":\"A\"}\n",
+            "{\"detail-type\":\"AWS API Call via CloudTrail\",\"detail\":{\"eventName\":\"B\"}}\n",
+            "{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"message\":\"{\\\"eventName\\\":\\\"C\\\"}\"}]}",
+            "{\"eventName\":\"D\"}\n",
+            "{\"digestStartTime\":\"2020-01-01T00:00:00Z\",\"logFiles\":[]}\n",
+            "not json at all\n",
+            "{\"broken\": \n",
+            "{\"eventName\":\"E\"}\n",
+            "{\"unrelated\": 1}\n",
+        );
+        let c = read_all(text);
+        let names: Vec<String> = c
+            .records
+            .iter()
+            .map(|r| r[r.find(":\"").unwrap() + 2..r.rfind('"').unwrap()].to_string())
+            .collect();
+        assert_eq!(names, vec!["1.08\",\"eventName\":\"A", "B", "C", "D", "E"]);
+        assert_eq!(c.digests, 1);
+        // "not json at all"; the broken object (it swallows the next line, which is then read
+        // again on its own); the unrelated object.
+        assert_eq!(c.rejects.len(), 3, "{:?}", c.rejects);
+        assert_eq!(c.rejects[0].0 as usize, text.find("not json").unwrap());
+        assert_eq!(c.rejects[1].0 as usize, text.find("{\"broken").unwrap());
+        assert!(c.rejects[2].1.contains("not a CloudTrail record"));
+    }
+}
