@@ -11,7 +11,7 @@ use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use s3trawl::engine::{EngineOptions, Sources, new_context, register_tables};
 use s3trawl::format::access_log::{AccessLogDecoder, DecoderOptions};
-use s3trawl::generate::AccessLogGenerator;
+use s3trawl::generate::{AccessLogGenerator, CloudTrailGenerator};
 use s3trawl::scan::{Output, ScanLog, ScanOptions, decode_all};
 use s3trawl::source::LogLocation;
 
@@ -143,5 +143,63 @@ fn sql_end_to_end(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, decoder, object_scan, sql_end_to_end);
+fn cloudtrail(c: &mut Criterion) {
+    let mut group = c.benchmark_group("cloudtrail_decoder");
+    group.sample_size(10);
+    let data = CloudTrailGenerator::new(3, START_MS).log_file(16 << 20, 500.0);
+    let raw = Bytes::from(data);
+    group.throughput(Throughput::Bytes(raw.len() as u64));
+    let eventname = s3trawl::format::cloudtrail::schema::index_of("eventname");
+    let identity = s3trawl::format::cloudtrail::schema::index_of("useridentity");
+    for (name, projection) in [
+        ("all_columns", None),
+        ("eventname_and_identity", Some(vec![eventname, identity])),
+        ("no_columns", Some(vec![])),
+    ] {
+        group.bench_with_input(BenchmarkId::new(name, "16MiB"), &raw, |b, raw| {
+            b.iter(|| {
+                let options = ScanOptions {
+                    cloudtrail_projection: projection.clone(),
+                    ..ScanOptions::new(Output::CloudTrail)
+                };
+                decode_all("bench", raw.clone(), options).unwrap().0.len()
+            })
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("sql_cloudtrail_deletes_per_principal");
+    group.sample_size(10);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut total = 0;
+    for i in 0..40 {
+        let data = CloudTrailGenerator::new(200 + i, START_MS + i as i64 * 3_600_000)
+            .log_file(1 << 20, 500.0);
+        total += data.len();
+        std::fs::write(
+            dir.path().join(format!("trail-{i:03}.json.gz")),
+            gzip(&data),
+        )
+        .unwrap();
+    }
+    group.throughput(Throughput::Bytes(total as u64));
+    let location = LogLocation::parse(dir.path().to_str().unwrap()).unwrap();
+    group.bench_function("40x1MiB_gzip", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let ctx = new_context(&EngineOptions::default()).unwrap();
+                register_tables(&ctx, &Sources { logs: std::slice::from_ref(&location), lake: None }, false, &ScanLog::new()).await.unwrap();
+                let q = "SELECT useridentity.arn, count(*) FROM cloudtrail WHERE eventname IN ('DeleteObject', 'DeleteObjects') GROUP BY 1";
+                ctx.sql(q).await.unwrap().collect().await.unwrap().len()
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decoder, object_scan, sql_end_to_end, cloudtrail);
 criterion_main!(benches);

@@ -14,12 +14,15 @@ use std::process::ExitCode;
 use anyhow::Context;
 use rayon::prelude::*;
 use s3trawl::format::time::{Civil, civil_from_days};
-use s3trawl::generate::{AccessLogGenerator, Rng};
+use s3trawl::generate::{AccessLogGenerator, CloudTrailGenerator, Rng};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
     #[value(name = "access-logs")]
     AccessLogs,
+    /// CloudTrail log files, `{"Records":[…]}`, under `AWSLogs/<account>/CloudTrail/…`.
+    #[value(name = "cloudtrail")]
+    CloudTrail,
 }
 
 #[derive(Debug, clap::Args)]
@@ -92,23 +95,43 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         .into_par_iter()
         .try_for_each(|i| -> anyhow::Result<()> {
             let begin = start + (span * i as f64 / objects as f64) as i64;
-            let mut generator =
-                AccessLogGenerator::new(args.seed.wrapping_mul(1_000_003).wrapping_add(i), begin);
-            let data = generator.lines(per_object as usize, gap);
+            let seed = args.seed.wrapping_mul(1_000_003).wrapping_add(i);
             let (y, m, d) = civil_from_days(begin.div_euclid(86_400_000));
             let secs = begin.div_euclid(1000).rem_euclid(86_400);
+            let (hh, mm, ss) = (secs / 3600, secs / 60 % 60, secs % 60);
             let mut rng = Rng::new(args.seed ^ i);
-            let name = format!(
-                "{y:04}-{m:02}-{d:02}-{:02}-{:02}-{:02}-{}",
-                secs / 3600,
-                secs / 60 % 60,
-                secs % 60,
-                rng.hex(16, true)
-            );
+            let (data, path) = match args.kind {
+                Kind::AccessLogs => {
+                    let data = AccessLogGenerator::new(seed, begin).lines(per_object as usize, gap);
+                    let name = format!(
+                        "{y:04}-{m:02}-{d:02}-{hh:02}-{mm:02}-{ss:02}-{}",
+                        rng.hex(16, true)
+                    );
+                    (data, args.out.join(name))
+                }
+                Kind::CloudTrail => {
+                    // CloudTrail records are about 2.5 times as long as access-log lines.
+                    let data = CloudTrailGenerator::new(seed, begin)
+                        .log_file(per_object as usize, gap * 2.5);
+                    let account = "111122223333";
+                    let folder = args.out.join(format!(
+                        "AWSLogs/{account}/CloudTrail/us-east-1/{y:04}/{m:02}/{d:02}"
+                    ));
+                    std::fs::create_dir_all(&folder)?;
+                    let name = format!(
+                        "{account}_CloudTrail_us-east-1_{y:04}{m:02}{d:02}T{hh:02}{mm:02}Z_{}.json",
+                        rng.hex(16, false)
+                    );
+                    (data, folder.join(name))
+                }
+            };
             let path = if args.gzip {
-                args.out.join(format!("{name}.gz"))
+                path.with_file_name(format!(
+                    "{}.gz",
+                    path.file_name().unwrap_or_default().to_string_lossy()
+                ))
             } else {
-                args.out.join(name)
+                path
             };
             let file = std::fs::File::create(&path)
                 .with_context(|| format!("cannot create {}", path.display()))?;

@@ -7,8 +7,10 @@
 //! ACL-dependent requests, multi-object deletes logged key by key, and lifecycle actions.
 
 pub mod access_log;
+pub mod cloudtrail;
 
 pub use access_log::AccessLogGenerator;
+pub use cloudtrail::CloudTrailGenerator;
 
 /// SplitMix64: tiny, fast and stable.
 #[derive(Debug, Clone)]
