@@ -4,10 +4,12 @@
 //! decompressed: [`source`]. Where rows meet SQL: [`engine`]. Where rows become a Parquet lake:
 //! [`lake`]. The command line is in the binary (`src/cli`).
 
+pub mod detect;
 pub mod engine;
 pub mod error;
 pub mod format;
 pub mod generate;
 pub mod lake;
+pub mod report;
 pub mod scan;
 pub mod source;

@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand, each with its arguments and `run`.
 
+pub mod detect;
 pub mod generate;
 pub mod ingest;
 pub mod output;
@@ -39,6 +40,8 @@ pub enum Command {
     Ingest(ingest::Args),
     /// Print a table's schema, or the Athena DDL for the lake.
     Schema(schema::Args),
+    /// Run the detection pack over a time window; exit 1 when findings reach --fail-on.
+    Detect(detect::Args),
     /// Write deterministic synthetic logs (for trying the tool and for benchmarks).
     Generate(generate::Args),
 }
@@ -59,6 +62,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sql(args) => sql::run(args, &global).await,
         Command::Ingest(args) => ingest::run(args, &global).await,
         Command::Schema(args) => schema::run(&args),
+        Command::Detect(args) => detect::run_command(args, &global).await,
         Command::Generate(args) => generate::run(&args),
     }
 }

@@ -1,0 +1,20 @@
+-- id: bucket-policy-changed
+-- title: Bucket policy changed or deleted
+-- severity: info
+-- family: exposure
+-- sources: cloudtrail
+-- mitre: T1098 Account Manipulation
+-- description: Every successful PutBucketPolicy and DeleteBucketPolicy, for the audit
+--   trail of who changed access to which bucket. Dangerous changes are raised separately by
+--   bucket-policy-public-or-external.
+-- action: Review against change records.
+-- references: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html
+SELECT s3_bucket AS entity, s3_bucket AS bucket, coalesce(useridentity.arn, useridentity.principalid) AS principal,
+       min(sourceipaddress) AS ip, count(*) AS count, min(eventtime) AS first_seen, max(eventtime) AS last_seen,
+       array_to_string(array_distinct(array_agg(eventname)), ', ') AS details,
+       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
+           'eventname', eventname) ORDER BY eventtime), 1, 5) AS evidence
+FROM window_cloudtrail
+WHERE eventsource = 's3.amazonaws.com' AND eventname IN ('PutBucketPolicy', 'DeleteBucketPolicy')
+  AND coalesce(errorcode, '') = ''
+GROUP BY s3_bucket, coalesce(useridentity.arn, useridentity.principalid)

@@ -1,0 +1,26 @@
+-- id: bucket-policy-public-or-external
+-- title: Bucket policy made public or shared with another account
+-- severity: high
+-- family: exposure
+-- sources: cloudtrail
+-- mitre: T1098 Account Manipulation, T1537 Transfer Data to Cloud Account
+-- description: A bucket policy was set that allows everyone (a wildcard principal not
+--   confined by a condition such as aws:SourceIp, aws:SourceVpce or aws:PrincipalOrgID), or
+--   that grants principals of other AWS accounts. The first makes the data public; the
+--   second opens a path out of the account. Public is high severity, another account medium.
+-- action: Check the change with its author; if unintended, restore the previous policy and
+--   keep Block Public Access on.
+-- references: https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html, https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-bucket-policies.html
+SELECT s3_bucket AS entity, s3_bucket AS bucket, coalesce(useridentity.arn, useridentity.principalid) AS principal,
+       min(sourceipaddress) AS ip, count(*) AS count, min(eventtime) AS first_seen, max(eventtime) AS last_seen,
+       CASE WHEN max(policy_exposure(requestparameters, recipientaccountid)) = 'public' THEN 'high' ELSE 'medium' END AS severity,
+       CASE WHEN max(policy_exposure(requestparameters, recipientaccountid)) = 'public'
+            THEN 'Bucket policy made public'
+            ELSE 'Bucket policy grants another account' END AS title,
+       concat('policy: ', max(policy_exposure(requestparameters, recipientaccountid))) AS details,
+       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
+           'eventname', eventname, 'exposure', policy_exposure(requestparameters, recipientaccountid)) ORDER BY eventtime), 1, 5) AS evidence
+FROM window_cloudtrail
+WHERE eventsource = 's3.amazonaws.com' AND eventname = 'PutBucketPolicy' AND coalesce(errorcode, '') = ''
+  AND policy_exposure(requestparameters, recipientaccountid) IS NOT NULL
+GROUP BY s3_bucket, coalesce(useridentity.arn, useridentity.principalid)

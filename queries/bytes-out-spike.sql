@@ -1,0 +1,54 @@
+-- id: bytes-out-spike
+-- title: Data read far above the principal's or address's own normal
+-- severity: high
+-- family: exfiltration
+-- sources: access_logs, cloudtrail
+-- mitre: T1530 Data from Cloud Storage, T1567 Exfiltration Over Web Service
+-- description: An hour in which a principal or an address downloaded far more bytes than it
+--   usually does, judged against its own hourly volumes over the history analysed (median
+--   plus k median absolute deviations), with a minimum absolute volume. Access logs count
+--   bytes sent; CloudTrail data events count bytesTransferredOut.
+-- action: Find what was read (evidence, keys) and where it went; if unexpected, revoke the
+--   credentials and assess the exposure.
+-- references: https://attack.mitre.org/techniques/T1530/
+-- param k = 10: deviations above the median
+-- param min_points = 12: hours of history the entity needs before it is judged
+-- param min_bytes = 1073741824: bytes in the hour, at least
+WITH reads AS (
+    SELECT 'principal' AS kind, requester AS entity, requestdatetime AS time, coalesce(bytessent, 0) AS bytes,
+           log_object, log_line, key, remoteip AS ip, bucket_name AS bucket
+    FROM history_access_logs WHERE requester IS NOT NULL AND operation LIKE '%.GET.%'
+    UNION ALL
+    SELECT 'address', remoteip AS entity, requestdatetime, coalesce(bytessent, 0), log_object, log_line, key, remoteip AS ip, bucket_name
+    FROM history_access_logs WHERE remoteip IS NOT NULL AND operation LIKE '%.GET.%'
+    UNION ALL
+    SELECT 'principal', useridentity.arn, eventtime, coalesce(bytes_out, 0), log_object, log_line, s3_key, sourceipaddress, s3_bucket
+    FROM history_cloudtrail WHERE useridentity.arn IS NOT NULL AND eventname = 'GetObject'
+),
+hourly AS (
+    SELECT kind, entity, date_bin(INTERVAL '1 hour', time) AS hour, sum(bytes) AS n, count(*) AS requests,
+           min(time) AS first_seen, max(time) AS last_seen, min(ip) AS ip, min(bucket) AS bucket,
+           array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+               'key', key, 'bytes', bytes) ORDER BY bytes DESC), 1, 5) AS evidence
+    FROM reads GROUP BY kind, entity, date_bin(INTERVAL '1 hour', time)
+),
+stats AS (
+    SELECT kind, entity, median(n) AS med, count(*) AS points FROM hourly GROUP BY kind, entity
+),
+spread AS (
+    SELECT h.kind, h.entity, median(abs(h.n - s.med)) AS mad
+    FROM hourly h JOIN stats s ON s.kind = h.kind AND s.entity = h.entity
+    GROUP BY h.kind, h.entity
+)
+SELECT h.entity AS entity, CASE WHEN h.kind = 'principal' THEN h.entity END AS principal, h.ip, h.bucket,
+       h.requests AS count, h.first_seen, h.last_seen,
+       concat(h.n, ' bytes read in the hour from ', h.hour, '; the ', h.kind, '''s median hour reads ', s.med,
+              ' (deviation ', m.mad, ', over ', s.points, ' active hours)') AS details,
+       h.evidence
+FROM hourly h
+JOIN stats s ON s.kind = h.kind AND s.entity = h.entity
+JOIN spread m ON m.kind = h.kind AND m.entity = h.entity
+WHERE h.last_seen >= ${since}
+  AND s.points >= ${min_points}
+  AND h.n >= ${min_bytes}
+  AND h.n > s.med + ${k} * greatest(m.mad, 1)

@@ -1,0 +1,66 @@
+-- id: exfiltrate-then-delete
+-- title: Large download followed by deletion from the same bucket
+-- severity: critical
+-- family: deletes
+-- sources: access_logs, cloudtrail
+-- mitre: T1537 Transfer Data to Cloud Account, T1485 Data Destruction
+-- description: The extortion pattern: a principal reads a large volume from a bucket, then
+--   deletes objects from it within hours. Either step alone has innocent explanations;
+--   together they are how S3 data is taken and held to ransom.
+-- action: Treat as an active incident: revoke the principal's credentials, preserve the
+--   logs, restore the objects from versions or backups, and assess what was taken.
+-- references: https://attack.mitre.org/techniques/T1537/, https://www.rapid7.com/blog/post/2022/08/23/ransomware-in-the-cloud-scenarios/
+-- param min_bytes = 104857600: bytes read from the bucket by the principal in the window
+-- param min_deletes = 20: deletes by the same principal on the same bucket afterwards
+-- param within_hours = 24: how soon after the first large read the deletes come
+WITH reads AS (
+    SELECT requester AS principal, bucket_name AS bucket, requestdatetime AS time, coalesce(bytessent, 0) AS bytes,
+           log_object, log_line, operation AS action, key
+    FROM window_access_logs
+    WHERE operation = 'REST.GET.OBJECT' AND coalesce(httpstatus, 200) < 300 AND requester IS NOT NULL
+    UNION ALL
+    SELECT coalesce(useridentity.arn, useridentity.principalid), s3_bucket, eventtime, coalesce(bytes_out, 0),
+           log_object, log_line, eventname, s3_key
+    FROM window_cloudtrail
+    WHERE eventname = 'GetObject' AND coalesce(errorcode, '') = ''
+),
+read_totals AS (
+    SELECT principal, bucket, sum(bytes) AS bytes, min(time) AS first_read, max(time) AS last_read,
+           array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+               'action', action, 'key', key) ORDER BY bytes DESC), 1, 3) AS read_evidence
+    FROM reads GROUP BY principal, bucket
+),
+deletes AS (
+    SELECT requester AS principal, bucket_name AS bucket, requestdatetime AS time, log_object, log_line,
+           operation AS action, key, 'access_logs' AS source
+    FROM window_access_logs
+    WHERE operation IN ('REST.DELETE.OBJECT', 'BATCH.DELETE.OBJECT') AND coalesce(httpstatus, 204) < 300
+    UNION ALL
+    SELECT coalesce(useridentity.arn, useridentity.principalid), s3_bucket, eventtime, log_object, log_line,
+           eventname, s3_key, 'cloudtrail'
+    FROM window_cloudtrail
+    WHERE eventname IN ('DeleteObject', 'DeleteObjects') AND coalesce(errorcode, '') = ''
+),
+joined AS (
+    SELECT r.principal, r.bucket, r.bytes, r.first_read, r.read_evidence, d.source, d.time, d.log_object, d.log_line,
+           d.action, d.key
+    FROM read_totals r
+    JOIN deletes d ON d.principal = r.principal AND d.bucket = r.bucket
+    WHERE r.bytes >= ${min_bytes}
+      AND d.time >= r.first_read
+      AND d.time <= r.first_read + INTERVAL '${within_hours} hours'
+),
+per_source AS (
+    SELECT principal, bucket, source, count(*) AS deleted, max(bytes) AS bytes, min(first_read) AS first_read,
+           max(time) AS last_delete, first_value(read_evidence) AS read_evidence,
+           array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+               'action', action, 'key', key) ORDER BY time), 1, 3) AS delete_evidence
+    FROM joined GROUP BY principal, bucket, source
+)
+SELECT principal AS entity, principal, bucket, max(deleted) AS count, min(first_read) AS first_seen,
+       max(last_delete) AS last_seen,
+       concat(max(bytes), ' bytes read, then ', max(deleted), ' objects deleted') AS details,
+       array_concat(first_value(read_evidence), first_value(delete_evidence ORDER BY deleted DESC)) AS evidence
+FROM per_source
+GROUP BY principal, bucket
+HAVING max(deleted) >= ${min_deletes}

@@ -1,0 +1,53 @@
+-- id: request-rate-spike
+-- title: Request rate far above the principal's or address's own normal
+-- severity: medium
+-- family: anomalous-ip
+-- sources: access_logs, cloudtrail
+-- mitre: T1530 Data from Cloud Storage, T1619 Cloud Storage Object Discovery
+-- description: An hour in which a principal or an address made far more requests than it
+--   usually does, judged against its own hourly counts over the history analysed with
+--   robust statistics: more than the median plus k times the median absolute deviation,
+--   with enough hours of history to judge and a minimum absolute count.
+-- action: Look at what the requests were (evidence): bulk reads, listing, deletes. Confirm
+--   with the owner of the principal or address.
+-- references: https://en.wikipedia.org/wiki/Median_absolute_deviation
+-- param k = 10: deviations above the median
+-- param min_points = 12: hours of history the entity needs before it is judged
+-- param min_requests = 500: requests in the hour, at least
+WITH events AS (
+    SELECT 'principal' AS kind, requester AS entity, requestdatetime AS time, log_object, log_line, operation AS action, remoteip AS ip
+    FROM history_access_logs WHERE requester IS NOT NULL AND operation NOT LIKE 'S3.%' AND requester <> 'AmazonS3'
+    UNION ALL
+    SELECT 'address', remoteip AS entity, requestdatetime, log_object, log_line, operation, remoteip AS ip
+    FROM history_access_logs WHERE remoteip IS NOT NULL AND operation NOT LIKE 'S3.%'
+    UNION ALL
+    SELECT 'principal', useridentity.arn, eventtime, log_object, log_line, eventname, sourceipaddress
+    FROM history_cloudtrail WHERE useridentity.arn IS NOT NULL
+),
+hourly AS (
+    SELECT kind, entity, date_bin(INTERVAL '1 hour', time) AS hour, count(*) AS n, min(time) AS first_seen,
+           max(time) AS last_seen, min(ip) AS ip,
+           array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time, 'action', action)
+               ORDER BY time), 1, 5) AS evidence
+    FROM events GROUP BY kind, entity, date_bin(INTERVAL '1 hour', time)
+),
+stats AS (
+    SELECT kind, entity, median(n) AS med, count(*) AS points FROM hourly GROUP BY kind, entity
+),
+spread AS (
+    SELECT h.kind, h.entity, median(abs(h.n - s.med)) AS mad
+    FROM hourly h JOIN stats s ON s.kind = h.kind AND s.entity = h.entity
+    GROUP BY h.kind, h.entity
+)
+SELECT h.entity AS entity, CASE WHEN h.kind = 'principal' THEN h.entity END AS principal, h.ip, h.n AS count,
+       h.first_seen, h.last_seen,
+       concat(h.n, ' requests in the hour from ', h.hour, '; the ', h.kind, '''s median hour has ', s.med,
+              ' (deviation ', m.mad, ', over ', s.points, ' active hours)') AS details,
+       h.evidence
+FROM hourly h
+JOIN stats s ON s.kind = h.kind AND s.entity = h.entity
+JOIN spread m ON m.kind = h.kind AND m.entity = h.entity
+WHERE h.last_seen >= ${since}
+  AND s.points >= ${min_points}
+  AND h.n >= ${min_requests}
+  AND h.n > s.med + ${k} * greatest(m.mad, 1)

@@ -1,0 +1,365 @@
+//! Running detections over a time window.
+//!
+//! The window is `[since, until)`; the baseline is the `baseline_days` before `since`. Each
+//! table gets three views the detections query: `window_<table>` (the window),
+//! `baseline_<table>` (the baseline) and `history_<table>` (both, for comparisons of each
+//! event with what came before it). Over raw logs, the history is decoded once into memory
+//! (only the columns detections use), so a pack of twenty-odd queries costs one decode; over
+//! a lake the views read the Parquet files directly.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::RecordBatch;
+use datafusion::prelude::SessionContext;
+use serde_json::Value;
+
+use super::config::Config;
+use super::{Detection, Evidence, Finding, Param, Severity};
+use crate::format::cloudtrail::json::iso_time;
+use crate::format::time::Civil;
+
+/// The time span analysed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Milliseconds since the epoch; `None`: from the start of the data.
+    pub since: Option<i64>,
+    /// Exclusive; `None`: to the end of the data.
+    pub until: Option<i64>,
+    pub baseline_days: u32,
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Window {
+            since: None,
+            until: None,
+            baseline_days: 7,
+        }
+    }
+}
+
+const DAY_MS: i64 = 86_400_000;
+/// Far enough from any log to mean "unbounded" in SQL comparisons.
+const EARLIEST: i64 = 0;
+const LATEST: i64 = 253_402_300_799_000; // 9999-12-31T23:59:59Z
+
+impl Window {
+    pub fn baseline_start(&self) -> i64 {
+        self.since
+            .map_or(EARLIEST, |s| s - i64::from(self.baseline_days) * DAY_MS)
+    }
+
+    /// The values `${since}`, `${until}`, `${baseline_start}` and `${baseline_days}` take.
+    pub fn builtins(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            (
+                "since".into(),
+                timestamp_literal(self.since.unwrap_or(EARLIEST)),
+            ),
+            (
+                "until".into(),
+                timestamp_literal(self.until.unwrap_or(LATEST)),
+            ),
+            (
+                "baseline_start".into(),
+                timestamp_literal(self.baseline_start()),
+            ),
+            ("baseline_days".into(), self.baseline_days.to_string()),
+        ])
+    }
+}
+
+/// A SQL literal of the UTC timestamp type the tables use.
+pub fn timestamp_literal(ms: i64) -> String {
+    format!("arrow_cast(to_timestamp_millis({ms}), 'Timestamp(ms, \"UTC\")')")
+}
+
+/// `2026-11-01`, `2026-11-01T12:00:00Z`, or a time before now: `24h`, `7d`, `30m`.
+pub fn parse_time(s: &str, now_ms: i64) -> Result<i64, String> {
+    let t = s.trim();
+    if let Some((number, unit)) = t.find(|c: char| !c.is_ascii_digit()).map(|i| t.split_at(i))
+        && !number.is_empty()
+        && let Ok(n) = number.parse::<i64>()
+    {
+        let unit_ms = match unit {
+            "m" | "min" => Some(60_000),
+            "h" => Some(3_600_000),
+            "d" => Some(DAY_MS),
+            "w" => Some(7 * DAY_MS),
+            _ => None,
+        };
+        if let Some(u) = unit_ms {
+            return Ok(now_ms - n * u);
+        }
+    }
+    if t.len() == 10
+        && let [y, m, d] = t.split('-').collect::<Vec<_>>()[..]
+        && let (Ok(y), Ok(m), Ok(d)) = (y.parse(), m.parse(), d.parse())
+        && let Some(ms) = Civil::date(y, m, d).to_epoch_millis(0)
+    {
+        return Ok(ms);
+    }
+    iso_time(t).ok_or_else(|| {
+        format!("not a time: '{s}' (use 2026-11-01, 2026-11-01T12:00:00Z, 24h or 7d)")
+    })
+}
+
+/// Columns of each table the detections may use (the history held in memory).
+const ACCESS_COLUMNS: &str = "bucketowner, bucket_name, requestdatetime, remoteip, requester, requestid, operation, key, httpstatus, errorcode, bytessent, objectsize, totaltime, useragent, versionid, sigv, ciphersuite, authtype, endpoint, tlsversion, accesspointarn, aclrequired, source_region, log_object, log_line";
+const TRAIL_COLUMNS: &str = "useridentity, eventtime, eventsource, eventname, awsregion, sourceipaddress, useragent, errorcode, errormessage, requestparameters, responseelements, additionaleventdata, requestid, eventid, resources, eventtype, readonly, recipientaccountid, vpcendpointid, eventcategory, managementevent, tlsdetails, s3_bucket, s3_key, bytes_in, bytes_out, sigv, ciphersuite, authtype, aclrequired, tlsversion, log_object, log_line";
+
+/// Registers the window views. With `materialize`, the history is decoded into memory first.
+pub async fn prepare(
+    ctx: &SessionContext,
+    window: &Window,
+    materialize: bool,
+) -> datafusion::error::Result<()> {
+    let start = timestamp_literal(window.baseline_start());
+    let until = timestamp_literal(window.until.unwrap_or(LATEST));
+    let since = timestamp_literal(window.since.unwrap_or(EARLIEST));
+    for (table, time, columns) in [
+        ("access_logs", "requestdatetime", ACCESS_COLUMNS),
+        ("cloudtrail", "eventtime", TRAIL_COLUMNS),
+    ] {
+        let history =
+            format!("SELECT {columns} FROM {table} WHERE {time} >= {start} AND {time} < {until}");
+        if materialize {
+            ctx.sql(&format!("CREATE TABLE history_{table} AS {history}"))
+                .await?
+                .collect()
+                .await?;
+        } else {
+            ctx.sql(&format!("CREATE VIEW history_{table} AS {history}"))
+                .await?;
+        }
+        ctx.sql(&format!(
+            "CREATE VIEW window_{table} AS SELECT * FROM history_{table} WHERE {time} >= {since}"
+        ))
+        .await?;
+        ctx.sql(&format!(
+            "CREATE VIEW baseline_{table} AS SELECT * FROM history_{table} WHERE {time} < {since}"
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// What a run found.
+#[derive(Debug, Clone, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    /// Findings dropped by the config's allow-lists.
+    pub suppressed: usize,
+    /// Detections that failed, with why.
+    pub errors: Vec<(String, String)>,
+    /// Detections that ran.
+    pub ran: Vec<String>,
+}
+
+/// Runs `detections` (already filtered) over the prepared views.
+pub async fn run(
+    ctx: &SessionContext,
+    detections: &[Detection],
+    window: &Window,
+    config: &Arc<Config>,
+) -> Outcome {
+    let builtins = window.builtins();
+    let mut outcome = Outcome::default();
+    for d in detections {
+        let settings = config.detections.get(&d.id);
+        if settings.and_then(|s| s.enabled) == Some(false) {
+            continue;
+        }
+        let overrides: BTreeMap<String, Param> =
+            settings.map(|s| s.params.clone()).unwrap_or_default();
+        if let Some(unknown) = overrides
+            .keys()
+            .find(|k| !d.params.iter().any(|p| &p.name == *k))
+        {
+            outcome.errors.push((
+                d.id.clone(),
+                format!("the config sets '{unknown}', which is not a parameter of this detection"),
+            ));
+            continue;
+        }
+        outcome.ran.push(d.id.clone());
+        let result = async {
+            let sql = d.render(&overrides, &builtins).map_err(|e| e.to_string())?;
+            let batches = ctx
+                .sql(&sql)
+                .await
+                .map_err(|e| e.to_string())?
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?;
+            findings(d, &batches, settings.and_then(|s| s.severity))
+        }
+        .await;
+        match result {
+            Ok(found) => {
+                for f in found {
+                    if suppressed(&f, config) {
+                        outcome.suppressed += 1;
+                    } else {
+                        outcome.findings.push(f);
+                    }
+                }
+            }
+            Err(e) => outcome.errors.push((d.id.clone(), e)),
+        }
+    }
+    outcome.findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.detection.cmp(&b.detection))
+            .then_with(|| a.entity.cmp(&b.entity))
+    });
+    outcome
+}
+
+fn suppressed(f: &Finding, config: &Config) -> bool {
+    let account = f.account.clone().or_else(|| {
+        f.principal
+            .as_deref()
+            .and_then(super::udf::arn_account)
+            .map(str::to_string)
+    });
+    f.ip.as_deref().is_some_and(|ip| config.ip_allowed(ip))
+        || f.principal
+            .as_deref()
+            .is_some_and(|p| config.principal_allowed(p))
+        || account
+            .as_deref()
+            .is_some_and(|a| config.account_allowed(a))
+        || f.useragent
+            .as_deref()
+            .is_some_and(|u| config.agent_allowed(u))
+}
+
+/// Maximum evidence rows kept per finding.
+pub const MAX_EVIDENCE: usize = 10;
+
+/// The findings in a detection's result.
+fn findings(
+    d: &Detection,
+    batches: &[RecordBatch],
+    severity_override: Option<Severity>,
+) -> Result<Vec<Finding>, String> {
+    let mut text = Vec::new();
+    {
+        let mut w = arrow::json::WriterBuilder::new()
+            .with_explicit_nulls(true)
+            .build::<_, arrow::json::writer::LineDelimited>(&mut text);
+        for b in batches {
+            w.write(b).map_err(|e| e.to_string())?;
+        }
+        w.finish().map_err(|e| e.to_string())?;
+    }
+    let mut out = Vec::new();
+    for line in String::from_utf8_lossy(&text).lines() {
+        let Value::Object(mut row) =
+            serde_json::from_str::<Value>(line).map_err(|e| e.to_string())?
+        else {
+            continue;
+        };
+        let mut take_text = |key: &str| match row.remove(key) {
+            Some(Value::Null) | None => None,
+            Some(Value::String(s)) => Some(s),
+            Some(other) => Some(other.to_string()),
+        };
+        let entity = take_text("entity").ok_or_else(|| {
+            format!(
+                "detection {} returns no `entity` column (or a NULL one)",
+                d.id
+            )
+        })?;
+        let principal = take_text("principal");
+        let ip = take_text("ip");
+        let bucket = take_text("bucket");
+        let account = take_text("account");
+        let useragent = take_text("useragent");
+        let first_seen = take_text("first_seen");
+        let last_seen = take_text("last_seen");
+        let details = take_text("details");
+        let row_severity = take_text("severity").and_then(|s| s.parse::<Severity>().ok());
+        let title = take_text("title").unwrap_or_else(|| d.title.clone());
+        let count = match row.remove("count") {
+            Some(Value::Number(n)) => n.as_i64().unwrap_or(1),
+            Some(Value::String(s)) => s.parse().unwrap_or(1),
+            _ => 1,
+        };
+        let evidence = match row.remove("evidence") {
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .filter_map(evidence)
+                .take(MAX_EVIDENCE)
+                .collect(),
+            _ => Vec::new(),
+        };
+        out.push(Finding {
+            detection: d.id.clone(),
+            severity: severity_override.or(row_severity).unwrap_or(d.severity),
+            title,
+            family: d.family.clone(),
+            entity,
+            principal,
+            ip,
+            bucket,
+            account,
+            useragent,
+            first_seen,
+            last_seen,
+            count,
+            details,
+            evidence,
+            extra: row.into_iter().filter(|(_, v)| !v.is_null()).collect(),
+            mitre: d.mitre.clone(),
+        });
+    }
+    Ok(out)
+}
+
+fn evidence(item: Value) -> Option<Evidence> {
+    let Value::Object(mut fields) = item else {
+        return None;
+    };
+    let log_object = match fields.remove("log_object")? {
+        Value::String(s) => s,
+        other => other.to_string(),
+    };
+    let log_line = fields
+        .remove("log_line")
+        .and_then(|v| v.as_i64())
+        .unwrap_or(0);
+    fields.retain(|_, v| !v.is_null());
+    Some(Evidence {
+        log_object,
+        log_line,
+        fields: fields.into_iter().collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times() {
+        let now = Civil::date(2026, 11, 22).to_epoch_millis(0).unwrap();
+        assert_eq!(parse_time("24h", now), Ok(now - DAY_MS));
+        assert_eq!(parse_time("7d", now), Ok(now - 7 * DAY_MS));
+        assert_eq!(
+            parse_time("2026-11-01", now),
+            Ok(Civil::date(2026, 11, 1).to_epoch_millis(0).unwrap())
+        );
+        assert_eq!(
+            parse_time("2026-11-01T06:00:00Z", now),
+            Ok(Civil::date(2026, 11, 1)
+                .at(6, 0, 0)
+                .to_epoch_millis(0)
+                .unwrap())
+        );
+        assert!(parse_time("yesterday", now).is_err());
+    }
+}

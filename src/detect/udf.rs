@@ -1,0 +1,515 @@
+//! SQL functions the detections use: the config's allow-lists and threat lists, known
+//! offensive user agents, and ARN and address helpers.
+//!
+//! `allowed_ip(ip)`, `allowed_principal(arn)`, `allowed_account(id)`, `allowed_agent(ua)`,
+//! `private_bucket(name)` → boolean; `threat_list(ip)` → the list's name or NULL;
+//! `offensive_agent(ua)` → the tool or distribution recognised, or NULL; `arn_account(arn)` →
+//! the account ID in an ARN; `is_private_ip(ip)` → whether an address is private, loopback or
+//! link-local; `ip_in_cidr(ip, cidr)` → boolean.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, BooleanBuilder, StringBuilder};
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
+use datafusion::common::{Result, ScalarValue, exec_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use datafusion::prelude::SessionContext;
+
+use super::config::{Config, Network, glob_match, parse_ip};
+
+type TextFn = dyn Fn(&[&str]) -> Option<Out> + Send + Sync;
+
+enum Out {
+    Bool(bool),
+    Text(String),
+}
+
+/// A function of strings defined by a closure.
+struct TextUdf {
+    name: &'static str,
+    arity: usize,
+    returns: DataType,
+    f: Arc<TextFn>,
+    signature: Signature,
+}
+
+impl fmt::Debug for TextUdf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TextUdf").field("name", &self.name).finish()
+    }
+}
+
+impl PartialEq for TextUdf {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && Arc::ptr_eq(&self.f, &other.f)
+    }
+}
+
+impl Eq for TextUdf {}
+
+impl Hash for TextUdf {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl TextUdf {
+    fn udf(
+        name: &'static str,
+        arity: usize,
+        returns: DataType,
+        f: impl Fn(&[&str]) -> Option<Out> + Send + Sync + 'static,
+    ) -> ScalarUDF {
+        ScalarUDF::from(TextUdf {
+            name,
+            arity,
+            returns,
+            f: Arc::new(f),
+            signature: Signature::any(arity, Volatility::Immutable),
+        })
+    }
+}
+
+impl ScalarUDFImpl for TextUdf {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(self.returns.clone())
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let rows = args.number_rows;
+        if args.args.len() != self.arity {
+            return exec_err!("{} takes {} arguments", self.name, self.arity);
+        }
+        let scalar_input = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let arrays = args
+            .args
+            .iter()
+            .map(|a| Ok(cast(&a.to_array(rows)?, &DataType::Utf8)?))
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        let strings: Vec<&arrow::array::StringArray> =
+            arrays.iter().map(|a| a.as_string::<i32>()).collect();
+        let mut values = Vec::with_capacity(self.arity);
+        let out: ArrayRef = match self.returns {
+            DataType::Boolean => {
+                let mut b = BooleanBuilder::with_capacity(rows);
+                for i in 0..rows {
+                    if strings.iter().any(|s| s.is_null(i)) {
+                        b.append_value(false);
+                        continue;
+                    }
+                    values.clear();
+                    values.extend(strings.iter().map(|s| s.value(i)));
+                    b.append_value(matches!((self.f)(&values), Some(Out::Bool(true))));
+                }
+                Arc::new(b.finish())
+            }
+            _ => {
+                let mut b = StringBuilder::with_capacity(rows, rows * 8);
+                for i in 0..rows {
+                    if strings.iter().any(|s| s.is_null(i)) {
+                        b.append_null();
+                        continue;
+                    }
+                    values.clear();
+                    values.extend(strings.iter().map(|s| s.value(i)));
+                    match (self.f)(&values) {
+                        Some(Out::Text(t)) => b.append_value(t),
+                        _ => b.append_null(),
+                    }
+                }
+                Arc::new(b.finish())
+            }
+        };
+        if scalar_input {
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+        } else {
+            Ok(ColumnarValue::Array(out))
+        }
+    }
+}
+
+/// Tools and distributions whose user agents mark offensive use, as (pattern, label); matched
+/// as case-insensitive substrings. SDKs and ordinary clients are not on it.
+pub const OFFENSIVE_AGENTS: &[(&str, &str)] = &[
+    ("sqlmap", "sqlmap"),
+    ("nikto", "Nikto"),
+    ("nmap", "Nmap"),
+    ("masscan", "masscan"),
+    ("zgrab", "ZGrab"),
+    ("nuclei", "Nuclei"),
+    ("gobuster", "gobuster"),
+    ("dirbuster", "DirBuster"),
+    ("feroxbuster", "feroxbuster"),
+    ("ffuf", "ffuf"),
+    ("wfuzz", "wfuzz"),
+    ("hydra", "THC Hydra"),
+    ("metasploit", "Metasploit"),
+    ("wpscan", "WPScan"),
+    ("commix", "commix"),
+    ("owasp zap", "OWASP ZAP"),
+    ("pacu", "Pacu"),
+    ("stratus-red-team", "Stratus Red Team"),
+    ("weirdaal", "WeirdAAL"),
+    ("cloudfox", "CloudFox"),
+    ("s3scanner", "S3Scanner"),
+    ("bucket_finder", "bucket_finder"),
+    ("lazys3", "lazys3"),
+    ("slurp", "slurp"),
+    ("kali", "Kali Linux"),
+    ("parrotsec", "Parrot OS"),
+    ("parrot/", "Parrot OS"),
+    ("pentoo", "Pentoo"),
+    ("blackarch", "BlackArch"),
+];
+
+pub fn offensive_agent(agent: &str, extra: &[String]) -> Option<String> {
+    let lower = agent.to_ascii_lowercase();
+    OFFENSIVE_AGENTS
+        .iter()
+        .find(|(pattern, _)| lower.contains(pattern))
+        .map(|(_, label)| (*label).to_string())
+        .or_else(|| {
+            extra
+                .iter()
+                .find(|p| lower.contains(&p.to_ascii_lowercase()))
+                .cloned()
+        })
+}
+
+/// The account ID of an ARN (`arn:partition:service:region:account:resource`).
+pub fn arn_account(arn: &str) -> Option<&str> {
+    let account = arn.strip_prefix("arn:")?.split(':').nth(3)?;
+    (!account.is_empty()).then_some(account)
+}
+
+pub fn is_private_ip(ip: &str) -> bool {
+    match parse_ip(ip) {
+        Some(std::net::IpAddr::V4(a)) => {
+            a.is_private()
+                || a.is_loopback()
+                || a.is_link_local()
+                || a.octets()[0] == 100 && (64..128).contains(&a.octets()[1])
+        }
+        Some(std::net::IpAddr::V6(a)) => {
+            a.is_loopback()
+                || (a.segments()[0] & 0xfe00) == 0xfc00
+                || (a.segments()[0] & 0xffc0) == 0xfe80
+        }
+        None => false,
+    }
+}
+
+/// Condition keys that confine who can use a statement with a wildcard principal.
+const RESTRICTIVE_KEYS: &[&str] = &[
+    "aws:sourceip",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:principalaccount",
+    "aws:principalarn",
+    "aws:sourceaccount",
+    "aws:sourcearn",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+    "aws:sourceowner",
+    "aws:userid",
+    "aws:username",
+    "s3:dataaccesspointaccount",
+    "s3:dataaccesspointarn",
+];
+
+/// The policy in a request's parameters: an object, or a JSON string holding one.
+fn policy_in(params: &serde_json::Value) -> Option<serde_json::Value> {
+    for key in [
+        "bucketPolicy",
+        "policy",
+        "policyText",
+        "resourcePolicy",
+        "Policy",
+        "accessPolicies",
+    ] {
+        match params.get(key) {
+            Some(v @ serde_json::Value::Object(_)) => return Some(v.clone()),
+            Some(serde_json::Value::String(s)) if s.trim_start().starts_with('{') => {
+                if let Ok(v) = serde_json::from_str(s) {
+                    return Some(v);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn as_list(v: &serde_json::Value) -> Vec<&serde_json::Value> {
+    match v {
+        serde_json::Value::Array(items) => items.iter().collect(),
+        serde_json::Value::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+/// `public` if the policy in `params` allows everyone (a wildcard principal without a
+/// condition that confines it), `external:<accounts>` if it names principals of other
+/// accounts than `owner`, else `None`.
+pub fn policy_exposure(params: &str, owner: &str) -> Option<String> {
+    let params: serde_json::Value = serde_json::from_str(params).ok()?;
+    let policy = policy_in(&params)?;
+    let mut external = std::collections::BTreeSet::new();
+    for statement in as_list(policy.get("Statement")?) {
+        if !statement
+            .get("Effect")
+            .and_then(|e| e.as_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("allow"))
+        {
+            continue;
+        }
+        let principals: Vec<String> = match statement.get("Principal") {
+            Some(serde_json::Value::String(s)) => vec![s.clone()],
+            Some(serde_json::Value::Object(map)) => map
+                .iter()
+                .filter(|(k, _)| {
+                    k.eq_ignore_ascii_case("AWS") || k.eq_ignore_ascii_case("CanonicalUser")
+                })
+                .flat_map(|(_, v)| {
+                    as_list(v)
+                        .into_iter()
+                        .filter_map(|p| p.as_str().map(str::to_string))
+                        .collect::<Vec<_>>()
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let restricted = statement
+            .get("Condition")
+            .and_then(|c| c.as_object())
+            .is_some_and(|ops| {
+                ops.values()
+                    .filter_map(|keys| keys.as_object())
+                    .flat_map(|keys| keys.keys())
+                    .any(|k| RESTRICTIVE_KEYS.contains(&k.to_ascii_lowercase().as_str()))
+            });
+        for p in principals {
+            if p == "*" {
+                if !restricted {
+                    return Some("public".into());
+                }
+            } else {
+                let account = arn_account(&p).map(str::to_string).or_else(|| {
+                    (p.len() == 12 && p.chars().all(|c| c.is_ascii_digit())).then(|| p.clone())
+                });
+                if let Some(a) = account
+                    && a != owner
+                {
+                    external.insert(a);
+                }
+            }
+        }
+    }
+    (!external.is_empty()).then(|| {
+        format!(
+            "external:{}",
+            external.into_iter().collect::<Vec<_>>().join(",")
+        )
+    })
+}
+
+/// The shortest expiration (in days) of the enabled rules of a lifecycle configuration in a
+/// request's parameters.
+pub fn min_expiration_days(params: &str) -> Option<i64> {
+    let params: serde_json::Value = serde_json::from_str(params).ok()?;
+    let config = params.get("LifecycleConfiguration")?;
+    let number = |v: Option<&serde_json::Value>| -> Option<i64> {
+        match v? {
+            serde_json::Value::Number(n) => n.as_i64(),
+            serde_json::Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+    };
+    as_list(config.get("Rule")?)
+        .into_iter()
+        .filter(|rule| {
+            rule.get("Status")
+                .and_then(|s| s.as_str())
+                .is_none_or(|s| s.eq_ignore_ascii_case("enabled"))
+        })
+        .flat_map(|rule| {
+            [
+                number(rule.get("Expiration").and_then(|e| e.get("Days"))),
+                number(
+                    rule.get("NoncurrentVersionExpiration")
+                        .and_then(|e| e.get("NoncurrentDays")),
+                ),
+            ]
+        })
+        .flatten()
+        .min()
+}
+
+/// Registers the functions, bound to `config`.
+pub fn register(ctx: &SessionContext, config: &Arc<Config>) {
+    let c = Arc::clone(config);
+    ctx.register_udf(TextUdf::udf("allowed_ip", 1, DataType::Boolean, move |a| {
+        Some(Out::Bool(c.ip_allowed(a[0])))
+    }));
+    let c = Arc::clone(config);
+    ctx.register_udf(TextUdf::udf(
+        "allowed_principal",
+        1,
+        DataType::Boolean,
+        move |a| Some(Out::Bool(c.principal_allowed(a[0]))),
+    ));
+    let c = Arc::clone(config);
+    ctx.register_udf(TextUdf::udf(
+        "allowed_account",
+        1,
+        DataType::Boolean,
+        move |a| Some(Out::Bool(c.account_allowed(a[0]))),
+    ));
+    let c = Arc::clone(config);
+    ctx.register_udf(TextUdf::udf(
+        "allowed_agent",
+        1,
+        DataType::Boolean,
+        move |a| Some(Out::Bool(c.agent_allowed(a[0]))),
+    ));
+    let c = Arc::clone(config);
+    ctx.register_udf(TextUdf::udf(
+        "private_bucket",
+        1,
+        DataType::Boolean,
+        move |a| {
+            Some(Out::Bool(
+                c.settings
+                    .private_buckets
+                    .iter()
+                    .any(|p| glob_match(p, a[0])),
+            ))
+        },
+    ));
+    let c = Arc::clone(config);
+    ctx.register_udf(TextUdf::udf("threat_list", 1, DataType::Utf8, move |a| {
+        c.threat_list(a[0]).map(|n| Out::Text(n.to_string()))
+    }));
+    let c = Arc::clone(config);
+    ctx.register_udf(TextUdf::udf(
+        "offensive_agent",
+        1,
+        DataType::Utf8,
+        move |a| offensive_agent(a[0], &c.settings.offensive_user_agents).map(Out::Text),
+    ));
+    ctx.register_udf(TextUdf::udf("arn_account", 1, DataType::Utf8, |a| {
+        arn_account(a[0]).map(|s| Out::Text(s.to_string()))
+    }));
+    ctx.register_udf(TextUdf::udf("is_private_ip", 1, DataType::Boolean, |a| {
+        Some(Out::Bool(is_private_ip(a[0])))
+    }));
+    ctx.register_udf(TextUdf::udf("policy_exposure", 2, DataType::Utf8, |a| {
+        policy_exposure(a[0], a[1]).map(Out::Text)
+    }));
+    ctx.register_udf(TextUdf::udf(
+        "min_expiration_days",
+        1,
+        DataType::Utf8,
+        |a| min_expiration_days(a[0]).map(|d| Out::Text(d.to_string())),
+    ));
+    ctx.register_udf(TextUdf::udf("ip_in_cidr", 2, DataType::Boolean, |a| {
+        let (Some(ip), Ok(net)) = (parse_ip(a[0]), Network::parse(a[1])) else {
+            return Some(Out::Bool(false));
+        };
+        Some(Out::Bool(net.contains(ip)))
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies() {
+        let public = r#"{"bucketName":"b","bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject"}]}}"#;
+        assert_eq!(policy_exposure(public, "1").as_deref(), Some("public"));
+        let confined = r#"{"bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-1"}}}]}}"#;
+        assert_eq!(policy_exposure(confined, "1"), None);
+        let external = r#"{"bucketPolicy":{"Statement":{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222222222222:root","arn:aws:iam::111111111111:role/r"]},"Action":"s3:*"}}}"#;
+        assert_eq!(
+            policy_exposure(external, "111111111111").as_deref(),
+            Some("external:222222222222")
+        );
+        let service = r#"{"bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject"}]}}"#;
+        assert_eq!(policy_exposure(service, "1"), None);
+        let as_text = r#"{"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\"}]}"}"#;
+        assert_eq!(policy_exposure(as_text, "1").as_deref(), Some("public"));
+        assert_eq!(policy_exposure(r#"{"bucketPolicy":"invalid"}"#, "1"), None);
+        assert_eq!(policy_exposure("null", "1"), None);
+    }
+
+    #[test]
+    fn lifecycles() {
+        let one =
+            r#"{"LifecycleConfiguration":{"Rule":{"Expiration":{"Days":1},"Status":"Enabled"}}}"#;
+        assert_eq!(min_expiration_days(one), Some(1));
+        let disabled =
+            r#"{"LifecycleConfiguration":{"Rule":{"Expiration":{"Days":1},"Status":"Disabled"}}}"#;
+        assert_eq!(min_expiration_days(disabled), None);
+        let many = r#"{"LifecycleConfiguration":{"Rule":[{"Expiration":{"Days":"30"},"Status":"Enabled"},{"NoncurrentVersionExpiration":{"NoncurrentDays":3},"Status":"Enabled"}]}}"#;
+        assert_eq!(min_expiration_days(many), Some(3));
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(
+            arn_account("arn:aws:iam::123456789012:user/a"),
+            Some("123456789012")
+        );
+        assert_eq!(arn_account("arn:aws:s3:::bucket"), None);
+        assert_eq!(
+            arn_account("arn:aws-us-gov:sts::210987654321:assumed-role/r/s"),
+            Some("210987654321")
+        );
+        assert!(
+            is_private_ip("10.1.2.3")
+                && is_private_ip("192.168.0.1")
+                && is_private_ip("127.0.0.1")
+                && is_private_ip("fd00::1")
+        );
+        assert!(!is_private_ip("8.8.8.8") && !is_private_ip("AWS Internal"));
+        assert_eq!(
+            offensive_agent("sqlmap/1.8.2#stable (https://sqlmap.org)", &[]).as_deref(),
+            Some("sqlmap")
+        );
+        assert_eq!(
+            offensive_agent(
+                "aws-cli/1.29.16 Python/3.11.2 Linux/6.5.0-kali3-amd64 botocore/1.31.16",
+                &[]
+            )
+            .as_deref(),
+            Some("Kali Linux")
+        );
+        assert_eq!(
+            offensive_agent("aws-sdk-java/2.25.60 Linux/5.10", &[]),
+            None
+        );
+        assert_eq!(
+            offensive_agent("custom-scanner/1.0", &["custom-scanner".into()]).as_deref(),
+            Some("custom-scanner")
+        );
+    }
+}

@@ -1,0 +1,902 @@
+//! Every detection of the pack on a case that must fire and one that must not (issue #4),
+//! through the `detect` command.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use serde_json::{Value, json};
+
+const OWNER: &str = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be";
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// One access-log record; every field has a benign default.
+#[derive(Clone)]
+struct Access {
+    minute: i64,
+    bucket: &'static str,
+    ip: String,
+    requester: Option<String>,
+    op: &'static str,
+    key: Option<String>,
+    status: u16,
+    error: &'static str,
+    sent: Option<u64>,
+    agent: &'static str,
+    version: Option<&'static str>,
+    sigv: &'static str,
+    cipher: &'static str,
+    tls: &'static str,
+    acl: bool,
+}
+
+fn access() -> Access {
+    Access {
+        minute: 0,
+        bucket: "data-bucket",
+        ip: "198.51.100.10".into(),
+        requester: Some("arn:aws:iam::111122223333:user/alice".into()),
+        op: "REST.GET.OBJECT",
+        key: Some("reports/q3.pdf".into()),
+        status: 200,
+        error: "-",
+        sent: Some(1000),
+        agent: "aws-sdk-java/2.25.60 Linux/5.10",
+        version: None,
+        sigv: "SigV4",
+        cipher: "TLS_AES_128_GCM_SHA256",
+        tls: "TLSv1.3",
+        acl: false,
+    }
+}
+
+/// Minutes after 2026-11-01T00:00:00Z as an access-log time.
+fn log_time(minute: i64) -> String {
+    let (day, rest) = (minute / 1440, minute % 1440);
+    let date = 1 + day;
+    let (month, date) = if date > 30 {
+        (11, date - 30)
+    } else {
+        (10, date)
+    };
+    format!(
+        "[{date:02}/{}/2026:{:02}:{:02}:00 +0000]",
+        MONTHS[month],
+        rest / 60,
+        rest % 60
+    )
+}
+
+fn iso_time(minute: i64) -> String {
+    let (day, rest) = (minute / 1440, minute % 1440);
+    let date = 1 + day;
+    let (month, date) = if date > 30 {
+        (12, date - 30)
+    } else {
+        (11, date)
+    };
+    format!(
+        "2026-{month:02}-{date:02}T{:02}:{:02}:00Z",
+        rest / 60,
+        rest % 60
+    )
+}
+
+impl Access {
+    fn line(&self, n: usize) -> String {
+        let key = self.key.clone().unwrap_or_else(|| "-".into());
+        let method = self.op.split('.').nth(1).unwrap_or("GET");
+        let uri = if self.op.starts_with("S3.") || self.op.starts_with("BATCH.") {
+            "-".to_string()
+        } else {
+            format!("\"{method} /{key} HTTP/1.1\"")
+        };
+        format!(
+            "{OWNER} {} {} {} {} REQ{n:013} {} {key} {uri} {} {} {} 100 5 4 \"-\" \"{}\" {} HOSTID{n} {} {} AuthHeader {}.s3.amazonaws.com {} - {}",
+            self.bucket,
+            log_time(self.minute),
+            self.ip,
+            self.requester.clone().unwrap_or_else(|| "-".into()),
+            self.op,
+            self.status,
+            self.error,
+            self.sent.map_or("-".into(), |s| s.to_string()),
+            self.agent,
+            self.version.unwrap_or("-"),
+            self.sigv,
+            self.cipher,
+            self.bucket,
+            self.tls,
+            if self.acl { "Yes" } else { "-" },
+        )
+    }
+}
+
+/// A CloudTrail record: defaults merged with `fields` (a JSON object).
+fn trail(minute: i64, fields: Value) -> Value {
+    let mut base = json!({
+        "eventVersion": "1.10",
+        "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "arn": "arn:aws:iam::111122223333:user/alice", "accountId": "111122223333", "userName": "alice"},
+        "eventTime": iso_time(minute),
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject",
+        "awsRegion": "us-east-1",
+        "sourceIPAddress": "198.51.100.10",
+        "userAgent": "[aws-cli/2.17.4]",
+        "requestParameters": {"bucketName": "data-bucket", "key": "reports/q3.pdf"},
+        "responseElements": null,
+        "requestID": format!("R{minute}"),
+        "eventID": format!("E{minute}-{}", fields.to_string().len()),
+        "readOnly": true,
+        "eventType": "AwsApiCall",
+        "recipientAccountId": "111122223333",
+    });
+    if let (Value::Object(b), Value::Object(f)) = (&mut base, fields) {
+        for (k, v) in f {
+            b.insert(k, v);
+        }
+    }
+    base
+}
+
+struct Case {
+    access: Vec<Access>,
+    trail: Vec<Value>,
+    config: Option<String>,
+    args: Vec<String>,
+}
+
+fn case() -> Case {
+    Case {
+        access: Vec::new(),
+        trail: Vec::new(),
+        config: None,
+        args: Vec::new(),
+    }
+}
+
+impl Case {
+    fn a(mut self, a: Access) -> Self {
+        self.access.push(a);
+        self
+    }
+    fn many(mut self, n: usize, f: impl Fn(usize) -> Access) -> Self {
+        self.access.extend((0..n).map(f));
+        self
+    }
+    fn t(mut self, minute: i64, fields: Value) -> Self {
+        self.trail.push(trail(minute, fields));
+        self
+    }
+    fn config(mut self, text: &str) -> Self {
+        self.config = Some(text.to_string());
+        self
+    }
+
+    /// Runs `detect --only id` and returns the findings.
+    fn run(&self, id: &str) -> Vec<Value> {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs");
+        std::fs::create_dir_all(&logs).unwrap();
+        // A benign line on another bucket keeps every table non-empty.
+        let mut lines: Vec<String> = vec![access().line(0)];
+        lines.extend(self.access.iter().enumerate().map(|(i, a)| a.line(i + 1)));
+        std::fs::write(logs.join("access.log"), lines.join("\n") + "\n").unwrap();
+        if !self.trail.is_empty() {
+            std::fs::write(
+                logs.join("trail.json"),
+                json!({"Records": self.trail}).to_string(),
+            )
+            .unwrap();
+        }
+        let mut args: Vec<String> = vec![
+            "detect".into(),
+            "--logs".into(),
+            logs.display().to_string(),
+            "--only".into(),
+            id.into(),
+            "--format".into(),
+            "json".into(),
+            "--fail-on".into(),
+            "critical".into(),
+        ];
+        if let Some(c) = &self.config {
+            let path = dir.path().join("config.toml");
+            std::fs::write(&path, c).unwrap();
+            args.push("--config".into());
+            args.push(path.display().to_string());
+        }
+        args.extend(self.args.iter().cloned());
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = s3trawl_in(Path::new("."), &args);
+        assert!(
+            o.status.code().is_some_and(|c| c <= 1),
+            "{id}: {}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("failed"), "{id}: {}", stderr(&o));
+        serde_json::from_str::<Vec<Value>>(&stdout(&o))
+            .unwrap_or_else(|e| panic!("{id}: {e}: {}", stdout(&o)))
+    }
+}
+
+fn fires(id: &str, c: &Case) -> Vec<Value> {
+    let found = c.run(id);
+    assert!(!found.is_empty(), "{id} should fire");
+    for f in &found {
+        assert_eq!(f["detection"], json!(id));
+        if let Some(evidence) = f["evidence"].as_array() {
+            for e in evidence {
+                assert!(
+                    e["log_object"]
+                        .as_str()
+                        .is_some_and(|o| o.ends_with(".log") || o.ends_with(".json")),
+                    "{id}: {e}"
+                );
+                assert!(e["log_line"].as_i64().is_some_and(|l| l >= 1), "{id}: {e}");
+            }
+        }
+    }
+    found
+}
+
+fn quiet(id: &str, c: &Case) {
+    let found = c.run(id);
+    assert!(found.is_empty(), "{id} should not fire: {found:#?}");
+}
+
+fn anonymous(a: Access) -> Access {
+    Access {
+        requester: None,
+        sigv: "-",
+        ..a
+    }
+}
+
+#[test]
+fn acl_dependent_requests() {
+    let found = fires(
+        "acl-dependent-requests",
+        &case().a(Access {
+            acl: true,
+            bucket: "legacy",
+            ..access()
+        }),
+    );
+    let legacy = found
+        .iter()
+        .find(|f| f["bucket"] == json!("legacy"))
+        .unwrap();
+    assert_eq!(legacy["severity"], json!("low"));
+    assert!(
+        legacy["details"]
+            .as_str()
+            .unwrap()
+            .contains("arn:aws:iam::111122223333:user/alice")
+    );
+    assert_eq!(legacy["extra"]["can_enforce_owner"], json!("no"));
+    let ready = case()
+        .a(Access {
+            bucket: "modern",
+            ..access()
+        })
+        .run("acl-dependent-requests");
+    assert!(
+        ready.iter().all(|f| f["severity"] == json!("info")),
+        "{ready:?}"
+    );
+    assert!(
+        ready
+            .iter()
+            .any(|f| f["bucket"] == json!("modern")
+                && f["extra"]["can_enforce_owner"] == json!("yes"))
+    );
+}
+
+#[test]
+fn plain_http_requests() {
+    fires(
+        "plain-http-requests",
+        &case().a(Access {
+            cipher: "-",
+            tls: "-",
+            ..access()
+        }),
+    );
+    quiet(
+        "plain-http-requests",
+        &case().a(Access {
+            op: "S3.EXPIRE.OBJECT",
+            cipher: "-",
+            tls: "-",
+            requester: Some("AmazonS3".into()),
+            ..access()
+        }),
+    );
+}
+
+#[test]
+fn deprecated_tls() {
+    fires(
+        "deprecated-tls",
+        &case().a(Access {
+            tls: "TLSV1.1",
+            ..access()
+        }),
+    );
+    fires(
+        "deprecated-tls",
+        &case().t(
+            60,
+            json!({"tlsDetails": {"tlsVersion": "TLSv1.1", "cipherSuite": "ECDHE-RSA-AES128-SHA"}}),
+        ),
+    );
+    quiet(
+        "deprecated-tls",
+        &case().a(Access {
+            tls: "TLSv1.2",
+            ..access()
+        }),
+    );
+}
+
+#[test]
+fn sigv2_requests() {
+    fires(
+        "sigv2-requests",
+        &case().a(Access {
+            sigv: "SigV2",
+            ..access()
+        }),
+    );
+    fires(
+        "sigv2-requests",
+        &case().t(
+            60,
+            json!({"additionalEventData": {"SignatureVersion": "SigV2"}}),
+        ),
+    );
+    quiet(
+        "sigv2-requests",
+        &case().t(
+            60,
+            json!({"additionalEventData": {"SignatureVersion": "SigV4"}}),
+        ),
+    );
+}
+
+#[test]
+fn sse_c_or_foreign_kms_key() {
+    fires("sse-c-or-foreign-kms-key", &case().t(60, json!({"eventName": "PutObject", "requestParameters": {"bucketName": "b", "key": "k", "x-amz-server-side-encryption-customer-algorithm": "AES256"}})));
+    fires("sse-c-or-foreign-kms-key", &case().t(60, json!({"eventName": "CopyObject", "requestParameters": {"bucketName": "b", "key": "k", "x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:us-east-1:999999999999:key/x"}})));
+    quiet("sse-c-or-foreign-kms-key", &case().t(60, json!({"eventName": "CopyObject", "requestParameters": {"bucketName": "b", "key": "k", "x-amz-server-side-encryption-aws-kms-key-id": "arn:aws:kms:us-east-1:111122223333:key/x"}})));
+}
+
+fn deletes(n: usize, start: i64, who: &str, ip: &str) -> Vec<Access> {
+    (0..n)
+        .map(|i| Access {
+            minute: start + (i as i64 % 20),
+            op: "BATCH.DELETE.OBJECT",
+            key: Some(format!("data/{who}-{i}.csv")),
+            status: 204,
+            sent: None,
+            requester: Some(format!("arn:aws:iam::111122223333:user/{who}")),
+            ip: ip.into(),
+            ..access()
+        })
+        .collect()
+}
+
+#[test]
+fn mass_delete() {
+    let mut c = case();
+    c.access = deletes(150, 2000, "mallory", "203.0.113.66");
+    let found = fires("mass-delete", &c);
+    assert_eq!(found[0]["count"], json!(150));
+    assert_eq!(
+        found[0]["principal"],
+        json!("arn:aws:iam::111122223333:user/mallory")
+    );
+    assert_eq!(found[0]["severity"], json!("high"));
+    // Below the threshold; lifecycle expirations are not anyone's deletes.
+    let mut c = case().many(500, |i| Access {
+        op: "S3.EXPIRE.OBJECT",
+        requester: Some("AmazonS3".into()),
+        ip: "-".into(),
+        key: Some(format!("old/{i}")),
+        minute: 2000,
+        ..access()
+    });
+    c.access
+        .extend(deletes(50, 2000, "mallory", "203.0.113.66"));
+    quiet("mass-delete", &c);
+    // As many deletes as the principal made in the baseline.
+    let mut c = case();
+    c.access = deletes(100, 100, "janitor", "10.0.0.5");
+    c.access.extend(deletes(120, 3000, "janitor", "10.0.0.5"));
+    c.args = vec!["--since".into(), "2026-11-02".into()];
+    quiet("mass-delete", &c);
+    c.args.clear();
+    assert_eq!(
+        c.run("mass-delete").len(),
+        1,
+        "without a baseline the first window is judged alone"
+    );
+}
+
+#[test]
+fn mass_delete_by_ip() {
+    let mut c = case();
+    c.access = deletes(150, 2000, "mallory", "203.0.113.66");
+    let found = fires("mass-delete-by-ip", &c);
+    assert_eq!(found[0]["ip"], json!("203.0.113.66"));
+    let mut c = case();
+    c.access = deletes(60, 2000, "mallory", "203.0.113.66");
+    quiet("mass-delete-by-ip", &c);
+}
+
+#[test]
+fn versioned_deletes() {
+    fires(
+        "versioned-deletes",
+        &case().many(12, |i| Access {
+            op: "REST.DELETE.OBJECT",
+            version: Some("3HL4kqtJlcpXroDTDmJ"),
+            status: 204,
+            key: Some(format!("k{i}")),
+            ..access()
+        }),
+    );
+    quiet(
+        "versioned-deletes",
+        &case().many(12, |i| Access {
+            op: "REST.DELETE.OBJECT",
+            status: 204,
+            key: Some(format!("k{i}")),
+            ..access()
+        }),
+    );
+}
+
+#[test]
+fn lifecycle_expirations() {
+    fires(
+        "lifecycle-expirations",
+        &case().many(5, |i| Access {
+            op: "S3.EXPIRE.OBJECT",
+            requester: Some("AmazonS3".into()),
+            ip: "-".into(),
+            key: Some(format!("old/{i}")),
+            ..access()
+        }),
+    );
+    quiet("lifecycle-expirations", &case().a(access()));
+}
+
+#[test]
+fn exfiltrate_then_delete() {
+    let reads = |c: Case| {
+        c.many(3, |i| Access {
+            minute: 100 + i as i64,
+            sent: Some(60 << 20),
+            key: Some(format!("db/part{i}.csv")),
+            ..access()
+        })
+    };
+    let mut c = reads(case());
+    c.access.extend(deletes(25, 300, "alice", "198.51.100.10"));
+    let found = fires("exfiltrate-then-delete", &c);
+    assert_eq!(found[0]["severity"], json!("critical"));
+    let mut late = reads(case());
+    late.access
+        .extend(deletes(25, 100 + 2 * 1440, "alice", "198.51.100.10"));
+    quiet("exfiltrate-then-delete", &late);
+}
+
+#[test]
+fn ransom_note_upload() {
+    fires(
+        "ransom-note-upload",
+        &case().a(Access {
+            op: "REST.PUT.OBJECT",
+            key: Some("HOW_TO_DECRYPT_FILES.txt".into()),
+            ..access()
+        }),
+    );
+    fires("ransom-note-upload", &case().t(60, json!({"eventName": "PutObject", "requestParameters": {"bucketName": "b", "key": "docs/README_TO_RESTORE.txt"}})));
+    quiet(
+        "ransom-note-upload",
+        &case().a(Access {
+            op: "REST.PUT.OBJECT",
+            key: Some("reports/decryption-notes.pdf".into()),
+            ..access()
+        }),
+    );
+}
+
+#[test]
+fn new_ip_for_principal() {
+    let history = |c: Case| {
+        c.many(48, |i| Access {
+            minute: i as i64 * 60,
+            ..access()
+        })
+    };
+    let found = fires(
+        "new-ip-for-principal",
+        &history(case()).a(Access {
+            minute: 3000,
+            ip: "203.0.113.99".into(),
+            ..access()
+        }),
+    );
+    assert_eq!(found[0]["ip"], json!("203.0.113.99"));
+    quiet(
+        "new-ip-for-principal",
+        &history(case()).a(Access {
+            minute: 3000,
+            ..access()
+        }),
+    );
+    quiet(
+        "new-ip-for-principal",
+        &history(case()).a(Access {
+            minute: 3000,
+            ip: "10.1.2.3".into(),
+            ..access()
+        }),
+    );
+    // A principal without history is not judged.
+    quiet(
+        "new-ip-for-principal",
+        &case().a(Access {
+            minute: 3000,
+            ip: "203.0.113.99".into(),
+            requester: Some("arn:aws:iam::111122223333:user/new".into()),
+            ..access()
+        }),
+    );
+}
+
+#[test]
+fn anonymous_access_new_ip() {
+    let history = |c: Case| {
+        c.many(30, |i| Access {
+            minute: i as i64 * 60,
+            ..access()
+        })
+    };
+    fires(
+        "anonymous-access-new-ip",
+        &history(case()).a(anonymous(Access {
+            minute: 3000,
+            ip: "203.0.113.5".into(),
+            ..access()
+        })),
+    );
+    quiet(
+        "anonymous-access-new-ip",
+        &history(case()).a(Access {
+            minute: 3000,
+            ip: "203.0.113.5".into(),
+            ..access()
+        }),
+    );
+}
+
+#[test]
+fn anonymous_access_to_private_bucket() {
+    let c = case().a(anonymous(Access {
+        bucket: "payroll-2026",
+        ..access()
+    }));
+    assert!(
+        c.run("anonymous-access-to-private-bucket").is_empty(),
+        "nothing without the config"
+    );
+    let c = c.config("[settings]\nprivate_buckets = [\"payroll-*\"]\n");
+    fires("anonymous-access-to-private-bucket", &c);
+}
+
+#[test]
+fn threat_list_ip() {
+    let c = case().a(Access {
+        ip: "198.51.100.200".into(),
+        ..access()
+    });
+    let found = fires(
+        "threat-list-ip",
+        &c.config("[[threat_lists]]\nname = \"tor\"\nentries = [\"198.51.100.192/26\"]\n"),
+    );
+    assert_eq!(found[0]["ip"], json!("198.51.100.200"));
+    let c = case().a(Access {
+        ip: "192.0.2.1".into(),
+        ..access()
+    });
+    quiet(
+        "threat-list-ip",
+        &c.config("[[threat_lists]]\nname = \"tor\"\nentries = [\"198.51.100.192/26\"]\n"),
+    );
+}
+
+#[test]
+fn offensive_user_agent() {
+    fires(
+        "offensive-user-agent",
+        &case().a(Access {
+            agent: "sqlmap/1.8.2#stable (https://sqlmap.org)",
+            ..access()
+        }),
+    );
+    fires("offensive-user-agent", &case().t(60, json!({"userAgent": "aws-cli/1.29.16 Python/3.11.2 Linux/6.5.0-kali3-amd64 botocore/1.31.16"})));
+    quiet("offensive-user-agent", &case().a(access()));
+}
+
+#[test]
+fn access_denied_burst() {
+    let denied = |i: usize, spread: i64| Access {
+        minute: 500 + i as i64 * spread,
+        status: 403,
+        error: "AccessDenied",
+        ip: "203.0.113.40".into(),
+        key: Some(format!("guess/{i}")),
+        requester: None,
+        ..access()
+    };
+    fires("access-denied-burst", &case().many(25, |i| denied(i, 0)));
+    quiet("access-denied-burst", &case().many(25, |i| denied(i, 30)));
+}
+
+#[test]
+fn request_rate_spike() {
+    let steady = |c: Case| {
+        c.many(24 * 10, |i| Access {
+            minute: (i / 10) as i64 * 60 + (i % 10) as i64,
+            ..access()
+        })
+    };
+    fires(
+        "request-rate-spike",
+        &steady(case()).many(600, |i| Access {
+            minute: 30 * 60 + (i % 60) as i64,
+            ..access()
+        }),
+    );
+    quiet("request-rate-spike", &steady(case()));
+}
+
+#[test]
+fn bytes_out_spike() {
+    let steady = |c: Case| {
+        c.many(24 * 2, |i| Access {
+            minute: (i / 2) as i64 * 60,
+            sent: Some(1 << 20),
+            ..access()
+        })
+    };
+    fires(
+        "bytes-out-spike",
+        &steady(case()).many(3, |i| Access {
+            minute: 30 * 60 + i as i64,
+            sent: Some(1 << 30),
+            ..access()
+        }),
+    );
+    quiet("bytes-out-spike", &steady(case()));
+}
+
+fn policy(principal: Value) -> Value {
+    json!({"eventName": "PutBucketPolicy", "readOnly": false, "requestParameters": {"bucketName": "b", "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": principal, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}}})
+}
+
+#[test]
+fn bucket_policy_public_or_external() {
+    let found = fires(
+        "bucket-policy-public-or-external",
+        &case().t(60, policy(json!("*"))),
+    );
+    assert_eq!(found[0]["severity"], json!("high"));
+    let found = fires(
+        "bucket-policy-public-or-external",
+        &case().t(60, policy(json!({"AWS": "arn:aws:iam::999999999999:root"}))),
+    );
+    assert_eq!(found[0]["severity"], json!("medium"));
+    quiet(
+        "bucket-policy-public-or-external",
+        &case().t(60, policy(json!({"Service": "cloudtrail.amazonaws.com"}))),
+    );
+}
+
+#[test]
+fn bucket_policy_changed() {
+    fires(
+        "bucket-policy-changed",
+        &case().t(60, policy(json!({"Service": "cloudtrail.amazonaws.com"}))),
+    );
+    quiet(
+        "bucket-policy-changed",
+        &case().t(60, json!({"eventName": "GetBucketPolicy"})),
+    );
+}
+
+#[test]
+fn acl_grant_public() {
+    fires("acl-grant-public", &case().t(60, json!({"eventName": "PutBucketAcl", "requestParameters": {"bucketName": "b", "AccessControlPolicy": {"AccessControlList": {"Grant": [{"Grantee": {"URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"}]}}}})));
+    fires("acl-grant-public", &case().t(60, json!({"eventName": "PutObject", "requestParameters": {"bucketName": "b", "key": "k", "x-amz-acl": "public-read"}})));
+    quiet("acl-grant-public", &case().t(60, json!({"eventName": "PutObject", "requestParameters": {"bucketName": "b", "key": "k", "x-amz-acl": "bucket-owner-full-control"}})));
+}
+
+#[test]
+fn public_access_block_removed() {
+    fires("public-access-block-removed", &case().t(60, json!({"eventName": "DeleteBucketPublicAccessBlock", "requestParameters": {"bucketName": "b"}})));
+    fires("public-access-block-removed", &case().t(60, json!({"eventName": "PutBucketPublicAccessBlock", "requestParameters": {"bucketName": "b", "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": false, "RestrictPublicBuckets": true}}})));
+    quiet("public-access-block-removed", &case().t(60, json!({"eventName": "PutBucketPublicAccessBlock", "requestParameters": {"bucketName": "b", "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true}}})));
+}
+
+#[test]
+fn server_access_logging_disabled() {
+    fires("server-access-logging-disabled", &case().t(60, json!({"eventName": "PutBucketLogging", "requestParameters": {"bucketName": "b", "BucketLoggingStatus": {"xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}}})));
+    quiet("server-access-logging-disabled", &case().t(60, json!({"eventName": "PutBucketLogging", "requestParameters": {"bucketName": "b", "BucketLoggingStatus": {"LoggingEnabled": {"TargetBucket": "logs", "TargetPrefix": "b/"}}}})));
+}
+
+#[test]
+fn versioning_suspended_or_mfa_delete_disabled() {
+    fires("versioning-suspended-or-mfa-delete-disabled", &case().t(60, json!({"eventName": "PutBucketVersioning", "requestParameters": {"bucketName": "b", "VersioningConfiguration": {"Status": "Suspended"}}})));
+    fires("versioning-suspended-or-mfa-delete-disabled", &case().t(60, json!({"eventName": "PutBucketVersioning", "requestParameters": {"bucketName": "b", "VersioningConfiguration": {"Status": "Enabled", "MfaDelete": "Disabled"}}})));
+    quiet("versioning-suspended-or-mfa-delete-disabled", &case().t(60, json!({"eventName": "PutBucketVersioning", "requestParameters": {"bucketName": "b", "VersioningConfiguration": {"Status": "Enabled"}}})));
+}
+
+#[test]
+fn short_lifecycle_expiration() {
+    let lifecycle = |bucket: &str, days: i64| json!({"eventName": "PutBucketLifecycle", "requestParameters": {"bucketName": bucket, "LifecycleConfiguration": {"Rule": {"Expiration": {"Days": days}, "Status": "Enabled", "ID": "r"}}}});
+    let found = fires(
+        "short-lifecycle-expiration",
+        &case().t(60, lifecycle("org-cloudtrail-logs", 1)),
+    );
+    assert_eq!(found[0]["severity"], json!("high"));
+    let found = fires(
+        "short-lifecycle-expiration",
+        &case().t(60, lifecycle("scratch", 3)),
+    );
+    assert_eq!(found[0]["severity"], json!("medium"));
+    quiet(
+        "short-lifecycle-expiration",
+        &case().t(60, lifecycle("org-cloudtrail-logs", 365)),
+    );
+}
+
+#[test]
+fn replication_or_encryption_removed() {
+    fires("replication-or-encryption-removed", &case().t(60, json!({"eventName": "DeleteBucketReplication", "requestParameters": {"bucketName": "b"}})));
+    quiet(
+        "replication-or-encryption-removed",
+        &case().t(
+            60,
+            json!({"eventName": "PutBucketReplication", "requestParameters": {"bucketName": "b"}}),
+        ),
+    );
+}
+
+#[test]
+fn object_lock_or_ownership_changed() {
+    fires("object-lock-or-ownership-changed", &case().t(60, json!({"eventName": "PutBucketOwnershipControls", "requestParameters": {"bucketName": "b", "OwnershipControls": {"Rule": {"ObjectOwnership": "ObjectWriter"}}}})));
+    quiet("object-lock-or-ownership-changed", &case().t(60, json!({"eventName": "PutBucketOwnershipControls", "requestParameters": {"bucketName": "b", "OwnershipControls": {"Rule": {"ObjectOwnership": "BucketOwnerEnforced"}}}})));
+}
+
+#[test]
+fn cloudtrail_tampering() {
+    fires("cloudtrail-tampering", &case().t(60, json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging", "requestParameters": {"name": "org-trail"}})));
+    fires("cloudtrail-tampering", &case().t(60, json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": "PutEventSelectors", "requestParameters": {"trailName": "t", "eventSelectors": [{"includeManagementEvents": false, "readWriteType": "All", "dataResources": []}]}})));
+    quiet("cloudtrail-tampering", &case().t(60, json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": "StartLogging", "requestParameters": {"name": "org-trail"}})));
+}
+
+#[test]
+fn bucket_deleted() {
+    fires(
+        "bucket-deleted",
+        &case().t(
+            60,
+            json!({"eventName": "DeleteBucket", "requestParameters": {"bucketName": "b"}}),
+        ),
+    );
+    quiet("bucket-deleted", &case().t(60, json!({"eventName": "DeleteBucket", "errorCode": "BucketNotEmpty", "requestParameters": {"bucketName": "b"}})));
+}
+
+#[test]
+fn credential_file_download() {
+    let found = fires(
+        "credential-file-download",
+        &case().a(Access {
+            key: Some("app/.env".into()),
+            ..access()
+        }),
+    );
+    assert_eq!(found[0]["severity"], json!("high"));
+    let found = fires(
+        "credential-file-download",
+        &case().a(Access {
+            key: Some("home/user/.ssh/id_rsa".into()),
+            status: 403,
+            error: "AccessDenied",
+            ..access()
+        }),
+    );
+    assert_eq!(found[0]["severity"], json!("medium"));
+    quiet(
+        "credential-file-download",
+        &case().a(Access {
+            key: Some("docs/environment.txt".into()),
+            ..access()
+        }),
+    );
+}
+
+#[test]
+fn bucket_config_enumeration() {
+    const OPS: [&str; 5] = [
+        "REST.GET.BUCKETPOLICY",
+        "REST.GET.ACL",
+        "REST.GET.LOGGING_STATUS",
+        "REST.GET.VERSIONING",
+        "REST.GET.ENCRYPTION",
+    ];
+    const BUCKETS: [&str; 4] = ["a-bucket", "b-bucket", "c-bucket", "d-bucket"];
+    fires(
+        "bucket-config-enumeration",
+        &case().many(20, |i| Access {
+            op: OPS[i % 5],
+            bucket: BUCKETS[i / 5],
+            key: None,
+            minute: 100 + i as i64,
+            ..access()
+        }),
+    );
+    quiet(
+        "bucket-config-enumeration",
+        &case().many(5, |i| Access {
+            op: OPS[i % 5],
+            key: None,
+            minute: 100 + i as i64,
+            ..access()
+        }),
+    );
+}
+
+#[test]
+fn copy_to_external_account() {
+    let copy = |other: &str| json!({"eventName": "CopyObject", "requestParameters": {"bucketName": "dest", "key": "k", "x-amz-copy-source": "src/k"}, "resources": [{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::src/k"}, {"accountId": "111122223333", "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::src"}, {"accountId": other, "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::dest"}]});
+    fires(
+        "copy-to-external-account",
+        &case().t(60, copy("999999999999")),
+    );
+    quiet(
+        "copy-to-external-account",
+        &case().t(60, copy("111122223333")),
+    );
+}
+
+#[test]
+fn every_detection_has_a_test_here() {
+    let source = std::fs::read_to_string(project().join("tests/test_detect.rs")).unwrap();
+    for d in s3trawl::detect::pack::builtin().unwrap() {
+        assert!(
+            source.contains(&format!("fires(\"{}\"", d.id)),
+            "no firing case for {}",
+            d.id
+        );
+        assert!(
+            source.contains(&format!("quiet(\"{}\"", d.id))
+                || source.contains(&format!("run(\"{}\")", d.id)),
+            "no quiet case for {}",
+            d.id
+        );
+        assert!(
+            !d.description.is_empty() && !d.action.is_empty() && !d.references.is_empty(),
+            "{} lacks documentation",
+            d.id
+        );
+    }
+}
