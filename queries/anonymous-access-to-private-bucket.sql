@@ -15,5 +15,5 @@ SELECT bucket_name AS entity, bucket_name AS bucket, min(remoteip) AS ip, count(
        array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', requestdatetime,
            'operation', operation, 'key', key, 'ip', remoteip, 'httpstatus', httpstatus) ORDER BY requestdatetime), 1, 5) AS evidence
 FROM window_access_logs
-WHERE requester IS NULL AND operation NOT LIKE 'S3.%' AND private_bucket(bucket_name)
+WHERE requester IS NULL AND coalesce(operation, '') NOT LIKE 'S3.%' AND private_bucket(bucket_name)
 GROUP BY bucket_name

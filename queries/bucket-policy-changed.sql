@@ -1,12 +1,13 @@
 -- id: bucket-policy-changed
--- title: Bucket policy changed or deleted
+-- title: Bucket policy, ACL, CORS, lifecycle or replication changed
 -- severity: info
 -- family: exposure
 -- sources: cloudtrail
 -- mitre: T1098 Account Manipulation
--- description: Every successful PutBucketPolicy and DeleteBucketPolicy, for the audit
---   trail of who changed access to which bucket. Dangerous changes are raised separately by
---   bucket-policy-public-or-external.
+-- description: Every successful change of a bucket's policy, ACL, CORS, lifecycle or
+--   replication configuration, for the audit trail of who changed access to which bucket.
+--   Dangerous changes are raised separately (bucket-policy-public-or-external, acl-grant-public,
+--   short-lifecycle-expiration, replication-or-encryption-removed).
 -- action: Review against change records.
 -- references: https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-policies.html
 SELECT s3_bucket AS entity, s3_bucket AS bucket, coalesce(useridentity.arn, useridentity.principalid) AS principal,
@@ -15,6 +16,8 @@ SELECT s3_bucket AS entity, s3_bucket AS bucket, coalesce(useridentity.arn, user
        array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
            'eventname', eventname) ORDER BY eventtime), 1, 5) AS evidence
 FROM window_cloudtrail
-WHERE eventsource = 's3.amazonaws.com' AND eventname IN ('PutBucketPolicy', 'DeleteBucketPolicy')
+WHERE eventsource = 's3.amazonaws.com' AND eventname IN ('PutBucketPolicy', 'DeleteBucketPolicy', 'PutBucketAcl',
+      'PutBucketCors', 'DeleteBucketCors', 'PutBucketLifecycle', 'DeleteBucketLifecycle',
+      'PutBucketReplication', 'DeleteBucketReplication')
   AND coalesce(errorcode, '') = ''
 GROUP BY s3_bucket, coalesce(useridentity.arn, useridentity.principalid)

@@ -29,6 +29,28 @@ fn dash_is_null_in_every_field() {
     assert_eq!(r["versionid"], Value::Null);
 }
 
+/// Even the request ID and the operation may be `-` (Panther's normalised test events have
+/// no operation); the fields after them still line up.
+#[test]
+fn dash_request_id_and_operation() {
+    let line = doc_line();
+    let fields: Vec<&str> = line.split(' ').collect();
+    // owner bucket [time offset] ip requester id operation …
+    let (id, op) = (fields[6], fields[7]);
+    let both = line.replacen(&format!(" {id} {op} "), " - - ", 1);
+    let r = one_row(&both);
+    assert_eq!(r["requestid"], Value::Null);
+    assert_eq!(r["operation"], Value::Null);
+    assert_eq!(r["key"], one_row(&line)["key"]);
+    assert_eq!(r["httpstatus"], json!(200));
+    assert_eq!(r["tlsversion"], one_row(&line)["tlsversion"]);
+    let op_only = line.replacen(&format!(" {op} "), " - ", 1);
+    let r = one_row(&op_only);
+    assert_eq!(r["requestid"], json!(id));
+    assert_eq!(r["operation"], Value::Null);
+    assert_eq!(r["bytessent"], one_row(&line)["bytessent"]);
+}
+
 #[test]
 fn request_uri_quoted_quoted_dash_and_bare_dash() {
     let line = doc_line();

@@ -716,6 +716,14 @@ fn bucket_policy_changed() {
         "bucket-policy-changed",
         &case().t(60, policy(json!({"Service": "cloudtrail.amazonaws.com"}))),
     );
+    fires(
+        "bucket-policy-changed",
+        &case().t(60, json!({"eventName": "PutBucketAcl", "requestParameters": {"bucketName": "b", "x-amz-acl": ["private"]}})),
+    );
+    quiet(
+        "bucket-policy-changed",
+        &case().t(60, json!({"eventName": "PutBucketAcl", "errorCode": "AccessDenied", "requestParameters": {"bucketName": "b", "x-amz-acl": ["private"]}})),
+    );
     quiet(
         "bucket-policy-changed",
         &case().t(60, json!({"eventName": "GetBucketPolicy"})),
@@ -880,7 +888,10 @@ fn copy_to_external_account() {
 
 #[test]
 fn every_detection_has_a_test_here() {
-    let source = std::fs::read_to_string(project().join("tests/test_detect.rs")).unwrap();
+    let source: String = std::fs::read_to_string(project().join("tests/test_detect.rs"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
     for d in s3trawl::detect::pack::builtin().unwrap() {
         assert!(
             source.contains(&format!("fires(\"{}\"", d.id)),

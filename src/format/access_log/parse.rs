@@ -486,7 +486,9 @@ pub fn parse_record(line: In, rec: &mut Record, strict: bool) -> Result<(), Refu
         }
         let (rs, re) = toks[k];
         let (os, oe) = toks[k + 1];
-        if is_request_id(&line[rs..re]) && is_operation(&line[os..oe]) {
+        let (id, op) = (&line[rs..re], &line[os..oe]);
+        // Any field may be `-`, the operation too; a requester that is `-` is one token.
+        if (is_request_id(id) || id == b"-") && (is_operation(op) || (k == 1 && op == b"-")) {
             found = Some(k);
             break;
         }
