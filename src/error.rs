@@ -16,6 +16,8 @@ pub enum Error {
     },
     #[error("lake {path}: {message}")]
     Lake { path: PathBuf, message: String },
+    #[error("report state {path}: {message} (move the file away to start afresh)")]
+    ReportState { path: PathBuf, message: String },
     #[error(transparent)]
     DataFusion(#[from] datafusion::error::DataFusionError),
     #[error(transparent)]

@@ -4,6 +4,7 @@ pub mod detect;
 pub mod generate;
 pub mod ingest;
 pub mod output;
+pub mod report;
 pub mod schema;
 pub mod sql;
 pub mod summary;
@@ -42,6 +43,8 @@ pub enum Command {
     Schema(schema::Args),
     /// Run the detection pack over a time window; exit 1 when findings reach --fail-on.
     Detect(detect::Args),
+    /// Write the scheduled anomaly report (JSON, Markdown, HTML) with what is new since the last one.
+    Report(report::Args),
     /// Write deterministic synthetic logs (for trying the tool and for benchmarks).
     Generate(generate::Args),
 }
@@ -63,6 +66,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(args) => ingest::run(args, &global).await,
         Command::Schema(args) => schema::run(&args),
         Command::Detect(args) => detect::run_command(args, &global).await,
+        Command::Report(args) => report::run_command(args, &global).await,
         Command::Generate(args) => generate::run(&args),
     }
 }

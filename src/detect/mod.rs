@@ -58,6 +58,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// From the least to the most severe.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Severity::Info => "info",

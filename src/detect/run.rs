@@ -246,23 +246,8 @@ fn findings(
     batches: &[RecordBatch],
     severity_override: Option<Severity>,
 ) -> Result<Vec<Finding>, String> {
-    let mut text = Vec::new();
-    {
-        let mut w = arrow::json::WriterBuilder::new()
-            .with_explicit_nulls(true)
-            .build::<_, arrow::json::writer::LineDelimited>(&mut text);
-        for b in batches {
-            w.write(b).map_err(|e| e.to_string())?;
-        }
-        w.finish().map_err(|e| e.to_string())?;
-    }
     let mut out = Vec::new();
-    for line in String::from_utf8_lossy(&text).lines() {
-        let Value::Object(mut row) =
-            serde_json::from_str::<Value>(line).map_err(|e| e.to_string())?
-        else {
-            continue;
-        };
+    for mut row in crate::engine::json_rows(batches).map_err(|e| e.to_string())? {
         let mut take_text = |key: &str| match row.remove(key) {
             Some(Value::Null) | None => None,
             Some(Value::String(s)) => Some(s),

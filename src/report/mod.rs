@@ -2,7 +2,11 @@
 //! Markdown, and the self-contained HTML report. Every string that comes from the logs is
 //! made inert for the format it is written in ([`escape`]).
 
+pub mod document;
 pub mod escape;
+pub mod html;
+pub mod state;
+pub mod summary;
 
 use std::fmt::Write as _;
 
