@@ -35,8 +35,8 @@ windows AS (
            count(*) AS n, min(time) AS first_seen, max(time) AS last_seen,
            array_sort(array_distinct(array_agg(principal))) AS principals,
            count(DISTINCT bucket) AS buckets, count(DISTINCT key) AS keys,
-           array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
-               'action', action, 'key', key, 'errorcode', errorcode, 'source', source) ORDER BY time), 1, 5) AS evidence
+           first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+               'action', action, 'key', key, 'errorcode', errorcode, 'source', source), time, 5) AS evidence
     FROM denied
     GROUP BY source_key, date_bin(INTERVAL '${window_minutes} minutes', time)
 )

@@ -44,9 +44,8 @@ SELECT
         || '; operations: ' || array_to_string(array_sort(array_distinct(array_agg(a.action) FILTER (WHERE a.bucket IS NOT NULL))), ', ')
     END AS details,
     CASE WHEN count(a.bucket) > 0 THEN 'no' ELSE 'yes' END AS can_enforce_owner,
-    array_slice(array_agg(named_struct('log_object', a.log_object, 'log_line', a.log_line, 'time', a.time,
-        'principal', a.principal, 'action', a.action, 'key', a.key, 'source', a.source) ORDER BY a.time)
-        FILTER (WHERE a.bucket IS NOT NULL), 1, 5) AS evidence
+    first_n(CASE WHEN a.bucket IS NOT NULL THEN named_struct('log_object', a.log_object, 'log_line', a.log_line, 'time', a.time,
+        'principal', a.principal, 'action', a.action, 'key', a.key, 'source', a.source) END, a.time, 5) AS evidence
 FROM buckets b
 LEFT JOIN acl a ON a.bucket = b.bucket
 GROUP BY b.bucket

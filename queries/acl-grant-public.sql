@@ -15,8 +15,8 @@ SELECT coalesce(concat(s3_bucket, CASE WHEN s3_key IS NOT NULL THEN '/' ELSE '' 
        s3_bucket AS bucket, coalesce(useridentity.arn, useridentity.principalid) AS principal, min(sourceipaddress) AS ip,
        count(*) AS count, min(eventtime) AS first_seen, max(eventtime) AS last_seen,
        array_to_string(array_distinct(array_agg(eventname)), ', ') AS details,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
-           'eventname', eventname, 'key', s3_key) ORDER BY eventtime), 1, 5) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
+           'eventname', eventname, 'key', s3_key), eventtime, 5) AS evidence
 FROM window_cloudtrail
 WHERE eventsource = 's3.amazonaws.com' AND coalesce(errorcode, '') = ''
   AND eventname IN ('PutBucketAcl', 'PutObjectAcl', 'PutObject', 'CopyObject', 'CreateBucket', 'CreateMultipartUpload')

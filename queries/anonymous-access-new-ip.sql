@@ -25,8 +25,8 @@ buckets AS (
 pairs AS (
     SELECT bucket, ip, min(time) AS first_seen, max(time) AS last_seen, count(*) AS n, min(useragent) AS useragent,
            sum(CASE WHEN httpstatus < 300 THEN 1 ELSE 0 END) AS succeeded,
-           array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
-               'operation', operation, 'key', key, 'httpstatus', httpstatus) ORDER BY time), 1, 5) AS evidence
+           first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+               'operation', operation, 'key', key, 'httpstatus', httpstatus), time, 5) AS evidence
     FROM anon GROUP BY bucket, ip
 )
 SELECT p.ip AS entity, p.ip, p.bucket, p.useragent, p.n AS count, p.first_seen, p.last_seen,

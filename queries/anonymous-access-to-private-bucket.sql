@@ -4,16 +4,18 @@
 -- family: anomalous-ip
 -- sources: access_logs
 -- mitre: T1530 Data from Cloud Storage
--- description: An unauthenticated request reached a bucket the config lists under
---   settings.private_buckets (names or * patterns). Without that list this detection finds
---   nothing.
+-- description: An unauthenticated request succeeded (HTTP status below 400) on a bucket the
+--   config lists under settings.private_buckets (names or * patterns). Denied anonymous probes
+--   are internet background noise and are counted by access-denied-burst instead. Without
+--   the list this detection finds nothing.
 -- action: Block Public Access on the bucket and remove public grants; check what was read.
 -- references: https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html
 SELECT bucket_name AS entity, bucket_name AS bucket, min(remoteip) AS ip, count(*) AS count,
        min(requestdatetime) AS first_seen, max(requestdatetime) AS last_seen,
        concat(count(*), ' anonymous requests from ', count(DISTINCT remoteip), ' addresses') AS details,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', requestdatetime,
-           'operation', operation, 'key', key, 'ip', remoteip, 'httpstatus', httpstatus) ORDER BY requestdatetime), 1, 5) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', requestdatetime,
+           'operation', operation, 'key', key, 'ip', remoteip, 'httpstatus', httpstatus), requestdatetime, 5) AS evidence
 FROM window_access_logs
 WHERE requester IS NULL AND coalesce(operation, '') NOT LIKE 'S3.%' AND private_bucket(bucket_name)
+  AND coalesce(httpstatus, 200) < 400
 GROUP BY bucket_name

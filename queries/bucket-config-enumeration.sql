@@ -7,7 +7,9 @@
 -- description: One principal read many different bucket settings (policy, ACL, logging,
 --   versioning, encryption, replication, public access block, lifecycle …) across buckets
 --   within a short window: what reconnaissance tools and attackers with fresh credentials
---   do to learn what they can reach and what is watched.
+--   do to learn what they can reach and what is watched. AWS services reading settings on
+--   your behalf (AWS Config, Security Hub, Trusted Advisor: service-linked roles, or calls
+--   CloudTrail shows as coming from *.amazonaws.com) are not counted.
 -- action: Confirm the principal runs an auditing tool (allow-list it); otherwise treat its
 --   credentials as compromised.
 -- references: https://attack.mitre.org/techniques/T1580/
@@ -23,11 +25,15 @@ WITH reads AS (
                         'REST.GET.OBJECT_LOCK_CONFIGURATION', 'REST.GET.NOTIFICATION', 'REST.GET.ANALYTICS',
                         'REST.GET.INVENTORY', 'REST.GET.ACCELERATE', 'REST.GET.INTELLIGENT_TIERING')
       AND key IS NULL
+      AND coalesce(requester, '') NOT LIKE 'arn:aws:sts::%:assumed-role/AWSServiceRoleFor%'
     UNION ALL
     SELECT coalesce(useridentity.arn, useridentity.principalid, sourceipaddress), sourceipaddress, s3_bucket, eventname,
            eventtime, log_object, log_line, 'cloudtrail'
     FROM window_cloudtrail
     WHERE eventsource = 's3.amazonaws.com'
+      AND coalesce(sourceipaddress, '') NOT LIKE '%.amazonaws.com'
+      AND coalesce(useridentity.invokedby, '') NOT LIKE '%.amazonaws.com'
+      AND coalesce(useridentity.arn, '') NOT LIKE 'arn:aws:sts::%:assumed-role/AWSServiceRoleFor%'
       AND eventname IN ('GetBucketPolicy', 'GetBucketAcl', 'GetBucketLogging', 'GetBucketVersioning', 'GetBucketEncryption',
                         'GetBucketReplication', 'GetBucketPublicAccessBlock', 'GetPublicAccessBlock', 'GetBucketLifecycle',
                         'GetBucketLifecycleConfiguration', 'GetBucketCors', 'GetBucketWebsite', 'GetBucketPolicyStatus',
@@ -40,8 +46,8 @@ windows AS (
            count(DISTINCT concat(bucket, ' ', setting)) AS pairs, count(DISTINCT bucket) AS buckets,
            count(DISTINCT setting) AS settings, count(*) AS n, min(time) AS first_seen, max(time) AS last_seen,
            min(ip) AS ip,
-           array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
-               'bucket', bucket, 'setting', setting, 'source', source) ORDER BY time), 1, 5) AS evidence
+           first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+               'bucket', bucket, 'setting', setting, 'source', source), time, 5) AS evidence
     FROM reads
     GROUP BY principal, date_bin(INTERVAL '${window_minutes} minutes', time)
 )

@@ -10,8 +10,8 @@
 -- references: https://docs.aws.amazon.com/AmazonS3/latest/userguide/delete-bucket.html
 SELECT s3_bucket AS entity, s3_bucket AS bucket, coalesce(useridentity.arn, useridentity.principalid) AS principal,
        min(sourceipaddress) AS ip, count(*) AS count, min(eventtime) AS first_seen, max(eventtime) AS last_seen,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
-           'eventname', eventname) ORDER BY eventtime), 1, 5) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
+           'eventname', eventname), eventtime, 5) AS evidence
 FROM window_cloudtrail
 WHERE eventsource = 's3.amazonaws.com' AND eventname = 'DeleteBucket' AND coalesce(errorcode, '') = ''
 GROUP BY s3_bucket, coalesce(useridentity.arn, useridentity.principalid)

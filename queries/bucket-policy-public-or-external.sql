@@ -18,8 +18,8 @@ SELECT s3_bucket AS entity, s3_bucket AS bucket, coalesce(useridentity.arn, user
             THEN 'Bucket policy made public'
             ELSE 'Bucket policy grants another account' END AS title,
        concat('policy: ', max(policy_exposure(requestparameters, recipientaccountid))) AS details,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
-           'eventname', eventname, 'exposure', policy_exposure(requestparameters, recipientaccountid)) ORDER BY eventtime), 1, 5) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
+           'eventname', eventname, 'exposure', policy_exposure(requestparameters, recipientaccountid)), eventtime, 5) AS evidence
 FROM window_cloudtrail
 WHERE eventsource = 's3.amazonaws.com' AND eventname = 'PutBucketPolicy' AND coalesce(errorcode, '') = ''
   AND policy_exposure(requestparameters, recipientaccountid) IS NOT NULL

@@ -27,9 +27,7 @@ WITH reads AS (
 ),
 hourly AS (
     SELECT kind, entity, date_bin(INTERVAL '1 hour', time) AS hour, sum(bytes) AS n, count(*) AS requests,
-           min(time) AS first_seen, max(time) AS last_seen, min(ip) AS ip, min(bucket) AS bucket,
-           array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
-               'key', key, 'bytes', bytes) ORDER BY bytes DESC), 1, 5) AS evidence
+           min(time) AS first_seen, max(time) AS last_seen, min(ip) AS ip, min(bucket) AS bucket
     FROM reads GROUP BY kind, entity, date_bin(INTERVAL '1 hour', time)
 ),
 stats AS (
@@ -39,16 +37,27 @@ spread AS (
     SELECT h.kind, h.entity, median(abs(h.n - s.med)) AS mad
     FROM hourly h JOIN stats s ON s.kind = h.kind AND s.entity = h.entity
     GROUP BY h.kind, h.entity
+),
+flagged AS (
+    SELECT h.kind, h.entity, h.hour, h.n, h.first_seen, h.last_seen, h.ip, h.requests, h.bucket, s.med, s.points, m.mad
+    FROM hourly h
+    JOIN stats s ON s.kind = h.kind AND s.entity = h.entity
+    JOIN spread m ON m.kind = h.kind AND m.entity = h.entity
+    WHERE h.last_seen >= ${since}
+      AND s.points >= ${min_points}
+      AND h.n >= ${min_bytes}
+      AND h.n > s.med + ${k} * greatest(m.mad, 1)
+),
+evidence AS (
+    SELECT f.kind, f.entity, f.hour, last_n(named_struct('log_object', e.log_object, 'log_line', e.log_line, 'time', e.time, 'key', e.key, 'bytes', e.bytes), e.bytes, 5) AS evidence
+    FROM flagged f JOIN reads e ON e.kind = f.kind AND e.entity = f.entity
+        AND date_bin(INTERVAL '1 hour', e.time) = f.hour
+    GROUP BY f.kind, f.entity, f.hour
 )
 SELECT h.entity AS entity, CASE WHEN h.kind = 'principal' THEN h.entity END AS principal, h.ip, h.bucket,
        h.requests AS count, h.first_seen, h.last_seen,
-       concat(h.n, ' bytes read in the hour from ', h.hour, '; the ', h.kind, '''s median hour reads ', s.med,
-              ' (deviation ', m.mad, ', over ', s.points, ' active hours)') AS details,
-       h.evidence
-FROM hourly h
-JOIN stats s ON s.kind = h.kind AND s.entity = h.entity
-JOIN spread m ON m.kind = h.kind AND m.entity = h.entity
-WHERE h.last_seen >= ${since}
-  AND s.points >= ${min_points}
-  AND h.n >= ${min_bytes}
-  AND h.n > s.med + ${k} * greatest(m.mad, 1)
+       concat(h.n, ' bytes read in the hour from ', h.hour, '; the ', h.kind, '''s median hour reads ', h.med,
+              ' (deviation ', h.mad, ', over ', h.points, ' active hours)') AS details,
+       v.evidence
+FROM flagged h
+JOIN evidence v ON v.kind = h.kind AND v.entity = h.entity AND v.hour = h.hour

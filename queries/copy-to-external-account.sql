@@ -19,8 +19,8 @@ SELECT coalesce(useridentity.arn, useridentity.principalid, sourceipaddress) AS 
        count(DISTINCT eventid) AS count, min(eventtime) AS first_seen, max(eventtime) AS last_seen,
        concat('other accounts: ', array_to_string(array_distinct(array_agg(r.accountid)), ', '), '; buckets: ',
               array_to_string(array_distinct(array_agg(replace(r.arn, 'arn:aws:s3:::'))), ', ')) AS details,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
-           'key', s3_key, 'copy_source', json_extract_scalar(requestparameters, '$["x-amz-copy-source"]')) ORDER BY eventtime), 1, 5) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
+           'key', s3_key, 'copy_source', json_extract_scalar(requestparameters, '$["x-amz-copy-source"]')), eventtime, 5) AS evidence
 FROM copies
 WHERE r.type = 'AWS::S3::Bucket' AND r.accountid IS NOT NULL AND r.accountid <> recipientaccountid
 GROUP BY coalesce(useridentity.arn, useridentity.principalid, sourceipaddress), coalesce(useridentity.arn, useridentity.principalid)

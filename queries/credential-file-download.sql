@@ -29,8 +29,8 @@ SELECT who AS entity, min(principal) AS principal, min(ip) AS ip, bucket, min(us
        CASE WHEN bool_or(ok) THEN 'Credential-like files downloaded' ELSE 'Attempts to download credential-like files' END AS title,
        concat(sum(CASE WHEN ok THEN 1 ELSE 0 END), ' of ', count(*), ' reads succeeded: ',
               array_to_string(array_slice(array_sort(array_distinct(array_agg(key))), 1, 10), ', ')) AS details,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
-           'action', action, 'key', key, 'succeeded', ok) ORDER BY time), 1, 5) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+           'action', action, 'key', key, 'succeeded', ok), time, 5) AS evidence
 FROM reads
 WHERE regexp_like(key, ${pattern})
 GROUP BY who, bucket

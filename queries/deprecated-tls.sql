@@ -24,7 +24,7 @@ WITH old AS (
 SELECT entity, principal, ip, min(bucket) AS bucket, min(useragent) AS useragent, count(*) AS count,
        min(time) AS first_seen, max(time) AS last_seen,
        'TLS versions: ' || array_to_string(array_sort(array_distinct(array_agg(tls))), ', ') AS details,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
-           'action', action, 'tls', tls, 'source', source) ORDER BY time), 1, 5) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+           'action', action, 'tls', tls, 'source', source), time, 5) AS evidence
 FROM old
 GROUP BY entity, principal, ip

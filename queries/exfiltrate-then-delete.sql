@@ -6,13 +6,16 @@
 -- mitre: T1537 Transfer Data to Cloud Account, T1485 Data Destruction
 -- description: The extortion pattern: a principal reads a large volume from a bucket, then
 --   deletes objects from it within hours. Either step alone has innocent explanations;
---   together they are how S3 data is taken and held to ransom.
+--   together they are how S3 data is taken and held to ransom. A principal that deletes from
+--   the bucket every day (an application cleaning up after itself) is judged against its own
+--   baseline: its deletes must exceed history_factor times its busiest baseline day.
 -- action: Treat as an active incident: revoke the principal's credentials, preserve the
 --   logs, restore the objects from versions or backups, and assess what was taken.
 -- references: https://attack.mitre.org/techniques/T1537/, https://www.rapid7.com/blog/post/2022/08/23/ransomware-in-the-cloud-scenarios/
 -- param min_bytes = 104857600: bytes read from the bucket by the principal in the window
 -- param min_deletes = 20: deletes by the same principal on the same bucket afterwards
 -- param within_hours = 24: how soon after the first large read the deletes come
+-- param history_factor = 3: deletes must exceed this many times the principal's busiest baseline day on the bucket
 WITH reads AS (
     SELECT requester AS principal, bucket_name AS bucket, requestdatetime AS time, coalesce(bytessent, 0) AS bytes,
            log_object, log_line, operation AS action, key
@@ -26,8 +29,8 @@ WITH reads AS (
 ),
 read_totals AS (
     SELECT principal, bucket, sum(bytes) AS bytes, min(time) AS first_read, max(time) AS last_read,
-           array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
-               'action', action, 'key', key) ORDER BY bytes DESC), 1, 3) AS read_evidence
+           last_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+               'action', action, 'key', key), bytes, 3) AS read_evidence
     FROM reads GROUP BY principal, bucket
 ),
 deletes AS (
@@ -50,17 +53,35 @@ joined AS (
       AND d.time >= r.first_read
       AND d.time <= r.first_read + INTERVAL '${within_hours} hours'
 ),
+baseline_deletes AS (
+    SELECT principal, bucket, max(n) AS busiest_day FROM (
+        SELECT requester AS principal, bucket_name AS bucket, date_bin(INTERVAL '1 day', requestdatetime) AS day, count(*) AS n
+        FROM baseline_access_logs
+        WHERE operation IN ('REST.DELETE.OBJECT', 'BATCH.DELETE.OBJECT') AND coalesce(httpstatus, 204) < 300
+        GROUP BY 1, 2, 3
+        UNION ALL
+        SELECT coalesce(useridentity.arn, useridentity.principalid), s3_bucket, date_bin(INTERVAL '1 day', eventtime), count(*)
+        FROM baseline_cloudtrail
+        WHERE eventname IN ('DeleteObject', 'DeleteObjects') AND coalesce(errorcode, '') = ''
+        GROUP BY 1, 2, 3
+    ) daily GROUP BY principal, bucket
+),
 per_source AS (
     SELECT principal, bucket, source, count(*) AS deleted, max(bytes) AS bytes, min(first_read) AS first_read,
            max(time) AS last_delete, first_value(read_evidence) AS read_evidence,
-           array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
-               'action', action, 'key', key) ORDER BY time), 1, 3) AS delete_evidence
+           first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+               'action', action, 'key', key), time, 3) AS delete_evidence
     FROM joined GROUP BY principal, bucket, source
+),
+judged AS (
+    SELECT p.* FROM per_source p
+    LEFT JOIN baseline_deletes b ON b.principal = p.principal AND b.bucket = p.bucket
+    WHERE p.deleted > ${history_factor} * coalesce(b.busiest_day, 0)
 )
 SELECT principal AS entity, principal, bucket, max(deleted) AS count, min(first_read) AS first_seen,
        max(last_delete) AS last_seen,
        concat(max(bytes), ' bytes read, then ', max(deleted), ' objects deleted') AS details,
        array_concat(first_value(read_evidence), first_value(delete_evidence ORDER BY deleted DESC)) AS evidence
-FROM per_source
+FROM judged
 GROUP BY principal, bucket
 HAVING max(deleted) >= ${min_deletes}

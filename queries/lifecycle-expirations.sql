@@ -13,8 +13,8 @@ SELECT bucket_name AS entity, bucket_name AS bucket, count(*) AS count,
        min(requestdatetime) AS first_seen, max(requestdatetime) AS last_seen,
        sum(CASE WHEN operation = 'S3.EXPIRE.OBJECT' THEN 1 ELSE 0 END) || ' expirations, '
            || sum(CASE WHEN operation = 'S3.CREATE.DELETEMARKER' THEN 1 ELSE 0 END) || ' delete markers' AS details,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', requestdatetime,
-           'action', operation, 'key', key) ORDER BY requestdatetime), 1, 3) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', requestdatetime,
+           'action', operation, 'key', key), requestdatetime, 3) AS evidence
 FROM window_access_logs
 WHERE operation IN ('S3.EXPIRE.OBJECT', 'S3.CREATE.DELETEMARKER')
 GROUP BY bucket_name

@@ -34,8 +34,8 @@ windows AS (
            sum(CASE WHEN source = 'cloudtrail' THEN n ELSE 0 END) AS from_trail,
            min(time) AS first_seen, max(time) AS last_seen,
            array_sort(array_distinct(array_agg(principal))) AS principals,
-           array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
-               'action', action, 'key', key, 'principal', principal, 'source', source) ORDER BY time), 1, 5) AS evidence
+           first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+               'action', action, 'key', key, 'principal', principal, 'source', source), time, 5) AS evidence
     FROM deletes
     GROUP BY ip, bucket, date_bin(INTERVAL '${window_minutes} minutes', time)
 ),

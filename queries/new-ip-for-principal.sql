@@ -32,8 +32,8 @@ principals AS (
 pairs AS (
     SELECT principal, ip, min(time) AS first_seen, max(time) AS last_seen, count(*) AS n,
            min(bucket) AS bucket, min(useragent) AS useragent,
-           array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
-               'action', action, 'bucket', bucket) ORDER BY time), 1, 5) AS evidence
+           first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+               'action', action, 'bucket', bucket), time, 5) AS evidence
     FROM seen GROUP BY principal, ip
 )
 SELECT p.principal AS entity, p.principal, p.ip, p.bucket, p.useragent, p.n AS count, p.first_seen, p.last_seen,

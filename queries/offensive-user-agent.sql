@@ -25,7 +25,7 @@ SELECT concat(tool, ' from ', coalesce(ip, 'unknown address')) AS entity, ip, mi
        min(bucket) AS bucket, min(useragent) AS useragent, count(*) AS count, min(time) AS first_seen,
        max(time) AS last_seen,
        concat(tool, '; principals: ', array_to_string(array_sort(array_distinct(array_agg(principal))), ', ')) AS details,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
-           'action', action, 'principal', principal, 'source', source) ORDER BY time), 1, 5) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+           'action', action, 'principal', principal, 'source', source), time, 5) AS evidence
 FROM hits
 GROUP BY tool, ip

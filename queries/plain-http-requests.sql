@@ -22,8 +22,8 @@ SELECT
     min(requestdatetime) AS first_seen,
     max(requestdatetime) AS last_seen,
     'operations: ' || array_to_string(array_sort(array_distinct(array_agg(operation))), ', ') AS details,
-    array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', requestdatetime,
-        'operation', operation, 'key', key, 'useragent', useragent) ORDER BY requestdatetime), 1, 5) AS evidence
+    first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', requestdatetime,
+        'operation', operation, 'key', key, 'useragent', useragent), requestdatetime, 5) AS evidence
 FROM window_access_logs
 WHERE (ciphersuite IS NULL OR tlsversion IS NULL)
   AND (operation LIKE 'REST.%' OR operation LIKE 'WEBSITE.%' OR operation LIKE 'SOAP.%')

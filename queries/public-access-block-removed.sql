@@ -15,8 +15,8 @@ SELECT coalesce(s3_bucket, concat('account ', recipientaccountid)) AS entity, s3
        recipientaccountid AS account, coalesce(useridentity.arn, useridentity.principalid) AS principal,
        min(sourceipaddress) AS ip, count(*) AS count, min(eventtime) AS first_seen, max(eventtime) AS last_seen,
        array_to_string(array_distinct(array_agg(eventname)), ', ') AS details,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
-           'eventname', eventname) ORDER BY eventtime), 1, 5) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
+           'eventname', eventname), eventtime, 5) AS evidence
 FROM window_cloudtrail
 WHERE eventsource IN ('s3.amazonaws.com', 's3-control.amazonaws.com') AND coalesce(errorcode, '') = ''
   AND (eventname IN ('DeleteBucketPublicAccessBlock', 'DeletePublicAccessBlock', 'DeleteAccountPublicAccessBlock')

@@ -24,8 +24,8 @@ WITH writes AS (
 )
 SELECT who AS entity, min(principal) AS principal, min(ip) AS ip, bucket, count(DISTINCT key) AS count, min(time) AS first_seen,
        max(time) AS last_seen, 'notes: ' || array_to_string(array_slice(array_sort(array_distinct(array_agg(key))), 1, 5), ', ') AS details,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
-           'action', action, 'key', key) ORDER BY time), 1, 5) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+           'action', action, 'key', key), time, 5) AS evidence
 FROM writes
 WHERE regexp_like(key, ${pattern})
 GROUP BY who, bucket

@@ -26,9 +26,7 @@ WITH events AS (
 ),
 hourly AS (
     SELECT kind, entity, date_bin(INTERVAL '1 hour', time) AS hour, count(*) AS n, min(time) AS first_seen,
-           max(time) AS last_seen, min(ip) AS ip,
-           array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time, 'action', action)
-               ORDER BY time), 1, 5) AS evidence
+           max(time) AS last_seen, min(ip) AS ip
     FROM events GROUP BY kind, entity, date_bin(INTERVAL '1 hour', time)
 ),
 stats AS (
@@ -38,16 +36,27 @@ spread AS (
     SELECT h.kind, h.entity, median(abs(h.n - s.med)) AS mad
     FROM hourly h JOIN stats s ON s.kind = h.kind AND s.entity = h.entity
     GROUP BY h.kind, h.entity
+),
+flagged AS (
+    SELECT h.kind, h.entity, h.hour, h.n, h.first_seen, h.last_seen, h.ip, s.med, s.points, m.mad
+    FROM hourly h
+    JOIN stats s ON s.kind = h.kind AND s.entity = h.entity
+    JOIN spread m ON m.kind = h.kind AND m.entity = h.entity
+    WHERE h.last_seen >= ${since}
+      AND s.points >= ${min_points}
+      AND h.n >= ${min_requests}
+      AND h.n > s.med + ${k} * greatest(m.mad, 1)
+),
+evidence AS (
+    SELECT f.kind, f.entity, f.hour, first_n(named_struct('log_object', e.log_object, 'log_line', e.log_line, 'time', e.time, 'action', e.action), e.time, 5) AS evidence
+    FROM flagged f JOIN events e ON e.kind = f.kind AND e.entity = f.entity
+        AND date_bin(INTERVAL '1 hour', e.time) = f.hour
+    GROUP BY f.kind, f.entity, f.hour
 )
 SELECT h.entity AS entity, CASE WHEN h.kind = 'principal' THEN h.entity END AS principal, h.ip, h.n AS count,
        h.first_seen, h.last_seen,
-       concat(h.n, ' requests in the hour from ', h.hour, '; the ', h.kind, '''s median hour has ', s.med,
-              ' (deviation ', m.mad, ', over ', s.points, ' active hours)') AS details,
-       h.evidence
-FROM hourly h
-JOIN stats s ON s.kind = h.kind AND s.entity = h.entity
-JOIN spread m ON m.kind = h.kind AND m.entity = h.entity
-WHERE h.last_seen >= ${since}
-  AND s.points >= ${min_points}
-  AND h.n >= ${min_requests}
-  AND h.n > s.med + ${k} * greatest(m.mad, 1)
+       concat(h.n, ' requests in the hour from ', h.hour, '; the ', h.kind, '''s median hour has ', h.med,
+              ' (deviation ', h.mad, ', over ', h.points, ' active hours)') AS details,
+       v.evidence
+FROM flagged h
+JOIN evidence v ON v.kind = h.kind AND v.entity = h.entity AND v.hour = h.hour

@@ -17,8 +17,8 @@ SELECT s3_bucket AS entity, s3_bucket AS bucket, coalesce(useridentity.arn, user
        CASE WHEN lower(s3_bucket) LIKE '%log%' OR lower(s3_bucket) LIKE '%trail%' OR lower(s3_bucket) LIKE '%audit%'
             THEN 'high' ELSE 'medium' END AS severity,
        concat('objects expire after ', min(CAST(min_expiration_days(requestparameters) AS BIGINT)), ' days') AS details,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
-           'eventname', eventname) ORDER BY eventtime), 1, 5) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
+           'eventname', eventname), eventtime, 5) AS evidence
 FROM window_cloudtrail
 WHERE eventsource = 's3.amazonaws.com' AND eventname IN ('PutBucketLifecycle', 'PutBucketLifecycleConfiguration')
   AND coalesce(errorcode, '') = ''

@@ -19,7 +19,7 @@ WITH v2 AS (
 )
 SELECT entity, principal, ip, min(bucket) AS bucket, min(useragent) AS useragent, count(*) AS count,
        min(time) AS first_seen, max(time) AS last_seen,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
-           'action', action, 'source', source) ORDER BY time), 1, 5) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+           'action', action, 'source', source), time, 5) AS evidence
 FROM v2
 GROUP BY entity, principal, ip

@@ -28,8 +28,8 @@ SELECT principal AS entity, principal, min(ip) AS ip, bucket,
        CASE WHEN count(sse_c) > 0 THEN 'customer-provided keys (SSE-C): ' || count(sse_c) ELSE '' END
        || CASE WHEN count(sse_c) > 0 AND count(*) > count(sse_c) THEN '; ' ELSE '' END
        || CASE WHEN count(*) > count(sse_c) THEN 'KMS keys of other accounts: ' || array_to_string(array_distinct(array_agg(kms_key) FILTER (WHERE sse_c IS NULL)), ', ') ELSE '' END AS details,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
-           'eventname', eventname, 'key', s3_key, 'sse_c', sse_c, 'kms_key', kms_key) ORDER BY eventtime), 1, 5) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
+           'eventname', eventname, 'key', s3_key, 'sse_c', sse_c, 'kms_key', kms_key), eventtime, 5) AS evidence
 FROM writes
 WHERE sse_c IS NOT NULL
    OR (kms_key LIKE 'arn:%' AND arn_account(kms_key) <> recipientaccountid)

@@ -23,7 +23,7 @@ WITH hits AS (
 SELECT ip AS entity, ip, min(principal) AS principal, min(bucket) AS bucket, count(*) AS count,
        min(time) AS first_seen, max(time) AS last_seen,
        concat('on list ', min(list), '; principals: ', array_to_string(array_sort(array_distinct(array_agg(principal))), ', ')) AS details,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
-           'action', action, 'principal', principal, 'source', source) ORDER BY time), 1, 5) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+           'action', action, 'principal', principal, 'source', source), time, 5) AS evidence
 FROM hits
 GROUP BY ip

@@ -29,8 +29,8 @@ WITH deletes AS (
 per_source AS (
     SELECT principal, bucket, source, count(*) AS n, min(time) AS first_seen, max(time) AS last_seen,
            min(ip) AS ip,
-           array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
-               'action', action, 'key', key, 'versionid', versionid) ORDER BY time), 1, 5) AS evidence
+           first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
+               'action', action, 'key', key, 'versionid', versionid), time, 5) AS evidence
     FROM deletes
     GROUP BY principal, bucket, source
 )

@@ -13,8 +13,8 @@ SELECT s3_bucket AS entity, s3_bucket AS bucket, coalesce(useridentity.arn, user
        min(sourceipaddress) AS ip, count(*) AS count, min(eventtime) AS first_seen, max(eventtime) AS last_seen,
        concat('status: ', coalesce(max(json_extract_scalar(requestparameters, '$.VersioningConfiguration.Status')), '-'),
               ', MFA delete: ', coalesce(max(json_extract_scalar(requestparameters, '$.VersioningConfiguration.MfaDelete')), '-')) AS details,
-       array_slice(array_agg(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
-           'eventname', eventname) ORDER BY eventtime), 1, 5) AS evidence
+       first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', eventtime,
+           'eventname', eventname), eventtime, 5) AS evidence
 FROM window_cloudtrail
 WHERE eventsource = 's3.amazonaws.com' AND eventname = 'PutBucketVersioning' AND coalesce(errorcode, '') = ''
   AND (json_extract_scalar(requestparameters, '$.VersioningConfiguration.Status') IN ('Suspended', 'Disabled')

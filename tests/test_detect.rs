@@ -494,6 +494,22 @@ fn exfiltrate_then_delete() {
     late.access
         .extend(deletes(25, 100 + 2 * 1440, "alice", "198.51.100.10"));
     quiet("exfiltrate-then-delete", &late);
+    // An application that reads and cleans up every day: judged against its baseline.
+    let day = 1440;
+    let mut routine = case().many(3, |i| Access {
+        minute: day + 100 + i as i64,
+        sent: Some(60 << 20),
+        key: Some(format!("db/part{i}.csv")),
+        ..access()
+    });
+    routine
+        .access
+        .extend(deletes(25, 300, "alice", "198.51.100.10"));
+    routine
+        .access
+        .extend(deletes(25, day + 300, "alice", "198.51.100.10"));
+    routine.args = vec!["--since".into(), "2026-11-02".into()];
+    quiet("exfiltrate-then-delete", &routine);
 }
 
 #[test]
@@ -599,6 +615,16 @@ fn anonymous_access_to_private_bucket() {
     );
     let c = c.config("[settings]\nprivate_buckets = [\"payroll-*\"]\n");
     fires("anonymous-access-to-private-bucket", &c);
+    // A denied anonymous probe is not access.
+    let denied = case()
+        .a(anonymous(Access {
+            bucket: "payroll-2026",
+            status: 403,
+            error: "AccessDenied",
+            ..access()
+        }))
+        .config("[settings]\nprivate_buckets = [\"payroll-*\"]\n");
+    quiet("anonymous-access-to-private-bucket", &denied);
 }
 
 #[test]
@@ -707,6 +733,14 @@ fn bucket_policy_public_or_external() {
     quiet(
         "bucket-policy-public-or-external",
         &case().t(60, policy(json!({"Service": "cloudtrail.amazonaws.com"}))),
+    );
+    // CloudFront's origin access identity is AWS's principal, not another account's.
+    quiet(
+        "bucket-policy-public-or-external",
+        &case().t(
+            60,
+            policy(json!({"AWS": "arn:aws:iam::cloudfront:user/CloudFront Origin Access Identity E2QWRUHAPOMQZL"})),
+        ),
     );
 }
 
@@ -871,6 +905,20 @@ fn bucket_config_enumeration() {
             ..access()
         }),
     );
+    // AWS Config reading every setting of every bucket through its service-linked role.
+    let config_trail = (0..20).fold(case(), |c, i| {
+        c.t(
+            100 + i,
+            json!({
+                "eventName": (["GetBucketPolicy", "GetBucketAcl", "GetBucketLogging", "GetBucketVersioning", "GetBucketEncryption"][i as usize % 5]),
+                "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/AWSServiceRoleForConfig/configLambdaExecution", "invokedBy": "config.amazonaws.com"},
+                "sourceIPAddress": "config.amazonaws.com",
+                "userAgent": "config.amazonaws.com",
+                "requestParameters": {"bucketName": (BUCKETS[i as usize / 5])},
+            }),
+        )
+    });
+    quiet("bucket-config-enumeration", &config_trail);
 }
 
 #[test]

@@ -83,6 +83,10 @@ pub struct Args {
     /// List the detections of the pack and exit.
     #[arg(long)]
     pub list: bool,
+    /// Print the rendered SQL of one detection and its plan with run-time figures
+    /// (EXPLAIN ANALYZE) instead of running the pack: for writing and tuning rules.
+    #[arg(long, value_name = "ID")]
+    pub explain: Option<String>,
 }
 
 /// The prepared pieces of a detection run.
@@ -208,6 +212,31 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
         return Ok(ExitCode::SUCCESS);
     }
     let prepared = prepare_run(&args.selection, global).await?;
+    if let Some(id) = &args.explain {
+        let d = prepared
+            .detections
+            .iter()
+            .find(|d| &d.id == id)
+            .with_context(|| format!("--explain names an unknown detection: {id}"))?;
+        let overrides = prepared
+            .config
+            .detections
+            .get(id)
+            .map(|s| s.params.clone())
+            .unwrap_or_default();
+        let sql = d.render(&overrides, &prepared.window.builtins())?;
+        println!("{sql}\n");
+        let started = std::time::Instant::now();
+        let batches = prepared
+            .ctx
+            .sql(&format!("EXPLAIN ANALYZE {sql}"))
+            .await?
+            .collect()
+            .await?;
+        println!("{}", arrow::util::pretty::pretty_format_batches(&batches)?);
+        eprintln!("s3trawl: {id} ran in {:.2?}", started.elapsed());
+        return Ok(ExitCode::SUCCESS);
+    }
     let outcome = run(
         &prepared.ctx,
         &prepared.detections,

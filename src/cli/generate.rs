@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use rayon::prelude::*;
 use s3trawl::format::time::{Civil, civil_from_days};
+use s3trawl::generate::scenario::{self, ScenarioOptions};
 use s3trawl::generate::{AccessLogGenerator, CloudTrailGenerator, Rng};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -23,6 +24,11 @@ pub enum Kind {
     /// CloudTrail log files, `{"Records":[…]}`, under `AWSLogs/<account>/CloudTrail/…`.
     #[value(name = "cloudtrail")]
     CloudTrail,
+    /// A benign week of access logs and CloudTrail with one planted attack per detection
+    /// family on the last day, the config to run detect with, and `scenario.json` saying
+    /// where each attack is and which detections must find it.
+    #[value(name = "scenario")]
+    Scenario,
 }
 
 #[derive(Debug, clap::Args)]
@@ -52,6 +58,9 @@ pub struct Args {
     /// Days the logs cover.
     #[arg(long, default_value_t = 7)]
     pub days: u64,
+    /// Scenario only: traffic relative to the default (about 7,000 access-log lines a day).
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
 }
 
 pub fn parse_size(s: &str) -> Result<u64, String> {
@@ -85,6 +94,29 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let start = parse_day(&args.start)?;
+    if args.kind == Kind::Scenario {
+        let m = scenario::write(
+            &args.out,
+            &ScenarioOptions {
+                seed: args.seed,
+                start_ms: start,
+                days: args.days.clamp(3, 366) as u32,
+                scale: args.scale.clamp(0.01, 100.0),
+            },
+        )
+        .with_context(|| format!("cannot write the scenario into {}", args.out.display()))?;
+        println!(
+            "wrote {} access-log lines in {} objects and {} CloudTrail records in {} files into {}, with {} planted attacks (scenario.json)\nrun it from there: {}",
+            m.access_log_lines,
+            m.access_log_objects,
+            m.cloudtrail_records,
+            m.cloudtrail_objects,
+            args.out.display(),
+            m.attacks.len(),
+            m.command
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let objects = args.objects.max(1);
     let span = args.days.max(1) as f64 * 86_400_000.0;
     let per_object = args.size / objects;
@@ -109,7 +141,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                     );
                     (data, args.out.join(name))
                 }
-                Kind::CloudTrail => {
+                Kind::CloudTrail | Kind::Scenario => {
                     // CloudTrail records are about 2.5 times as long as access-log lines.
                     let data = CloudTrailGenerator::new(seed, begin)
                         .log_file(per_object as usize, gap * 2.5);

@@ -315,8 +315,12 @@ pub fn policy_exposure(params: &str, owner: &str) -> Option<String> {
                 let account = arn_account(&p).map(str::to_string).or_else(|| {
                     (p.len() == 12 && p.chars().all(|c| c.is_ascii_digit())).then(|| p.clone())
                 });
+                // Only account numbers: `arn:aws:iam::cloudfront:user/CloudFront Origin Access
+                // Identity …` is CloudFront's own principal, not another customer's account.
                 if let Some(a) = account
                     && a != owner
+                    && a.len() == 12
+                    && a.bytes().all(|b| b.is_ascii_digit())
                 {
                     external.insert(a);
                 }

@@ -8,6 +8,7 @@
 //! its parts, so every query sees one table whatever the sources.
 
 pub mod coerce;
+pub mod first_n;
 pub mod format;
 pub mod joda;
 pub mod udf;
@@ -62,6 +63,8 @@ pub fn new_context(options: &EngineOptions) -> Result<SessionContext> {
         .with_analyzer_rules(rules)
         .build();
     let mut ctx = SessionContext::new_with_state(state);
+    ctx.register_udaf(first_n::first_n());
+    ctx.register_udaf(first_n::last_n());
     ctx.register_udf(udf::parse_datetime());
     ctx.register_udf(udf::from_iso8601_timestamp());
     datafusion_functions_json::register_all(&mut ctx)?;

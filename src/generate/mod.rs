@@ -8,6 +8,7 @@
 
 pub mod access_log;
 pub mod cloudtrail;
+pub mod scenario;
 
 pub use access_log::AccessLogGenerator;
 pub use cloudtrail::CloudTrailGenerator;
