@@ -206,7 +206,10 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
         for d in &detections {
             println!(
                 "{:<45} {:<8} {:<14} {}",
-                d.id, d.severity, d.family, d.title
+                d.id,
+                d.severity.name(),
+                d.family,
+                d.title
             );
         }
         return Ok(ExitCode::SUCCESS);
