@@ -10,8 +10,9 @@
 -- action: Identify the address (owner, VPC endpoint, NAT); block it if unknown, and
 --   restore the objects from versions or backups.
 -- references: https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjects.html
--- param threshold = 100: deletes in one window before it fires
+-- param threshold = 50: deletes in one window before it fires
 -- param window_minutes = 60: length of the window
+-- param batch_weight = 50: deletes one CloudTrail DeleteObjects request counts as when it lists no keys
 -- param history_factor = 3: the count must also exceed this many times the address's largest earlier window on the bucket
 WITH deletes AS (
     SELECT remoteip AS ip, coalesce(requester, 'anonymous') AS principal, bucket_name AS bucket,
@@ -21,7 +22,7 @@ WITH deletes AS (
       AND coalesce(httpstatus, 204) < 300 AND remoteip IS NOT NULL
     UNION ALL
     SELECT sourceipaddress, coalesce(useridentity.arn, useridentity.principalid, 'anonymous'), s3_bucket, eventtime,
-           CASE WHEN eventname = 'DeleteObjects' THEN coalesce(json_length(requestparameters, 'Delete', 'Object'), 1) ELSE 1 END,
+           CASE WHEN eventname = 'DeleteObjects' THEN coalesce(json_length(requestparameters, 'Delete', 'Object'), ${batch_weight}) ELSE 1 END,
            log_object, log_line, s3_key, eventname, 'cloudtrail'
     FROM history_cloudtrail
     WHERE eventsource = 's3.amazonaws.com' AND eventname IN ('DeleteObject', 'DeleteObjects')

@@ -7,15 +7,17 @@
 -- description: One principal deleted many objects from one bucket within a short window,
 --   far more than it ever did before. Access logs record every key of a multi-object
 --   delete (BATCH.DELETE.OBJECT) as well as single deletes; CloudTrail records single
---   deletes and DeleteObjects requests (counted by the keys they list, or as one). Where
+--   deletes and DeleteObjects requests, which do not say how many objects they removed (up
+--   to 1,000 each): one counts as the keys it lists if any, else as batch_weight. Where
 --   both logs see the same deletes the larger count is used, not the sum. Lifecycle
 --   expirations are S3's own and are reported by lifecycle-expirations instead.
 -- action: Confirm with the principal's owner; if unexpected, revoke its credentials, then
 --   restore from versions or backups (delete markers can be removed; permanently deleted
 --   versions cannot).
 -- references: https://docs.aws.amazon.com/AmazonS3/latest/userguide/DeletingObjects.html, https://attack.mitre.org/techniques/T1485/
--- param threshold = 100: deletes in one window before it fires
+-- param threshold = 50: deletes in one window before it fires
 -- param window_minutes = 60: length of the window
+-- param batch_weight = 50: deletes one CloudTrail DeleteObjects request counts as when it lists no keys
 -- param history_factor = 3: the count must also exceed this many times the principal's largest earlier window on the bucket
 WITH deletes AS (
     SELECT requester AS principal, remoteip AS ip, bucket_name AS bucket, requestdatetime AS time,
@@ -25,7 +27,7 @@ WITH deletes AS (
       AND coalesce(httpstatus, 204) < 300 AND requester IS NOT NULL
     UNION ALL
     SELECT coalesce(useridentity.arn, useridentity.principalid), sourceipaddress, s3_bucket, eventtime,
-           CASE WHEN eventname = 'DeleteObjects' THEN coalesce(json_length(requestparameters, 'Delete', 'Object'), 1) ELSE 1 END,
+           CASE WHEN eventname = 'DeleteObjects' THEN coalesce(json_length(requestparameters, 'Delete', 'Object'), ${batch_weight}) ELSE 1 END,
            log_object, log_line, s3_key, eventname, 'cloudtrail'
     FROM history_cloudtrail
     WHERE eventsource = 's3.amazonaws.com' AND eventname IN ('DeleteObject', 'DeleteObjects')

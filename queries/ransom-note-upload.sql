@@ -5,12 +5,13 @@
 -- sources: access_logs, cloudtrail
 -- mitre: T1486 Data Encrypted for Impact, T1485 Data Destruction
 -- description: An object was written whose name is one ransomware uses for its note
---   (HOW_TO_DECRYPT…, README_TO_RESTORE…, YOUR_FILES_ARE_ENCRYPTED…): the visible end of an
+--   (HOW_TO_DECRYPT…, README_TO_RESTORE…, YOUR_FILES_ARE_ENCRYPTED…, FILES-DELETED.txt as
+--   Stratus Red Team's S3 ransomware techniques write it): the visible end of an
 --   S3 extortion, usually after mass deletion or re-encryption.
 -- action: Treat as an active incident: find the principal and its earlier activity
 --   (mass-delete, sse-c-or-foreign-kms-key, exfiltrate-then-delete), revoke it, restore.
 -- references: https://attack.mitre.org/techniques/T1486/
--- param pattern = '(?i)(how[_ -]?to[_ -]?(decrypt|restore|recover)|(readme|read[_ -]?me)[_ -]?(to|for)?[_ -]?(decrypt|restore|recover)|decrypt[_ -]?(instructions|files)|recover[_ -]?(your[_ -]?)?files|restore[_ -]?files|your[_ -]?files[_ -]?are[_ -]?encrypted|ransom[_ -]?note|!+read[_ -]?me!+)': regular expression on the key
+-- param pattern = '(?i)(how[_ -]?to[_ -]?(decrypt|restore|recover|get[_ -]?(back|your))|read[_ -]?me[_ -]?(to|for|now)?[_ -]?(decrypt|restore|recover)|decrypt[_ -]?(instructions|files|your|data|me)|ransom|recover[_ -]?(your[_ -]?)?(files|data)|restore[_ -]?(your[_ -]?)?(files|data)|(files|data)[_ -]?(have[_ -]?been[_ -]?|are[_ -]?|were[_ -]?)?(deleted|encrypted|stolen|locked)|your[_ -]?(files|data)|!+read[_ -]?me!+)': regular expression on the key
 WITH writes AS (
     SELECT coalesce(requester, remoteip, 'anonymous') AS who, requester AS principal, remoteip AS ip, bucket_name AS bucket, key,
            requestdatetime AS time, log_object, log_line, operation AS action

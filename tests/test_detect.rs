@@ -411,8 +411,20 @@ fn mass_delete() {
         ..access()
     });
     c.access
-        .extend(deletes(50, 2000, "mallory", "203.0.113.66"));
+        .extend(deletes(40, 2000, "mallory", "203.0.113.66"));
     quiet("mass-delete", &c);
+    // One CloudTrail DeleteObjects request, which does not say how many objects it removed
+    // (Stratus Red Team's batch-deletion ransomware): it counts as batch_weight deletes.
+    let batch = json!({"eventName": "DeleteObjects", "eventCategory": "Data", "readOnly": false,
+        "requestParameters": {"bucketName": "data-bucket", "Host": "data-bucket.s3.us-east-1.amazonaws.com", "delete": "", "x-id": "DeleteObjects"},
+        "resources": [{"type": "AWS::S3::Object", "ARNPrefix": "arn:aws:s3:::data-bucket/"}, {"accountId": "111122223333", "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::data-bucket"}]});
+    let found = fires("mass-delete", &case().t(2000, batch.clone()));
+    assert_eq!(found[0]["count"], json!(50));
+    // A principal that batch-deletes every hour is judged against that.
+    let routine = (0..30).fold(case(), |c, h| c.t(60 * h, batch.clone()));
+    let mut routine = routine.t(60 * 30, batch.clone());
+    routine.args = vec!["--since".into(), "2026-11-02".into()];
+    quiet("mass-delete", &routine);
     // As many deletes as the principal made in the baseline.
     let mut c = case();
     c.access = deletes(100, 100, "janitor", "10.0.0.5");
@@ -434,7 +446,7 @@ fn mass_delete_by_ip() {
     let found = fires("mass-delete-by-ip", &c);
     assert_eq!(found[0]["ip"], json!("203.0.113.66"));
     let mut c = case();
-    c.access = deletes(60, 2000, "mallory", "203.0.113.66");
+    c.access = deletes(40, 2000, "mallory", "203.0.113.66");
     quiet("mass-delete-by-ip", &c);
 }
 
@@ -523,6 +535,16 @@ fn ransom_note_upload() {
         }),
     );
     fires("ransom-note-upload", &case().t(60, json!({"eventName": "PutObject", "requestParameters": {"bucketName": "b", "key": "docs/README_TO_RESTORE.txt"}})));
+    // The note Stratus Red Team's S3 ransomware techniques leave.
+    fires("ransom-note-upload", &case().t(60, json!({"eventName": "PutObject", "requestParameters": {"bucketName": "b", "key": "FILES-DELETED.txt"}})));
+    quiet(
+        "ransom-note-upload",
+        &case().a(Access {
+            op: "REST.PUT.OBJECT",
+            key: Some("backups/restore-db.sh".into()),
+            ..access()
+        }),
+    );
     quiet(
         "ransom-note-upload",
         &case().a(Access {

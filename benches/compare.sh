@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Whole-command comparison of s3trawl with the tools a user would pick instead (issue #5).
+#
+#   benches/compare.sh [SIZE]          # default 1GB of access logs and of CloudTrail
+#
+# Installs the peers (pip: duckdb, chdb, datafusion; Debian: libdeflate-tools), builds the
+# release binary, generates the data with `s3trawl generate` (deterministic: the same SIZE gives
+# the same files), then runs benches/compare.py: each tool RUNS times (default 3), the answers
+# checked against each other, and the ratios printed. WORK (default /tmp/s3trawl-compare) keeps
+# the data between runs.
+set -euo pipefail
+SIZE="${1:-1GB}"
+RUNS="${RUNS:-3}"
+WORK="${WORK:-/tmp/s3trawl-compare}"
+cd "$(dirname "$0")/.."
+
+python3 -c "import duckdb, chdb, datafusion" 2>/dev/null || pip3 install --quiet duckdb chdb datafusion pyarrow
+if ! command -v libdeflate-gunzip >/dev/null; then
+    if [ "$(id -u)" = 0 ]; then apt-get install -y -q libdeflate-tools >/dev/null; else sudo apt-get install -y -q libdeflate-tools >/dev/null; fi
+fi
+
+S3TRAWL="${S3TRAWL:-}"
+if [ -z "$S3TRAWL" ]; then
+    cargo build --release --quiet
+    S3TRAWL="$PWD/target/release/s3trawl"
+fi
+
+mkdir -p "$WORK"
+if [ ! -f "$WORK/.size-$SIZE" ]; then
+    rm -rf "$WORK"/access-gz "$WORK"/access-plain "$WORK"/cloudtrail "$WORK"/.size-*
+    "$S3TRAWL" generate access-logs --out "$WORK/access-gz" --size "$SIZE" --objects 200 --gzip --seed 1
+    "$S3TRAWL" generate access-logs --out "$WORK/access-plain" --size "$SIZE" --objects 200 --seed 1
+    # CloudTrail delivers about one file per account and region every five minutes: many files.
+    "$S3TRAWL" generate cloudtrail --out "$WORK/cloudtrail" --size "$SIZE" --objects 1800 --gzip --seed 1
+    touch "$WORK/.size-$SIZE"
+fi
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
+echo "s3trawl: $("$S3TRAWL" --version), data: $SIZE each in $WORK, median of $RUNS runs"
+python3 benches/compare.py --s3trawl "$S3TRAWL" --work "$WORK" --runs "$RUNS" --json "$WORK/results.json"
