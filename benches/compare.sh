@@ -27,11 +27,13 @@ fi
 
 mkdir -p "$WORK"
 if [ ! -f "$WORK/.size-$SIZE" ]; then
-    rm -rf "$WORK"/access-gz "$WORK"/access-plain "$WORK"/cloudtrail "$WORK"/.size-*
+    rm -rf "$WORK"/access-gz "$WORK"/access-plain "$WORK"/access-small "$WORK"/cloudtrail "$WORK"/lake "$WORK"/.size-*
     "$S3TRAWL" generate access-logs --out "$WORK/access-gz" --size "$SIZE" --objects 200 --gzip --seed 1
     "$S3TRAWL" generate access-logs --out "$WORK/access-plain" --size "$SIZE" --objects 200 --seed 1
     # CloudTrail delivers about one file per account and region every five minutes: many files.
     "$S3TRAWL" generate cloudtrail --out "$WORK/cloudtrail" --size "$SIZE" --objects 1800 --gzip --seed 1
+    # Many small objects: 10,000 of ~20 KB, as a busy bucket's log prefix holds them.
+    "$S3TRAWL" generate access-logs --out "$WORK/access-small" --size 200MB --objects 10000 --gzip --seed 2
     touch "$WORK/.size-$SIZE"
 fi
 
