@@ -326,6 +326,21 @@ fn drift_partitions_and_host_shapes() {
 }
 
 #[test]
+fn invalid_utf8_inside_a_record_is_replaced_not_rejected() {
+    // A user agent with bytes that are not UTF-8 (Latin-1 'é' and a stray 0xff): the record is
+    // a row, the bad bytes become U+FFFD, and the other records are untouched.
+    let mut raw = br#"{"Records":[{"eventVersion":"1.08","eventTime":"2026-11-01T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","userAgent":"caf"#.to_vec();
+    raw.extend_from_slice(b"\xe9 \xff");
+    raw.extend_from_slice(br#"","sourceIPAddress":"198.51.100.7","userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/a"}},{"eventVersion":"1.08","eventTime":"2026-11-01T10:00:01Z","eventSource":"s3.amazonaws.com","eventName":"PutObject","sourceIPAddress":"198.51.100.8"}]}"#);
+    let (rows, report) = decode_trail("/logs/latin1.json", &raw);
+    assert!(report.rejects.is_empty(), "{:?}", report.rejects);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["useragent"], json!("caf\u{fffd} \u{fffd}"));
+    assert_eq!(rows[0]["eventname"], json!("GetObject"));
+    assert_eq!(rows[1]["sourceipaddress"], json!("198.51.100.8"));
+}
+
+#[test]
 fn a_truncated_file_keeps_the_records_before_the_damage() {
     let text =
         std::fs::read_to_string(corpora().join("cloudtrail/opentelemetry/cloudtrail_log.json"))
