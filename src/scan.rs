@@ -121,7 +121,14 @@ impl ObjectScan {
         };
         // Objects of a kind this output does not read are left after a look at their start,
         // without decompressing them whole.
-        let kind = sniff_raw(&raw);
+        // A small gzip object is decompressed whole in one libdeflate call anyway: sniffing it
+        // first through a streaming inflater would cost more than reading it (many small
+        // objects are the common case for access logs).
+        let kind = if is_gzip(&raw) && raw.len() < SNIFF_WHOLE_BELOW {
+            None
+        } else {
+            sniff_raw(&raw)
+        };
         if kind.is_some_and(|k| !scan.options.output.reads(k)) {
             scan.kind = kind;
             scan.done = true;
@@ -384,6 +391,9 @@ impl Iterator for ObjectScan {
         }
     }
 }
+
+/// Gzip objects smaller than this (compressed) are sniffed after decompression, not before.
+const SNIFF_WHOLE_BELOW: usize = 256 << 10;
 
 /// The kind of an object from its first bytes, decompressing only the start of a gzip object.
 /// `None` when the start is blank (the kind is decided further in).

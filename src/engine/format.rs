@@ -37,7 +37,7 @@ use crate::format::access_log::DecoderOptions;
 use crate::format::access_log::decoder::DEFAULT_BATCH_SIZE;
 use crate::format::{access_log, cloudtrail, rejects};
 use crate::scan::{ObjectScan, Output, ScanLog, ScanOptions};
-use crate::source::{fetch, object_display_name};
+use crate::source::{fetch, object_display_name, read_local};
 
 /// A log table's file format: which table it feeds and how strictly it reads.
 #[derive(Clone)]
@@ -257,8 +257,14 @@ impl FileOpener for LogOpener {
         let options = Arc::clone(&self.options);
         let log = self.log.clone();
         let projection = self.batch_projection.clone();
+        let local = self.store_url.as_str().starts_with("file:");
         Ok(Box::pin(async move {
-            let scan = match fetch(&store, &file.object_meta.location).await {
+            let raw = if local {
+                read_local(&file.object_meta.location)
+            } else {
+                fetch(&store, &file.object_meta.location).await
+            };
+            let scan = match raw {
                 Ok(raw) => ObjectScan::new(&name, raw, options, log),
                 Err(e) => ObjectScan::unreadable(&name, &e.to_string(), options, log),
             };

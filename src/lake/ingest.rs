@@ -24,7 +24,7 @@ use crate::format::access_log::DecoderOptions;
 use crate::format::access_log::schema::{COLUMNS, is_computed, stored_schema};
 use crate::format::{LogKind, Reject, cloudtrail, rejects};
 use crate::scan::{ObjectScan, Output, ScanLog, ScanOptions};
-use crate::source::{LogLocation, fetch, object_display_name};
+use crate::source::{LogLocation, fetch, object_display_name, read_local};
 
 /// One object found by listing.
 #[derive(Clone)]
@@ -32,6 +32,8 @@ pub struct Listed {
     pub name: String,
     pub meta: ObjectMeta,
     pub store: Arc<dyn ObjectStore>,
+    /// On the local file system: read directly, not through the store.
+    pub local: bool,
 }
 
 /// Lists every object under the locations, each once, in name order.
@@ -52,6 +54,7 @@ pub async fn list_objects(ctx: &SessionContext, locations: &[LogLocation]) -> Re
                     name,
                     meta,
                     store: Arc::clone(&store),
+                    local: location.store_url().as_str().starts_with("file:"),
                 });
             }
         }
@@ -161,7 +164,11 @@ pub async fn ingest(
         tokio::task::block_in_place(|| {
             todo.par_iter()
                 .map(|object| {
-                    let raw = handle.block_on(fetch(&object.store, &object.meta.location));
+                    let raw = if object.local {
+                        read_local(&object.meta.location)
+                    } else {
+                        handle.block_on(fetch(&object.store, &object.meta.location))
+                    };
                     let mut scan = match raw {
                         Ok(raw) => ObjectScan::new(
                             &object.name,

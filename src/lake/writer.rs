@@ -17,6 +17,7 @@ use arrow::datatypes::{SchemaRef, TimestampMillisecondType};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
 use crate::error::{Error, Result};
 use crate::format::time::day_dashed;
@@ -31,13 +32,43 @@ pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 /// Bytes of encoded, unwritten row groups all open writers may hold together.
 pub const MEMORY_BUDGET: usize = 256 << 20;
 
+/// Columns whose values are (nearly) all distinct: a dictionary would only cost time (every
+/// value hashed and interned) before the writer gives up on it and falls back to plain.
+const NO_DICTIONARY: &[&str] = &[
+    // access_logs
+    "requestdatetime",
+    "requestid",
+    "key",
+    "request_uri",
+    "bytessent",
+    "objectsize",
+    "totaltime",
+    "turnaroundtime",
+    "versionid",
+    "hostid",
+    "log_line",
+    // cloudtrail
+    "eventtime",
+    "eventid",
+    "requestparameters",
+    "responseelements",
+    "additionaleventdata",
+    "sharedeventid",
+    "s3_key",
+    "bytes_in",
+    "bytes_out",
+];
+
 pub fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
+    let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(1).expect("zstd level 1 is valid"),
         ))
-        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .build()
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS));
+    for column in NO_DICTIONARY {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(*column), false);
+    }
+    builder.build()
 }
 
 struct Open {
