@@ -433,6 +433,22 @@ impl shapes::Sink for JsonSink {
         self.digests += 1;
     }
 
+    fn keys(&self) -> Option<Vec<&'static str>> {
+        Some(self.decoder.keys().to_vec())
+    }
+
+    fn record_slots(&mut self, values: &crate::format::cloudtrail::json::Slots<'_>) {
+        self.decoder.record_slots(values);
+        self.rows += 1;
+    }
+
+    fn restart(&mut self) {
+        self.decoder.restart();
+        self.rejects.clear();
+        self.rows = 0;
+        self.digests = 0;
+    }
+
     fn reject(&mut self, byte_offset: u64, reason: String, raw: &str) {
         self.rejects.push(Reject::new(
             self.decoder.records(),

@@ -326,6 +326,34 @@ fn drift_partitions_and_host_shapes() {
 }
 
 #[test]
+fn a_log_file_that_is_not_well_formed_is_read_the_careful_way() {
+    // Well-formed log files are read in one pass; anything else starts over record by record,
+    // and must give exactly what that reading gives: the good records as rows, a reject where
+    // the problem is, the record index counting the refused record too.
+    let (rows, report) = decode_trail(
+        "/logs/odd.json",
+        br#"{"Records":[{"eventName":"A","eventTime":"2026-11-01T00:00:00Z"},7,{"eventName":"C"}]}"#,
+    );
+    let names: Vec<_> = rows.iter().map(|r| r["eventname"].clone()).collect();
+    assert_eq!(names, vec![json!("A"), json!("C")]);
+    assert_eq!(
+        rows[1]["log_line"],
+        json!(3),
+        "the refused record keeps its index"
+    );
+    assert_eq!(report.rejects.len(), 1, "{:?}", report.rejects);
+    assert!(report.rejects[0].reason.contains("not a JSON object"));
+    // Two documents glued together: both are read, nothing is counted twice.
+    let (rows, report) = decode_trail(
+        "/logs/two.json",
+        br#"{"Records":[{"eventName":"A"},{"eventName":"B"}]}{"Records":[{"eventName":"C"}]}"#,
+    );
+    assert!(report.rejects.is_empty(), "{:?}", report.rejects);
+    let names: Vec<_> = rows.iter().map(|r| r["eventname"].clone()).collect();
+    assert_eq!(names, vec![json!("A"), json!("B"), json!("C")]);
+}
+
+#[test]
 fn invalid_utf8_inside_a_record_is_replaced_not_rejected() {
     // A user agent with bytes that are not UTF-8 (Latin-1 'é' and a stray 0xff): the record is
     // a row, the bad bytes become U+FFFD, and the other records are untouched.

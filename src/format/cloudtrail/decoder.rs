@@ -197,6 +197,8 @@ const ADDITIONAL_KEYS: &[&str] = &[
 
 /// The decoder of one object's records.
 pub struct CloudTrailDecoder {
+    name: String,
+    projection: Vec<usize>,
     schema: SchemaRef,
     builders: Vec<Builder>,
     keys: Vec<&'static str>,
@@ -239,10 +241,12 @@ impl CloudTrailDecoder {
             })
             .collect();
         CloudTrailDecoder {
+            name: object.to_string(),
             schema: Arc::new(
                 all.project(&projection)
                     .expect("projection indices come from the schema"),
             ),
+            projection,
             builders,
             keys: record_keys(),
             object: StringViewArray::from_iter_values([object]),
@@ -275,6 +279,23 @@ impl CloudTrailDecoder {
             self.records += 1;
             return false;
         };
+        self.record_slots(&values);
+        true
+    }
+
+    /// The keys of a record that [`Self::record_slots`] wants, in slot order.
+    pub fn keys(&self) -> &[&'static str] {
+        &self.keys
+    }
+
+    /// Forgets every record and batch, as if just made.
+    pub fn restart(&mut self) {
+        let (name, projection) = (self.name.clone(), self.projection.clone());
+        *self = Self::new(&name, Some(&projection), self.batch_size);
+    }
+
+    /// Appends one record given as the values of [`Self::keys`].
+    pub fn record_slots(&mut self, values: &json::Slots<'_>) {
         self.records += 1;
         let line = self.records;
         let time = text(values[EVENT_TIME]).and_then(|t| iso_time(&t));
@@ -352,7 +373,6 @@ impl CloudTrailDecoder {
         if self.rows >= self.batch_size {
             self.flush_into_batches();
         }
-        true
     }
 
     fn flush_into_batches(&mut self) {

@@ -19,8 +19,10 @@ pub const MAX_SLOTS: usize = 48;
 
 pub type Slots<'a> = [Option<&'a RawValue>; MAX_SLOTS];
 
-struct SlotSeed<'k> {
-    keys: &'k [&'k str],
+/// Reads one JSON object into the [`Slots`] of `keys` (a seed, so it can read an element of a
+/// larger document in place).
+pub struct SlotSeed<'k> {
+    pub keys: &'k [&'k str],
 }
 
 impl<'de> DeserializeSeed<'de> for SlotSeed<'_> {

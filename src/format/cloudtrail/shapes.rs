@@ -26,11 +26,29 @@ pub trait Sink {
     fn record(&mut self, raw: &RawValue) -> bool;
     fn digest(&mut self);
     fn reject(&mut self, byte_offset: u64, reason: String, raw: &str);
+    /// For the one-pass reading of a well-formed log file: the keys whose values
+    /// [`Sink::record_slots`] takes (`None`: read every document the careful way).
+    fn keys(&self) -> Option<Vec<&'static str>> {
+        None
+    }
+    /// A record, as the values of [`Sink::keys`].
+    fn record_slots(&mut self, _values: &json::Slots<'_>) {}
+    /// Forgets every record so far: the one-pass reading gave up, the careful one starts over.
+    fn restart(&mut self) {}
 }
 
 /// Reads every record of an object's text into `sink`.
 pub fn read(text: &str, sink: &mut dyn Sink) {
     if first_key(text).is_some_and(|k| k.eq_ignore_ascii_case("Records")) {
+        // Delivered log files are well-formed: read each record straight out of the document,
+        // one pass over the text. Anything unusual (a record that is not an object, damage,
+        // content after the document) starts over the careful way, which says where.
+        if let Some(keys) = sink.keys() {
+            if read_records_in_one_pass(text, &keys, sink) {
+                return;
+            }
+            sink.restart();
+        }
         if let Some(rest) = read_records_document(text, sink) {
             read_values(text, rest, sink);
         }
@@ -44,6 +62,79 @@ fn first_key(text: &str) -> Option<&str> {
     let t = text.trim_start_matches('\u{feff}').trim_start();
     let t = t.strip_prefix('{')?.trim_start().strip_prefix('"')?;
     Some(&t[..t.find('"')?])
+}
+
+/// `{"Records":[…]}` read in one pass, each record straight into `sink`; `false` if the text is
+/// anything but a well-formed document of object records (the records read so far are then to
+/// be forgotten).
+fn read_records_in_one_pass(text: &str, keys: &[&'static str], sink: &mut dyn Sink) -> bool {
+    let mut de = serde_json::Deserializer::from_str(text);
+    OnePass { keys, sink }
+        .deserialize(&mut de)
+        .and_then(|()| de.end())
+        .is_ok()
+}
+
+/// The document, its records array and each record, in one pass.
+struct OnePass<'a> {
+    keys: &'a [&'static str],
+    sink: &'a mut dyn Sink,
+}
+
+impl<'de> DeserializeSeed<'de> for OnePass<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OnePass<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a CloudTrail log file")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key.eq_ignore_ascii_case("Records") {
+                map.next_value_seed(OnePassRecords {
+                    keys: self.keys,
+                    sink: &mut *self.sink,
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+struct OnePassRecords<'a> {
+    keys: &'a [&'static str],
+    sink: &'a mut dyn Sink,
+}
+
+impl<'de> DeserializeSeed<'de> for OnePassRecords<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OnePassRecords<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of record objects")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        // A record that is not an object fails the seed, and with it this reading.
+        while let Some(values) = seq.next_element_seed(json::SlotSeed { keys: self.keys })? {
+            self.sink.record_slots(&values);
+        }
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
 }
 
 /// Streams `{"Records":[…]}`; returns where more content starts if the document is followed
