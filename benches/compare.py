@@ -298,7 +298,7 @@ for arn, n in duckdb.sql(q).fetchall(): print(f"{{arn}},{{n}}")
             print(f"  {label:<45} not measured (target {target}x)")
         else:
             verdict = "met" if r_cpu >= target else "NOT met"
-            print(f"  {label:<45} {r_cpu:5.2f}x CPU, {r_wall:5.2f}x wall (target {target}x: {verdict})")
+            print(f"  {label:<45} {r_cpu:5.2f}x CPU, {r_wall:5.2f}x wall (target {target:.2g}x: {verdict})")
     two = by.get("s3trawl sql (gzip): operation counts, every field typed")
     one = by.get("s3trawl sql (gzip), --threads 1")
     if two and one:
