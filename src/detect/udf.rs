@@ -12,7 +12,6 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanBuilder, StringBuilder};
-use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err};
 use datafusion::logical_expr::{
@@ -93,15 +92,7 @@ impl ScalarUDFImpl for TextUdf {
         if args.args.len() != self.arity {
             return exec_err!("{} takes {} arguments", self.name, self.arity);
         }
-        let scalar_input = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let arrays = args
-            .args
-            .iter()
-            .map(|a| Ok(cast(&a.to_array(rows)?, &DataType::Utf8)?))
-            .collect::<Result<Vec<ArrayRef>>>()?;
+        let (arrays, scalar_input) = crate::engine::udf::text_arguments(&args)?;
         let strings: Vec<&arrow::array::StringArray> =
             arrays.iter().map(|a| a.as_string::<i32>()).collect();
         let mut values = Vec::with_capacity(self.arity);

@@ -43,6 +43,21 @@ pub fn parse_datetime() -> ScalarUDF {
     ScalarUDF::from(ParseDatetime::new())
 }
 
+/// The arguments of a string function as `Utf8` arrays of the batch's rows, and whether they
+/// were all scalars (the result is then a scalar too).
+pub(crate) fn text_arguments(args: &ScalarFunctionArgs) -> Result<(Vec<ArrayRef>, bool)> {
+    let scalar_input = args
+        .args
+        .iter()
+        .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+    let arrays = args
+        .args
+        .iter()
+        .map(|a| Ok(cast(&a.to_array(args.number_rows)?, &DataType::Utf8)?))
+        .collect::<Result<Vec<ArrayRef>>>()?;
+    Ok((arrays, scalar_input))
+}
+
 fn is_text(t: &DataType) -> bool {
     matches!(
         t,
@@ -255,14 +270,8 @@ impl ScalarUDFImpl for JsonExtract {
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let rows = args.number_rows;
-        let scalar_input = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let docs = cast(&args.args[0].to_array(rows)?, &DataType::Utf8)?;
-        let paths = cast(&args.args[1].to_array(rows)?, &DataType::Utf8)?;
-        let (docs, paths) = (docs.as_string::<i32>(), paths.as_string::<i32>());
+        let (arrays, scalar_input) = text_arguments(&args)?;
+        let (docs, paths) = (arrays[0].as_string::<i32>(), arrays[1].as_string::<i32>());
         let mut compiled: Option<(String, Vec<Step>)> = None;
         let mut out = arrow::array::StringBuilder::with_capacity(docs.len(), docs.len() * 16);
         for i in 0..docs.len() {
@@ -410,15 +419,7 @@ impl ScalarUDFImpl for Replace {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let rows = args.number_rows;
-        let scalar_input = args
-            .args
-            .iter()
-            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let arrays = args
-            .args
-            .iter()
-            .map(|a| Ok(cast(&a.to_array(rows)?, &DataType::Utf8)?))
-            .collect::<Result<Vec<ArrayRef>>>()?;
+        let (arrays, scalar_input) = text_arguments(&args)?;
         let strings: Vec<&arrow::array::StringArray> =
             arrays.iter().map(|a| a.as_string::<i32>()).collect();
         let mut out = arrow::array::StringBuilder::new();

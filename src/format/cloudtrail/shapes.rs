@@ -69,42 +69,57 @@ fn first_key(text: &str) -> Option<&str> {
 /// be forgotten).
 fn read_records_in_one_pass(text: &str, keys: &[&'static str], sink: &mut dyn Sink) -> bool {
     let mut de = serde_json::Deserializer::from_str(text);
-    OnePass { keys, sink }
+    LogFile(OnePass { keys, sink })
         .deserialize(&mut de)
         .and_then(|()| de.end())
         .is_ok()
 }
 
-/// The document, its records array and each record, in one pass.
-struct OnePass<'a> {
-    keys: &'a [&'static str],
-    sink: &'a mut dyn Sink,
+/// Reads the value of a log file's `Records` key.
+trait ReadRecords<'de> {
+    fn read<A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error>;
 }
 
-impl<'de> DeserializeSeed<'de> for OnePass<'_> {
+/// `{"Records": …, …}`: every `Records` value (the key in any case) read by `R`, every other
+/// value skipped.
+struct LogFile<R>(R);
+
+impl<'de, R: ReadRecords<'de>> DeserializeSeed<'de> for LogFile<R> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for OnePass<'_> {
+impl<'de, R: ReadRecords<'de>> Visitor<'de> for LogFile<R> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a CloudTrail log file")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             if key.eq_ignore_ascii_case("Records") {
-                map.next_value_seed(OnePassRecords {
-                    keys: self.keys,
-                    sink: &mut *self.sink,
-                })?;
+                self.0.read(&mut map)?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
         Ok(())
+    }
+}
+
+/// The one-pass reading: each record straight into the sink.
+struct OnePass<'a> {
+    keys: &'a [&'static str],
+    sink: &'a mut dyn Sink,
+}
+
+impl<'de> ReadRecords<'de> for OnePass<'_> {
+    fn read<A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
+        map.next_value_seed(OnePassRecords {
+            keys: self.keys,
+            sink: &mut *self.sink,
+        })
     }
 }
 
@@ -142,7 +157,7 @@ impl<'de> Visitor<'de> for OnePassRecords<'_> {
 fn read_records_document(text: &str, sink: &mut dyn Sink) -> Option<usize> {
     let mut records: Vec<&RawValue> = Vec::new();
     let mut de = serde_json::Deserializer::from_str(text);
-    let result = RecordsDocument { out: &mut records }
+    let result = LogFile(RecordsDocument { out: &mut records })
         .deserialize(&mut de)
         .and_then(|()| de.end());
     for raw in &records {
@@ -175,33 +190,16 @@ fn read_records_document(text: &str, sink: &mut dyn Sink) -> Option<usize> {
     }
 }
 
+/// The careful reading: the raw records, each checked afterwards.
 struct RecordsDocument<'o, 'de> {
     out: &'o mut Vec<&'de RawValue>,
 }
 
-impl<'de> DeserializeSeed<'de> for RecordsDocument<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RecordsDocument<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a CloudTrail log file")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if key.eq_ignore_ascii_case("Records") {
-                map.next_value_seed(RecordArray {
-                    out: &mut *self.out,
-                })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(())
+impl<'de> ReadRecords<'de> for RecordsDocument<'_, 'de> {
+    fn read<A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
+        map.next_value_seed(RecordArray {
+            out: &mut *self.out,
+        })
     }
 }
 
