@@ -18,10 +18,9 @@ use arrow::array::RecordBatch;
 use arrow::error::ArrowError;
 use bytes::Bytes;
 use rayon::prelude::*;
-use serde_json::value::RawValue;
 
 use crate::format::access_log::{AccessLogDecoder, DecodeCounts, DecoderOptions};
-use crate::format::cloudtrail::{CloudTrailDecoder, shapes};
+use crate::format::cloudtrail::{CloudTrailDecoder, Prefilter, shapes};
 use crate::format::{LogKind, Reject, SNIFF_LEN, rejects, sniff};
 use crate::source::decompress::is_gzip;
 use crate::source::{Damage, Window, Windows};
@@ -59,6 +58,8 @@ pub struct ScanOptions {
     pub decoder: DecoderOptions,
     /// The columns of `cloudtrail` to build (`None`: all).
     pub cloudtrail_projection: Option<Vec<usize>>,
+    /// Records of `cloudtrail` not to build rows for (a query would drop them).
+    pub cloudtrail_prefilter: Option<Arc<Prefilter>>,
     pub output: Output,
 }
 
@@ -67,6 +68,7 @@ impl ScanOptions {
         ScanOptions {
             decoder: DecoderOptions::default(),
             cloudtrail_projection: None,
+            cloudtrail_prefilter: None,
             output,
         }
     }
@@ -267,7 +269,8 @@ impl ObjectScan {
                 &self.object,
                 projection,
                 self.options.decoder.batch_size,
-            ),
+            )
+            .with_prefilter(self.options.cloudtrail_prefilter.clone()),
             rejects: Vec::new(),
             rows: 0,
             digests: 0,
@@ -423,7 +426,7 @@ struct JsonSink {
 }
 
 impl shapes::Sink for JsonSink {
-    fn record(&mut self, raw: &RawValue) -> bool {
+    fn record(&mut self, raw: &str) -> bool {
         let ok = self.decoder.record(raw);
         self.rows += u64::from(ok);
         ok
@@ -433,8 +436,8 @@ impl shapes::Sink for JsonSink {
         self.digests += 1;
     }
 
-    fn keys(&self) -> Option<Vec<&'static str>> {
-        Some(self.decoder.keys().to_vec())
+    fn keys(&self) -> Option<&'static crate::format::cloudtrail::json::KeyIndex> {
+        Some(self.decoder.keys())
     }
 
     fn record_slots(&mut self, values: &crate::format::cloudtrail::json::Slots<'_>) {

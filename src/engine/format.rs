@@ -14,8 +14,10 @@ use std::sync::Arc;
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::Session;
+use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DataFusionError, Result, Statistics};
+use datafusion::config::ConfigOptions;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
 use datafusion::datasource::listing::PartitionedFile;
@@ -26,10 +28,13 @@ use datafusion::datasource::physical_plan::{
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
+use datafusion::logical_expr::Operator;
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_expr::expressions::{BinaryExpr, CastExpr, Column, InListExpr, Literal};
+use datafusion::physical_plan::filter_pushdown::{FilterPushdownPropagation, PushedDown};
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use datafusion::physical_plan::projection::ProjectionExprs;
+use datafusion::physical_plan::{DisplayFormatType, ExecutionPlan};
 use futures::StreamExt;
 use object_store::{ObjectMeta, ObjectStore};
 
@@ -136,6 +141,7 @@ impl FileFormat for LogFormat {
             table_schema,
             batch_size: None,
             metrics: ExecutionPlanMetricsSet::new(),
+            prefilter: None,
         })
     }
 }
@@ -147,6 +153,8 @@ pub struct LogSource {
     projection: SplitProjection,
     batch_size: Option<usize>,
     metrics: ExecutionPlanMetricsSet,
+    /// Filters of the query that the CloudTrail decoder tests before building a row.
+    prefilter: Option<Arc<cloudtrail::Prefilter>>,
 }
 
 impl FileSource for LogSource {
@@ -170,6 +178,7 @@ impl FileSource for LogSource {
                 projection: access_log,
             },
             cloudtrail_projection: cloudtrail,
+            cloudtrail_prefilter: self.prefilter.clone(),
             output: self.format.output,
         };
         let opener = Arc::new(LogOpener {
@@ -215,6 +224,13 @@ impl FileSource for LogSource {
         &self.metrics
     }
 
+    fn fmt_extra(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        match &self.prefilter {
+            Some(p) => write!(f, ", prefilter={p}"),
+            None => Ok(()),
+        }
+    }
+
     fn file_type(&self) -> &str {
         match self.format.output {
             Output::AccessLogs | Output::Ingest => "s3_access_log",
@@ -229,11 +245,102 @@ impl FileSource for LogSource {
         false
     }
 
+    /// `cloudtrail`: equality and `IN` tests on top-level text columns are handed to the decoder,
+    /// which then builds no row for a record that fails them. The filters stay where they are
+    /// (reported as not pushed down), so they are still applied exactly.
+    fn try_pushdown_filters(
+        &self,
+        filters: Vec<Arc<dyn PhysicalExpr>>,
+        _config: &ConfigOptions,
+    ) -> Result<FilterPushdownPropagation<Arc<dyn FileSource>>> {
+        let not_pushed = vec![PushedDown::No; filters.len()];
+        if self.format.output != Output::CloudTrail {
+            return Ok(FilterPushdownPropagation::with_parent_pushdown_result(
+                not_pushed,
+            ));
+        }
+        let mut prefilter = cloudtrail::Prefilter::default();
+        for filter in &filters {
+            if let Some((column, values)) = accepted_values(filter) {
+                prefilter.require(&column, values);
+            }
+        }
+        let propagation = FilterPushdownPropagation::with_parent_pushdown_result(not_pushed);
+        if prefilter.is_empty() {
+            return Ok(propagation);
+        }
+        let mut source = self.clone();
+        source.prefilter = Some(Arc::new(prefilter));
+        Ok(propagation.with_updated_node(Arc::new(source) as Arc<dyn FileSource>))
+    }
+
     fn apply_expressions(
         &self,
         f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
         datafusion::physical_plan::apply_expression_roots(self.projection.source.iter(), f)
+    }
+}
+
+/// `column = 'text'`, `column IN ('a', 'b')`, or an `OR` of those on one column, as the column
+/// and the values it may have.
+fn accepted_values(expr: &Arc<dyn PhysicalExpr>) -> Option<(String, Vec<String>)> {
+    if let Some(binary) = expr.downcast_ref::<BinaryExpr>() {
+        return match binary.op() {
+            Operator::Eq => {
+                let (column, value) =
+                    match (column_name(binary.left()), text_literal(binary.right())) {
+                        (Some(c), Some(v)) => (c, v),
+                        _ => (column_name(binary.right())?, text_literal(binary.left())?),
+                    };
+                Some((column, vec![value]))
+            }
+            Operator::Or => {
+                let (left, mut values) = accepted_values(binary.left())?;
+                let (right, more) = accepted_values(binary.right())?;
+                (left == right).then(|| {
+                    values.extend(more);
+                    (left, values)
+                })
+            }
+            _ => None,
+        };
+    }
+    let list = expr.downcast_ref::<InListExpr>()?;
+    if list.negated() {
+        return None;
+    }
+    let column = column_name(list.expr())?;
+    let values = list
+        .list()
+        .iter()
+        .map(text_literal)
+        .collect::<Option<Vec<_>>>()?;
+    Some((column, values))
+}
+
+/// The column an expression reads as is (through casts between string types).
+fn column_name(expr: &Arc<dyn PhysicalExpr>) -> Option<String> {
+    if let Some(column) = expr.downcast_ref::<Column>() {
+        return Some(column.name().to_string());
+    }
+    let cast = expr.downcast_ref::<CastExpr>()?;
+    matches!(
+        cast.cast_type(),
+        arrow::datatypes::DataType::Utf8
+            | arrow::datatypes::DataType::Utf8View
+            | arrow::datatypes::DataType::LargeUtf8
+    )
+    .then(|| column_name(cast.expr()))
+    .flatten()
+}
+
+fn text_literal(expr: &Arc<dyn PhysicalExpr>) -> Option<String> {
+    match expr.downcast_ref::<Literal>()?.value() {
+        ScalarValue::Utf8(Some(s))
+        | ScalarValue::Utf8View(Some(s))
+        | ScalarValue::LargeUtf8(Some(s)) => Some(s.clone()),
+        _ => None,
     }
 }
 

@@ -341,14 +341,14 @@ fn parse_json_path(path: &str) -> std::result::Result<Vec<Step>, String> {
 
 fn extract(doc: &str, steps: &[Step], scalar: bool) -> Option<String> {
     use serde_json::value::RawValue;
-    let mut value: &RawValue = serde_json::from_str(doc).ok()?;
+    let mut value: &str = serde_json::from_str::<&RawValue>(doc).ok()?.get();
     for step in steps {
         value = match step {
             Step::Key(key) => crate::format::cloudtrail::json::exact_key(value, key)?,
             Step::Index(i) => *crate::format::cloudtrail::json::elements(value)?.get(*i)?,
         };
     }
-    let text = value.get();
+    let text = value;
     match text.as_bytes().first()? {
         b'{' | b'[' if scalar => None,
         b'n' => None,

@@ -149,6 +149,7 @@ pub async fn ingest(
             ..Default::default()
         },
         cloudtrail_projection: Some(trail_projection),
+        cloudtrail_prefilter: None,
         output: Output::Ingest,
     });
 

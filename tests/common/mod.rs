@@ -34,6 +34,7 @@ pub fn decode_with(
         ScanOptions {
             decoder,
             cloudtrail_projection: None,
+            cloudtrail_prefilter: None,
             output: ScanOutput::AccessLogs,
         },
     )

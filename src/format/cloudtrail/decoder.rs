@@ -5,7 +5,8 @@
 //! [`json::slots`], and appends to builders shaped like the schema tree. Free-form objects
 //! (`requestParameters`, …) are copied as the JSON text they are, never re-serialized.
 
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, LazyLock};
 
 use arrow::array::{
     Array, ArrayRef, Int64Builder, ListArray, NullBufferBuilder, RecordBatch, RecordBatchOptions,
@@ -14,9 +15,8 @@ use arrow::array::{
 use arrow::buffer::OffsetBuffer;
 use arrow::datatypes::{Fields, SchemaRef};
 use arrow::error::ArrowError;
-use serde_json::value::RawValue;
 
-use super::json::{self, flag, integer, iso_time, slots, text};
+use super::json::{self, KeyIndex, flag, integer, iso_time, slots, text};
 use super::schema::{Column, Kind, Node, RECORD, columns, schema, struct_fields};
 use crate::format::access_log::schema::UTC;
 use crate::format::time::format_day_slashed;
@@ -28,7 +28,7 @@ enum NodeBuilder {
     Json(StringViewBuilder),
     Struct {
         fields: Fields,
-        keys: Vec<&'static str>,
+        keys: KeyIndex,
         children: Vec<NodeBuilder>,
         nulls: NullBufferBuilder,
     },
@@ -59,13 +59,13 @@ impl NodeBuilder {
     fn new_struct(children: &[Node]) -> Self {
         NodeBuilder::Struct {
             fields: struct_fields(children),
-            keys: children.iter().map(|c| c.key).collect(),
+            keys: KeyIndex::new(&children.iter().map(|c| c.key).collect::<Vec<_>>()),
             children: children.iter().map(NodeBuilder::new).collect(),
             nulls: NullBufferBuilder::new(0),
         }
     }
 
-    fn append(&mut self, raw: Option<&RawValue>) {
+    fn append(&mut self, raw: Option<&str>) {
         match self {
             NodeBuilder::Text(b) => b.append_option(text(raw)),
             NodeBuilder::Flag(b) => b.append_option(flag(raw)),
@@ -75,7 +75,7 @@ impl NodeBuilder {
                 children,
                 nulls,
                 ..
-            } => match raw.and_then(|r| slots(r, keys)) {
+            } => match raw.and_then(|r| slots(r, &*keys)) {
                 Some(values) => {
                     nulls.append_non_null();
                     for (child, value) in children.iter_mut().zip(values) {
@@ -171,20 +171,35 @@ enum Builder {
 
 /// The JSON keys of a record that the decoder reads, in slot order: the record's own fields,
 /// then `eventTime`.
-fn record_keys() -> Vec<&'static str> {
+pub static RECORD_KEYS: LazyLock<KeyIndex> = LazyLock::new(|| {
     let mut keys: Vec<&'static str> = RECORD.iter().map(|n| n.key).collect();
     keys.push("eventTime");
-    keys
-}
+    KeyIndex::new(&keys)
+});
 
 const EVENT_TIME: usize = RECORD.len();
 
-fn record_slot(name: &str) -> usize {
-    RECORD
-        .iter()
-        .position(|n| n.name == name)
-        .expect("a record field")
+const fn record_slot(name: &str) -> usize {
+    let mut i = 0;
+    while i < RECORD.len() {
+        let (a, b) = (RECORD[i].name.as_bytes(), name.as_bytes());
+        let mut same = a.len() == b.len();
+        let mut j = 0;
+        while same && j < a.len() {
+            same = a[j] == b[j];
+            j += 1;
+        }
+        if same {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("not a record field")
 }
+
+const ADDITIONAL: usize = record_slot("additionaleventdata");
+const REQUEST: usize = record_slot("requestparameters");
+const TLS: usize = record_slot("tlsdetails");
 
 const ADDITIONAL_KEYS: &[&str] = &[
     "bytesTransferredIn",
@@ -195,13 +210,65 @@ const ADDITIONAL_KEYS: &[&str] = &[
     "aclRequired",
 ];
 
+/// Values that a record's top-level text fields must have for its row to be worth building: a
+/// query's `eventname = 'DeleteObject'` or `eventsource IN (…)`, tested on the raw record so
+/// that the rows it would discard are never built. The query still applies its own filter;
+/// this only leaves out rows that filter is certain to drop (a missing or NULL field fails too,
+/// as it does in SQL).
+#[derive(Debug, Default)]
+pub struct Prefilter {
+    /// `(record slot, accepted values)`, all of which must hold.
+    tests: Vec<(usize, Vec<String>)>,
+}
+
+impl std::fmt::Display for Prefilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (slot, accepted)) in self.tests.iter().enumerate() {
+            let and = if i > 0 { " AND " } else { "" };
+            write!(
+                f,
+                "{and}{} IN ({})",
+                RECORD[*slot].name,
+                accepted.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Prefilter {
+    /// Requires the column `name` to be one of `values`; `false` (and no test) if the column is
+    /// not a top-level text field of the record.
+    pub fn require(&mut self, name: &str, values: Vec<String>) -> bool {
+        let Ok(i) = schema().index_of(name) else {
+            return false;
+        };
+        match columns()[i].column {
+            Column::Record(r) if matches!(RECORD[r].kind, Kind::Text) => {
+                self.tests.push((r, values));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.tests.is_empty()
+    }
+
+    fn admits(&self, values: &json::Slots<'_>) -> bool {
+        self.tests.iter().all(|(slot, accepted)| {
+            text(values[*slot]).is_some_and(|v| accepted.iter().any(|a| *a == *v))
+        })
+    }
+}
+
 /// The decoder of one object's records.
 pub struct CloudTrailDecoder {
     name: String,
     projection: Vec<usize>,
     schema: SchemaRef,
     builders: Vec<Builder>,
-    keys: Vec<&'static str>,
     object: StringViewArray,
     batch_size: usize,
     rows: usize,
@@ -209,6 +276,7 @@ pub struct CloudTrailDecoder {
     records: u64,
     batches: Vec<RecordBatch>,
     error: Option<ArrowError>,
+    prefilter: Option<Arc<Prefilter>>,
 }
 
 impl CloudTrailDecoder {
@@ -248,14 +316,20 @@ impl CloudTrailDecoder {
             ),
             projection,
             builders,
-            keys: record_keys(),
             object: StringViewArray::from_iter_values([object]),
             batch_size: batch_size.max(1),
             rows: 0,
             records: 0,
             batches: Vec::new(),
             error: None,
+            prefilter: None,
         }
+    }
+
+    /// Builds only the rows of records that `prefilter` admits (the others are still counted).
+    pub fn with_prefilter(mut self, prefilter: Option<Arc<Prefilter>>) -> Self {
+        self.prefilter = prefilter.filter(|p| !p.is_empty());
+        self
     }
 
     pub fn schema(&self) -> &SchemaRef {
@@ -274,8 +348,8 @@ impl CloudTrailDecoder {
     }
 
     /// Appends one record; `false` (and no row) when it is not a JSON object.
-    pub fn record(&mut self, raw: &RawValue) -> bool {
-        let Some(values) = slots(raw, &self.keys) else {
+    pub fn record(&mut self, raw: &str) -> bool {
+        let Some(values) = slots(raw, &*RECORD_KEYS) else {
             self.records += 1;
             return false;
         };
@@ -284,19 +358,23 @@ impl CloudTrailDecoder {
     }
 
     /// The keys of a record that [`Self::record_slots`] wants, in slot order.
-    pub fn keys(&self) -> &[&'static str] {
-        &self.keys
+    pub fn keys(&self) -> &'static KeyIndex {
+        &RECORD_KEYS
     }
 
     /// Forgets every record and batch, as if just made.
     pub fn restart(&mut self) {
         let (name, projection) = (self.name.clone(), self.projection.clone());
-        *self = Self::new(&name, Some(&projection), self.batch_size);
+        let prefilter = self.prefilter.take();
+        *self = Self::new(&name, Some(&projection), self.batch_size).with_prefilter(prefilter);
     }
 
     /// Appends one record given as the values of [`Self::keys`].
     pub fn record_slots(&mut self, values: &json::Slots<'_>) {
         self.records += 1;
+        if self.prefilter.as_ref().is_some_and(|p| !p.admits(values)) {
+            return;
+        }
         let line = self.records;
         let time = text(values[EVENT_TIME]).and_then(|t| iso_time(&t));
         // Sub-objects the convenience columns read, each parsed once when needed.
@@ -315,8 +393,7 @@ impl CloudTrailDecoder {
                 },
                 Builder::Int { column, b } => {
                     let a = additional.get_or_insert_with(|| {
-                        values[record_slot("additionaleventdata")]
-                            .and_then(|r| slots(r, ADDITIONAL_KEYS))
+                        values[ADDITIONAL].and_then(|r| slots(r, ADDITIONAL_KEYS))
                     });
                     let v = a
                         .as_ref()
@@ -327,33 +404,34 @@ impl CloudTrailDecoder {
                     let value = match column {
                         Column::S3Bucket | Column::S3Key => {
                             let r = request.get_or_insert_with(|| {
-                                values[record_slot("requestparameters")]
-                                    .and_then(|r| slots(r, &["bucketName", "key"]))
+                                values[REQUEST].and_then(|r| slots(r, &["bucketName", "key"][..]))
                             });
                             r.as_ref()
                                 .and_then(|r| text(r[usize::from(*column == Column::S3Key)]))
                         }
                         Column::TlsVersion => {
                             let t = tls.get_or_insert_with(|| {
-                                values[record_slot("tlsdetails")]
-                                    .and_then(|r| slots(r, &["tlsVersion", "cipherSuite"]))
+                                values[TLS]
+                                    .and_then(|r| slots(r, &["tlsVersion", "cipherSuite"][..]))
                             });
-                            t.as_ref()
-                                .and_then(|t| text(t[0]))
-                                .map(|v| normalize_tls(&v).into())
+                            match t.as_ref().and_then(|t| text(t[0])) {
+                                Some(Cow::Borrowed(v)) => Some(normalize_tls(v)),
+                                Some(Cow::Owned(v)) => Some(normalize_tls(&v).into_owned().into()),
+                                None => None,
+                            }
                         }
                         _ => {
                             let a = additional.get_or_insert_with(|| {
-                                values[record_slot("additionaleventdata")]
-                                    .and_then(|r| slots(r, ADDITIONAL_KEYS))
+                                values[ADDITIONAL].and_then(|r| slots(r, ADDITIONAL_KEYS))
                             });
                             let a = a.as_ref();
                             match column {
                                 Column::Sigv => a.and_then(|a| text(a[2])),
                                 Column::CipherSuite => a.and_then(|a| text(a[3])).or_else(|| {
                                     let t = tls.get_or_insert_with(|| {
-                                        values[record_slot("tlsdetails")]
-                                            .and_then(|r| slots(r, &["tlsVersion", "cipherSuite"]))
+                                        values[TLS].and_then(|r| {
+                                            slots(r, &["tlsVersion", "cipherSuite"][..])
+                                        })
                                     });
                                     t.as_ref().and_then(|t| text(t[1]))
                                 }),
@@ -416,26 +494,24 @@ impl CloudTrailDecoder {
 }
 
 /// `TLSv1.2` whatever the spelling (`TLSV1.2`, `tlsv1.2`, `TLS 1.2`, `1.2`).
-pub fn normalize_tls(v: &str) -> String {
+pub fn normalize_tls(v: &str) -> Cow<'_, str> {
     let t = v.trim();
-    let lower = t.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("tls")
-        .map(|r| r.trim_start_matches(['v', ' ', '_']))
-        .unwrap_or(&lower);
-    if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        format!("TLSv{rest}")
+    let rest = match t.get(..3) {
+        Some(p) if p.eq_ignore_ascii_case("tls") => t[3..].trim_start_matches(['v', 'V', ' ', '_']),
+        _ => t,
+    };
+    let is_version = !rest.is_empty() && rest.bytes().all(|c| c.is_ascii_digit() || c == b'.');
+    if !is_version || (t.len() == rest.len() + 4 && t.starts_with("TLSv")) {
+        Cow::Borrowed(t)
     } else {
-        t.to_string()
+        Cow::Owned(format!("TLSv{rest}"))
     }
 }
 
 /// `Yes` for a true value, NULL for a false one, as in the access logs.
 fn acl_required(v: Option<&str>) -> Option<&'static str> {
-    match v?.trim().to_ascii_lowercase().as_str() {
-        "yes" | "true" => Some("Yes"),
-        _ => None,
-    }
+    let v = v?.trim();
+    (v.eq_ignore_ascii_case("yes") || v.eq_ignore_ascii_case("true")).then_some("Yes")
 }
 
 #[cfg(test)]

@@ -1,157 +1,207 @@
 //! Lenient reading of JSON values that borrow from the input.
 //!
-//! A record is never deserialized into a DOM: [`slots`] walks one object and hands back the raw
-//! text (`&RawValue`, a slice of the input) of the keys asked for, matched without regard to
-//! case; leaves are then read by what they turn out to be. No value's type can fail a record:
-//! a number where a string was expected becomes its text, `"true"` and `true` are the same
-//! flag, an object where a struct was expected but a string came is simply absent.
+//! A record is never deserialized into a DOM: [`slots`] walks one object with the
+//! [`lexer`](super::lexer) and hands back the raw text (a slice of the input) of the keys asked
+//! for, matched without regard to case; leaves are then read by what they turn out to be. No
+//! value's type can fail a record: a number where a string was expected becomes its text,
+//! `"true"` and `true` are the same flag, an object where a struct was expected but a string
+//! came is simply absent.
+//!
+//! Every function here takes JSON text that is already known to be well-formed (a slice the
+//! lexer or `serde_json` delimited).
 
 use std::borrow::Cow;
-use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_json::value::RawValue;
-
+use super::lexer::{self, Key, Lexer};
 use crate::format::time::Civil;
 
 /// The most keys one [`slots`] call looks for.
 pub const MAX_SLOTS: usize = 48;
 
-pub type Slots<'a> = [Option<&'a RawValue>; MAX_SLOTS];
+/// The raw JSON text of each key's value (`None`: absent).
+pub type Slots<'a> = [Option<&'a str>; MAX_SLOTS];
 
-/// Reads one JSON object into the [`Slots`] of `keys` (a seed, so it can read an element of a
-/// larger document in place).
-pub struct SlotSeed<'k> {
-    pub keys: &'k [&'k str],
+/// Keys to look for, and how to find one quickly (any case): an open-addressing table of slot
+/// numbers hashed on the length and the first and last bytes folded to lower case, so that a
+/// lookup is one probe, one length comparison and one comparison of the key.
+pub struct KeyIndex {
+    keys: Vec<&'static str>,
+    /// `(slot + 1, key length)` by hash; `(0, _)` is empty.
+    table: Box<[(u8, u8); TABLE]>,
 }
 
-impl<'de> DeserializeSeed<'de> for SlotSeed<'_> {
-    type Value = Slots<'de>;
+const TABLE: usize = 256;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
+#[inline]
+fn hash(key: &[u8]) -> usize {
+    let fold = |c: u8| usize::from(c | 0x20);
+    let (first, second, last) = match key {
+        [] => (0, 0, 0),
+        [a] => (fold(*a), 0, fold(*a)),
+        [a, b, ..] => (fold(*a), fold(*b), fold(key[key.len() - 1])),
+    };
+    (key.len().wrapping_mul(0x9e) ^ first.wrapping_mul(0x3b) ^ second.wrapping_mul(7) ^ last)
+        % TABLE
 }
 
-impl<'de> Visitor<'de> for SlotSeed<'_> {
-    type Value = Slots<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut slots: Slots<'de> = [None; MAX_SLOTS];
-        while let Some(key) = map.next_key::<Key<'de>>()? {
-            match self
-                .keys
-                .iter()
-                .position(|k| k.eq_ignore_ascii_case(&key.0))
-            {
-                Some(i) => slots[i] = Some(map.next_value::<&'de RawValue>()?),
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+impl KeyIndex {
+    pub fn new(keys: &[&'static str]) -> Self {
+        assert!(keys.len() <= MAX_SLOTS, "at most {MAX_SLOTS} keys");
+        let mut table = Box::new([(0u8, 0u8); TABLE]);
+        for (i, k) in keys.iter().enumerate() {
+            let mut h = hash(k.as_bytes());
+            while table[h].0 != 0 {
+                h = (h + 1) % TABLE;
             }
+            // Keys longer than 255 bytes never match by length; the comparison still decides.
+            table[h] = (i as u8 + 1, k.len().min(255) as u8);
         }
-        Ok(slots)
+        KeyIndex {
+            keys: keys.to_vec(),
+            table,
+        }
+    }
+
+    pub fn keys(&self) -> &[&'static str] {
+        &self.keys
     }
 }
 
-/// A key, borrowed unless it has escapes.
-struct Key<'a>(Cow<'a, str>);
+/// Where a key goes among the slots.
+pub trait Lookup {
+    fn slot(&self, key: &str) -> Option<usize>;
+}
 
-impl<'de> serde::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Key<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a key")
+impl Lookup for KeyIndex {
+    #[inline]
+    fn slot(&self, key: &str) -> Option<usize> {
+        let mut h = hash(key.as_bytes());
+        let len = key.len().min(255) as u8;
+        loop {
+            let (slot, slot_len) = self.table[h];
+            if slot == 0 {
+                return None;
             }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Borrowed(v)))
+            let i = usize::from(slot - 1);
+            // Keys are nearly always written in the case asked for: compare exactly first.
+            if slot_len == len && (self.keys[i] == key || self.keys[i].eq_ignore_ascii_case(key)) {
+                return Some(i);
             }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Key(Cow::Owned(v.to_string())))
-            }
+            h = (h + 1) % TABLE;
         }
-        d.deserialize_str(V)
     }
+}
+
+impl Lookup for [&str] {
+    #[inline]
+    fn slot(&self, key: &str) -> Option<usize> {
+        self.iter()
+            .position(|k| k.len() == key.len() && k.eq_ignore_ascii_case(key))
+    }
+}
+
+#[inline]
+fn slot_of(keys: &(impl Lookup + ?Sized), key: Key<'_>) -> Option<usize> {
+    if key.escaped {
+        keys.slot(&key.unescaped()?)
+    } else {
+        keys.slot(key.raw)
+    }
+}
+
+/// Reads the object at the lexer's position into the slots of `keys` (the last of duplicate
+/// keys wins).
+#[inline]
+pub fn read_slots<'a>(
+    lexer: &mut Lexer<'a>,
+    depth: u32,
+    keys: &(impl Lookup + ?Sized),
+) -> lexer::Result<Slots<'a>> {
+    let mut slots: Slots<'a> = [None; MAX_SLOTS];
+    lexer.object(depth, |lexer, key| {
+        let value = lexer.value(depth + 1)?;
+        if let Some(i) = slot_of(keys, key) {
+            slots[i] = Some(value);
+        }
+        Ok(())
+    })?;
+    Ok(slots)
 }
 
 /// The values of `keys` in the JSON object `raw` (`None` where absent, or when `raw` is not an
 /// object at all).
-pub fn slots<'a>(raw: &'a RawValue, keys: &[&str]) -> Option<Slots<'a>> {
-    debug_assert!(keys.len() <= MAX_SLOTS);
-    if !raw.get().starts_with('{') {
+pub fn slots<'a>(raw: &'a str, keys: &(impl Lookup + ?Sized)) -> Option<Slots<'a>> {
+    if !raw.starts_with('{') {
         return None;
     }
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    SlotSeed { keys }.deserialize(&mut de).ok()
+    read_slots(&mut Lexer::new(raw), 0, keys).ok()
 }
 
-/// The value of exactly `key` (case-sensitive, as JSON paths are) in the object `raw`.
-pub fn exact_key<'a>(raw: &'a RawValue, key: &str) -> Option<&'a RawValue> {
-    struct Find<'k>(&'k str);
-    impl<'de> DeserializeSeed<'de> for Find<'_> {
-        type Value = Option<&'de RawValue>;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_map(self)
-        }
-    }
-    impl<'de> Visitor<'de> for Find<'_> {
-        type Value = Option<&'de RawValue>;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("a JSON object")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut found = None;
-            while let Some(k) = map.next_key::<Key<'de>>()? {
-                if k.0 == self.0 {
-                    found = Some(map.next_value::<&'de RawValue>()?);
-                } else {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-            Ok(found)
-        }
-    }
-    if !raw.get().starts_with('{') {
+/// The value of exactly `key` (case-sensitive, as JSON paths are) in the object `raw`; the
+/// last one if the key repeats.
+pub fn exact_key<'a>(raw: &'a str, key: &str) -> Option<&'a str> {
+    if !raw.starts_with('{') {
         return None;
     }
-    let mut de = serde_json::Deserializer::from_str(raw.get());
-    Find(key).deserialize(&mut de).ok().flatten()
+    let mut found = None;
+    Lexer::new(raw)
+        .object(0, |lexer, k| {
+            let value = lexer.value(1)?;
+            if k.unescaped().is_some_and(|k| k == key) {
+                found = Some(value);
+            }
+            Ok(())
+        })
+        .ok()?;
+    found
 }
 
 /// The elements of a JSON array (`None` when `raw` is not one).
-pub fn elements(raw: &RawValue) -> Option<Vec<&RawValue>> {
-    if !raw.get().starts_with('[') {
+pub fn elements(raw: &str) -> Option<Vec<&str>> {
+    if !raw.starts_with('[') {
         return None;
     }
-    serde_json::from_str(raw.get()).ok()
+    let mut out = Vec::new();
+    Lexer::new(raw)
+        .array(0, |lexer| {
+            out.push(lexer.value(1)?);
+            Ok(())
+        })
+        .ok()?;
+    Some(out)
 }
 
-pub fn is_null(raw: Option<&RawValue>) -> bool {
-    raw.is_none_or(|r| r.get() == "null")
+pub fn is_null(raw: Option<&str>) -> bool {
+    raw.is_none_or(|r| r == "null")
 }
 
 /// A leaf as text: strings unescaped, `null` absent, anything else (numbers, booleans, objects,
 /// arrays) as its JSON text.
-pub fn text(raw: Option<&RawValue>) -> Option<Cow<'_, str>> {
-    let s = raw?.get();
+#[inline]
+pub fn text(raw: Option<&str>) -> Option<Cow<'_, str>> {
+    let s = raw?;
     match s.as_bytes().first()? {
-        b'"' => match serde_json::from_str::<&str>(s) {
-            Ok(borrowed) => Some(Cow::Borrowed(borrowed)),
-            Err(_) => serde_json::from_str::<String>(s).ok().map(Cow::Owned),
-        },
+        b'"' => {
+            let inner = s.strip_prefix('"')?.strip_suffix('"')?;
+            // Most strings are short: a plain loop beats a call for them.
+            let escaped = if inner.len() < 32 {
+                inner.bytes().any(|c| c == b'\\')
+            } else {
+                memchr::memchr(b'\\', inner.as_bytes()).is_some()
+            };
+            if !escaped {
+                Some(Cow::Borrowed(inner))
+            } else {
+                serde_json::from_str::<String>(s).ok().map(Cow::Owned)
+            }
+        }
         b'n' => None,
         _ => Some(Cow::Borrowed(s)),
     }
 }
 
 /// A boolean written as `true`, `"true"`, `"True"` …, as `true` or `false`; other text as is.
-pub fn flag(raw: Option<&RawValue>) -> Option<Cow<'_, str>> {
+pub fn flag(raw: Option<&str>) -> Option<Cow<'_, str>> {
     let t = text(raw)?;
     if t.eq_ignore_ascii_case("true") {
         Some(Cow::Borrowed("true"))
@@ -163,12 +213,12 @@ pub fn flag(raw: Option<&RawValue>) -> Option<Cow<'_, str>> {
 }
 
 /// Raw JSON text of a free-form value; `null` is absent.
-pub fn json(raw: Option<&RawValue>) -> Option<&str> {
-    raw.map(RawValue::get).filter(|s| *s != "null")
+pub fn json(raw: Option<&str>) -> Option<&str> {
+    raw.filter(|s| *s != "null")
 }
 
 /// An integer written as a number (possibly with a fraction) or as a string.
-pub fn integer(raw: Option<&RawValue>) -> Option<i64> {
+pub fn integer(raw: Option<&str>) -> Option<i64> {
     let t = text(raw)?;
     let t = t.trim();
     t.parse::<i64>().ok().or_else(|| {
@@ -242,19 +292,41 @@ pub fn iso_time(s: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
-    fn raw(s: &str) -> &RawValue {
-        serde_json::from_str(s).unwrap()
+    fn raw(s: &str) -> &str {
+        assert!(
+            serde_json::from_str::<serde::de::IgnoredAny>(s).is_ok(),
+            "{s}"
+        );
+        s
     }
 
     #[test]
     fn slots_match_keys_without_case() {
         let r = raw(r#"{"accountId":"1","AccountID":"2","arn":{"x":1},"other":[1,2]}"#);
-        let s = slots(r, &["accountid", "ARN", "missing"]).unwrap();
-        assert_eq!(s[0].unwrap().get(), r#""2""#, "the last duplicate wins");
-        assert_eq!(s[1].unwrap().get(), r#"{"x":1}"#);
+        let s = slots(r, &["accountid", "ARN", "missing"][..]).unwrap();
+        assert_eq!(s[0].unwrap(), r#""2""#, "the last duplicate wins");
+        assert_eq!(s[1].unwrap(), r#"{"x":1}"#);
         assert!(s[2].is_none());
-        assert!(slots(raw(r#""not an object""#), &["a"]).is_none());
-        assert!(slots(raw("{}"), &["a"]).unwrap()[0].is_none());
+        assert!(slots(raw(r#""not an object""#), &["a"][..]).is_none());
+        assert!(slots(raw("{}"), &["a"][..]).unwrap()[0].is_none());
+        let index = KeyIndex::new(&["accountid", "ARN", "missing", "", "esc"]);
+        let s = slots(
+            raw(r#"{"accountId":"1","arn":2,"":3,"e\u0073c":4,"other":6}"#),
+            &index,
+        )
+        .unwrap();
+        assert_eq!(
+            &s[..5],
+            &[Some(r#""1""#), Some("2"), None, Some("3"), Some("4")]
+        );
+        assert_eq!(
+            exact_key(raw(r#"{"a":1,"A":2,"\u0061":3}"#), "a"),
+            Some("3")
+        );
+        assert_eq!(
+            elements(raw(r#"[1, "x" ,{"a":[]}]"#)),
+            Some(vec!["1", r#""x""#, r#"{"a":[]}"#])
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 
 pub mod decoder;
 pub mod json;
+pub mod lexer;
 pub mod schema;
 pub mod shapes;
 
-pub use decoder::CloudTrailDecoder;
+pub use decoder::{CloudTrailDecoder, Prefilter};

@@ -18,17 +18,19 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::json::{self, elements, slots};
+use super::json::{self, KeyIndex, elements, slots};
+use super::lexer::{self, Lexer};
 
 /// What the shapes are read into.
 pub trait Sink {
-    /// A record; returns `false` if it could not be read as one (it is not an object).
-    fn record(&mut self, raw: &RawValue) -> bool;
+    /// A record, as the raw JSON text it occupies; returns `false` if it could not be read as
+    /// one (it is not an object).
+    fn record(&mut self, raw: &str) -> bool;
     fn digest(&mut self);
     fn reject(&mut self, byte_offset: u64, reason: String, raw: &str);
     /// For the one-pass reading of a well-formed log file: the keys whose values
     /// [`Sink::record_slots`] takes (`None`: read every document the careful way).
-    fn keys(&self) -> Option<Vec<&'static str>> {
+    fn keys(&self) -> Option<&'static KeyIndex> {
         None
     }
     /// A record, as the values of [`Sink::keys`].
@@ -44,7 +46,7 @@ pub fn read(text: &str, sink: &mut dyn Sink) {
         // one pass over the text. Anything unusual (a record that is not an object, damage,
         // content after the document) starts over the careful way, which says where.
         if let Some(keys) = sink.keys() {
-            if read_records_in_one_pass(text, &keys, sink) {
+            if read_records_in_one_pass(text, keys, sink).is_ok() {
                 return;
             }
             sink.restart();
@@ -64,90 +66,60 @@ fn first_key(text: &str) -> Option<&str> {
     Some(&t[..t.find('"')?])
 }
 
-/// `{"Records":[…]}` read in one pass, each record straight into `sink`; `false` if the text is
-/// anything but a well-formed document of object records (the records read so far are then to
-/// be forgotten).
-fn read_records_in_one_pass(text: &str, keys: &[&'static str], sink: &mut dyn Sink) -> bool {
-    let mut de = serde_json::Deserializer::from_str(text);
-    LogFile(OnePass { keys, sink })
-        .deserialize(&mut de)
-        .and_then(|()| de.end())
-        .is_ok()
+/// `{"Records":[…]}` read in one pass with the strict [`lexer`], each record straight into
+/// `sink`; [`lexer::Invalid`] if the text is anything but a well-formed document of object
+/// records (the records read so far are then to be forgotten).
+fn read_records_in_one_pass(text: &str, keys: &KeyIndex, sink: &mut dyn Sink) -> lexer::Result<()> {
+    let mut lexer = Lexer::new(text);
+    lexer.whitespace();
+    lexer.object(0, |lexer, key| {
+        if !key.is("Records") {
+            return lexer.value(1).map(drop);
+        }
+        match lexer.peek() {
+            Some(b'n') => lexer.value(1).map(drop),
+            Some(b'[') => lexer.array(1, |lexer| {
+                if lexer.peek() != Some(b'{') {
+                    return Err(lexer::Invalid);
+                }
+                let values = json::read_slots(lexer, 2, keys)?;
+                sink.record_slots(&values);
+                Ok(())
+            }),
+            _ => Err(lexer::Invalid),
+        }
+    })?;
+    lexer.end()
 }
 
-/// Reads the value of a log file's `Records` key.
-trait ReadRecords<'de> {
-    fn read<A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error>;
+/// `{"Records": …, …}`: every `Records` value (the key in any case) collected as raw records,
+/// every other value skipped.
+struct LogFile<'o, 'de> {
+    out: &'o mut Vec<&'de RawValue>,
 }
 
-/// `{"Records": …, …}`: every `Records` value (the key in any case) read by `R`, every other
-/// value skipped.
-struct LogFile<R>(R);
-
-impl<'de, R: ReadRecords<'de>> DeserializeSeed<'de> for LogFile<R> {
+impl<'de> DeserializeSeed<'de> for LogFile<'_, 'de> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de, R: ReadRecords<'de>> Visitor<'de> for LogFile<R> {
+impl<'de> Visitor<'de> for LogFile<'_, 'de> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a CloudTrail log file")
     }
-    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
             if key.eq_ignore_ascii_case("Records") {
-                self.0.read(&mut map)?;
+                map.next_value_seed(RecordArray {
+                    out: &mut *self.out,
+                })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        Ok(())
-    }
-}
-
-/// The one-pass reading: each record straight into the sink.
-struct OnePass<'a> {
-    keys: &'a [&'static str],
-    sink: &'a mut dyn Sink,
-}
-
-impl<'de> ReadRecords<'de> for OnePass<'_> {
-    fn read<A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
-        map.next_value_seed(OnePassRecords {
-            keys: self.keys,
-            sink: &mut *self.sink,
-        })
-    }
-}
-
-struct OnePassRecords<'a> {
-    keys: &'a [&'static str],
-    sink: &'a mut dyn Sink,
-}
-
-impl<'de> DeserializeSeed<'de> for OnePassRecords<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for OnePassRecords<'_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of record objects")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        // A record that is not an object fails the seed, and with it this reading.
-        while let Some(values) = seq.next_element_seed(json::SlotSeed { keys: self.keys })? {
-            self.sink.record_slots(&values);
-        }
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
         Ok(())
     }
 }
@@ -157,13 +129,13 @@ impl<'de> Visitor<'de> for OnePassRecords<'_> {
 fn read_records_document(text: &str, sink: &mut dyn Sink) -> Option<usize> {
     let mut records: Vec<&RawValue> = Vec::new();
     let mut de = serde_json::Deserializer::from_str(text);
-    let result = LogFile(RecordsDocument { out: &mut records })
+    let result = LogFile { out: &mut records }
         .deserialize(&mut de)
         .and_then(|()| de.end());
     for raw in &records {
-        if !sink.record(raw) {
+        if !sink.record(raw.get()) {
             sink.reject(
-                offset_of(text, raw),
+                offset_of(text, raw.get()),
                 "record is not a JSON object".into(),
                 raw.get(),
             );
@@ -176,7 +148,7 @@ fn read_records_document(text: &str, sink: &mut dyn Sink) -> Option<usize> {
             let at = error_offset(text, &e);
             let after = records
                 .last()
-                .map_or(0, |r| offset_of(text, r) as usize + r.get().len());
+                .map_or(0, |r| offset_of(text, r.get()) as usize + r.get().len());
             sink.reject(
                 at as u64,
                 format!(
@@ -187,19 +159,6 @@ fn read_records_document(text: &str, sink: &mut dyn Sink) -> Option<usize> {
             );
             None
         }
-    }
-}
-
-/// The careful reading: the raw records, each checked afterwards.
-struct RecordsDocument<'o, 'de> {
-    out: &'o mut Vec<&'de RawValue>,
-}
-
-impl<'de> ReadRecords<'de> for RecordsDocument<'_, 'de> {
-    fn read<A: MapAccess<'de>>(&mut self, map: &mut A) -> Result<(), A::Error> {
-        map.next_value_seed(RecordArray {
-            out: &mut *self.out,
-        })
     }
 }
 
@@ -259,7 +218,9 @@ fn read_values(text: &str, start: usize, sink: &mut dyn Sink) {
             let before = stream.byte_offset();
             match stream.next() {
                 None => return,
-                Some(Ok(value)) => classify(text, value, offset_of(text, value), sink, 0),
+                Some(Ok(value)) => {
+                    classify(text, value.get(), offset_of(text, value.get()), sink, 0)
+                }
                 Some(Err(e)) => {
                     // Where the failed value starts, then the next line that starts an object.
                     let rest = &text[start + before..];
@@ -301,8 +262,8 @@ fn next_object_line(text: &str, from: usize) -> Option<usize> {
 
 const MAX_NESTING: u32 = 3;
 
-fn classify(text: &str, value: &RawValue, offset: u64, sink: &mut dyn Sink, depth: u32) {
-    let v = value.get();
+fn classify(text: &str, value: &str, offset: u64, sink: &mut dyn Sink, depth: u32) {
+    let v = value;
     if v.starts_with('[') && depth < MAX_NESTING {
         for element in elements(value).unwrap_or_default() {
             classify(
@@ -345,18 +306,18 @@ fn classify(text: &str, value: &RawValue, offset: u64, sink: &mut dyn Sink, dept
                 sink.reject(
                     offset_of(text, record).max(offset),
                     "record is not a JSON object".into(),
-                    record.get(),
+                    record,
                 );
             }
         }
     } else if let Some(events) = s[1] {
         for event in elements(events).unwrap_or_default() {
-            let message =
-                slots(event, &["message"]).and_then(|m| json::text(m[0]).map(|t| t.into_owned()));
+            let message = slots(event, &["message"][..])
+                .and_then(|m| json::text(m[0]).map(|t| t.into_owned()));
             match message.as_deref().map(serde_json::from_str::<&RawValue>) {
                 Some(Ok(record)) if depth < MAX_NESTING => classify(
                     text,
-                    record,
+                    record.get(),
                     offset_of(text, event).max(offset),
                     sink,
                     depth + 1,
@@ -364,7 +325,7 @@ fn classify(text: &str, value: &RawValue, offset: u64, sink: &mut dyn Sink, dept
                 _ => sink.reject(
                     offset_of(text, event).max(offset),
                     "CloudWatch Logs event whose message is not a JSON record".into(),
-                    snippet(event.get()),
+                    snippet(event),
                 ),
             }
         }
@@ -394,9 +355,9 @@ fn classify(text: &str, value: &RawValue, offset: u64, sink: &mut dyn Sink, dept
 }
 
 /// Byte offset of `raw` in `text` when it is a slice of it, else 0.
-fn offset_of(text: &str, raw: &RawValue) -> u64 {
+fn offset_of(text: &str, raw: &str) -> u64 {
     let base = text.as_ptr() as usize;
-    let at = raw.get().as_ptr() as usize;
+    let at = raw.as_ptr() as usize;
     if at >= base && at <= base + text.len() {
         (at - base) as u64
     } else {
@@ -440,10 +401,10 @@ mod tests {
     }
 
     impl Sink for Collect {
-        fn record(&mut self, raw: &RawValue) -> bool {
-            let ok = raw.get().starts_with('{');
+        fn record(&mut self, raw: &str) -> bool {
+            let ok = raw.starts_with('{');
             if ok {
-                self.records.push(raw.get().to_string());
+                self.records.push(raw.to_string());
             }
             ok
         }
@@ -516,5 +477,121 @@ mod tests {
         assert_eq!(c.rejects[0].0 as usize, text.find("not json").unwrap());
         assert_eq!(c.rejects[1].0 as usize, text.find("{\"broken").unwrap());
         assert!(c.rejects[2].1.contains("not a CloudTrail record"));
+    }
+}
+
+#[cfg(test)]
+mod one_pass_tests {
+    use super::*;
+    use crate::format::cloudtrail::CloudTrailDecoder;
+
+    /// The decoder, read in one pass or only the careful way.
+    struct Reading {
+        decoder: CloudTrailDecoder,
+        one_pass: bool,
+        rejects: Vec<(u64, String)>,
+    }
+
+    impl Sink for Reading {
+        fn record(&mut self, raw: &str) -> bool {
+            self.decoder.record(raw)
+        }
+        fn digest(&mut self) {}
+        fn reject(&mut self, at: u64, reason: String, _: &str) {
+            self.rejects.push((at, reason));
+        }
+        fn keys(&self) -> Option<&'static KeyIndex> {
+            self.one_pass.then(|| self.decoder.keys())
+        }
+        fn record_slots(&mut self, values: &json::Slots<'_>) {
+            self.decoder.record_slots(values);
+        }
+        fn restart(&mut self) {
+            self.decoder.restart();
+            self.rejects.clear();
+        }
+    }
+
+    fn decode(text: &str, one_pass: bool) -> (Vec<arrow::array::RecordBatch>, Vec<(u64, String)>) {
+        let mut r = Reading {
+            decoder: CloudTrailDecoder::new("t", None, 8192),
+            one_pass,
+            rejects: Vec::new(),
+        };
+        read(text, &mut r);
+        (r.decoder.finish().unwrap(), r.rejects)
+    }
+
+    fn json_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                json_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "json" || e == "log") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn one_pass_and_careful_readings_agree_on_the_corpora() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora");
+        let mut files = Vec::new();
+        json_files(&root.join("cloudtrail"), &mut files);
+        // The log files as they are, and one more made of the records kept one per line.
+        let mut documents = Vec::new();
+        let mut line_records = Vec::new();
+        for path in &files {
+            let text = std::fs::read_to_string(path).unwrap();
+            if first_key(&text).is_some_and(|k| k.eq_ignore_ascii_case("Records")) {
+                documents.push((path.display().to_string(), text));
+            } else {
+                line_records.extend(
+                    text.lines()
+                        .filter(|l| {
+                            l.contains("\"eventVersion\"")
+                                && serde_json::from_str::<IgnoredAny>(l).is_ok()
+                        })
+                        .map(str::to_string),
+                );
+            }
+        }
+        assert!(line_records.len() >= 10, "{}", line_records.len());
+        documents.push((
+            "records of the one-per-line fixtures".into(),
+            format!("{{\"Records\":[\n{}\n]}}", line_records.join(",\n")),
+        ));
+        let log_files = documents.len();
+        for (name, text) in &documents {
+            let (fast, fast_rejects) = decode(text, true);
+            let (careful, careful_rejects) = decode(text, false);
+            assert_eq!(fast, careful, "{name}");
+            assert_eq!(fast_rejects, careful_rejects, "{name}");
+            assert!(fast.iter().map(|b| b.num_rows()).sum::<usize>() > 0);
+            // Every cut of the file: the one-pass reading gives up exactly where it must, and
+            // whatever it gives then is what the careful reading gives.
+            let step = (text.len() / 97).max(1);
+            for end in (0..text.len()).step_by(step) {
+                if text.is_char_boundary(end) {
+                    let cut = &text[..end];
+                    assert_eq!(decode(cut, true), decode(cut, false), "{name} cut at {end}");
+                }
+            }
+        }
+        assert!(log_files >= 2, "log files in the corpora: {log_files}");
+    }
+
+    #[test]
+    fn one_pass_and_careful_readings_agree_on_generated_log_files() {
+        // Nested identities, policies whose Principal is "*" or an object, batch deletes.
+        let mut generator = crate::generate::cloudtrail::CloudTrailGenerator::new(7, 0);
+        for _ in 0..3 {
+            let file = generator.log_file(200_000, 1000.0);
+            let text = std::str::from_utf8(&file).unwrap();
+            let (fast, rejects) = decode(text, true);
+            assert!(rejects.is_empty());
+            assert!(fast.iter().map(|b| b.num_rows()).sum::<usize>() > 50);
+            assert_eq!((fast, rejects), decode(text, false));
+        }
     }
 }
