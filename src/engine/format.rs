@@ -367,7 +367,7 @@ impl FileOpener for LogOpener {
         let local = self.store_url.as_str().starts_with("file:");
         Ok(Box::pin(async move {
             let raw = if local {
-                read_local(&file.object_meta.location)
+                read_local(&file.object_meta.location, Some(file.object_meta.size))
             } else {
                 fetch(&store, &file.object_meta.location).await
             };

@@ -1,8 +1,9 @@
 //! The DataFusion session: log tables over raw objects or over the Parquet lake, plus the
 //! Athena functions and coercions that let AWS's documented queries run unchanged.
 //!
-//! Tables: `access_logs`, `cloudtrail` and `rejects`. Over raw logs they are listing tables whose file format
-//! decodes log objects ([`format::LogFormat`]); over a lake they are Parquet listing tables
+//! Tables: `access_logs`, `cloudtrail` and `rejects`. Over raw logs they are tables of listed
+//! objects ([`table::RawLogTable`]) whose file format decodes log objects
+//! ([`format::LogFormat`]); over a lake they are Parquet listing tables
 //! partitioned by `date`, wrapped in a view that presents exactly the raw tables' columns. When
 //! both are given (or raw logs span several object stores), the table is a `UNION ALL` view of
 //! its parts, so every query sees one table whatever the sources.
@@ -11,6 +12,7 @@ pub mod coerce;
 pub mod first_n;
 pub mod format;
 pub mod joda;
+pub mod table;
 pub mod udf;
 
 use std::path::{Path, PathBuf};
@@ -33,6 +35,7 @@ use crate::lake;
 use crate::scan::{Output, ScanLog};
 use crate::source::LogLocation;
 use format::LogFormat;
+use table::RawLogTable;
 
 /// How a session reads logs.
 #[derive(Debug, Clone, Default)]
@@ -165,13 +168,8 @@ pub async fn register_tables(
         for (i, (_, urls)) in by_store.iter().enumerate() {
             let log = (table.output != Output::Rejects).then(|| log.clone());
             let format = LogFormat::new(table.output, strict, log).skipping(Arc::clone(&skip));
-            let schema = format.schema();
-            let options = ListingOptions::new(Arc::new(format)).with_file_extension("");
-            let config = ListingTableConfig::new_with_multi_paths(urls.clone())
-                .with_listing_options(options)
-                .with_schema(schema);
             let part = format!("__raw_{}_{i}", table.name);
-            ctx.register_table(&part, Arc::new(ListingTable::try_new(config)?))?;
+            ctx.register_table(&part, Arc::new(RawLogTable::new(urls.clone(), format)))?;
             parts.push(format!("SELECT * FROM {part}"));
         }
         if let Some(dir) = sources.lake {

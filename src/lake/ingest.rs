@@ -166,7 +166,7 @@ pub async fn ingest(
             todo.par_iter()
                 .map(|object| {
                     let raw = if object.local {
-                        read_local(&object.meta.location)
+                        read_local(&object.meta.location, Some(object.meta.size))
                     } else {
                         handle.block_on(fetch(&object.store, &object.meta.location))
                     };

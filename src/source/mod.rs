@@ -30,15 +30,16 @@ pub async fn fetch(
 ) -> Result<Bytes, object_store::Error> {
     let result = store.get(location).await?;
     match result.payload {
-        GetResultPayload::File(file, path) => read_file(file, &path),
+        GetResultPayload::File(file, path) => read_file(file, &path, None),
         GetResultPayload::Stream(_) => result.bytes().await,
     }
 }
 
 /// Reads an object of the local file system (a `file://` location) on the calling thread.
 /// `object_store`'s local store hands every read to tokio's blocking pool, and that round
-/// trip costs more than reading a small log object.
-pub fn read_local(location: &Path) -> Result<Bytes, object_store::Error> {
+/// trip costs more than reading a small log object. `listed_len` is the size the listing saw
+/// (it saves asking the file system again).
+pub fn read_local(location: &Path, listed_len: Option<u64>) -> Result<Bytes, object_store::Error> {
     static ROOT: LazyLock<LocalFileSystem> = LazyLock::new(LocalFileSystem::new);
     let path = ROOT.path_to_filesystem(location)?;
     let file = std::fs::File::open(&path).map_err(|source| {
@@ -54,26 +55,26 @@ pub fn read_local(location: &Path) -> Result<Bytes, object_store::Error> {
             }
         }
     })?;
-    read_file(file, &path)
+    read_file(file, &path, listed_len)
 }
 
-fn read_file(file: std::fs::File, path: &std::path::Path) -> Result<Bytes, object_store::Error> {
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    if len == 0 {
-        return Ok(Bytes::new());
-    }
+fn read_file(
+    file: std::fs::File,
+    path: &std::path::Path,
+    listed_len: Option<u64>,
+) -> Result<Bytes, object_store::Error> {
+    let len = match listed_len {
+        Some(len) => len,
+        None => file.metadata().map(|m| m.len()).unwrap_or(0),
+    };
     if len < MMAP_MIN_LEN {
         // Small objects are read: mapping and unmapping costs more than the copy (page
-        // faults, and a TLB shootdown on every core at unmap).
-        let mut data = Vec::with_capacity(len as usize);
-        let mut file = file;
-        return match file.read_to_end(&mut data) {
-            Ok(_) => Ok(Bytes::from(data)),
-            Err(source) => Err(object_store::Error::Generic {
-                store: "LocalFileSystem",
-                source: format!("cannot read {}: {source}", path.display()).into(),
-            }),
-        };
+        // faults, and a TLB shootdown on every core at unmap). Read to the end whatever the
+        // listed size, so a file that changed since is read as it is now.
+        return read_small(file, len as usize).map_err(|source| object_store::Error::Generic {
+            store: "LocalFileSystem",
+            source: format!("cannot read {}: {source}", path.display()).into(),
+        });
     }
     // SAFETY: the map is read-only and lives as long as the `Bytes` that owns it. Log objects
     // are immutable once written; a file truncated by another process while mapped is the one
@@ -85,4 +86,25 @@ fn read_file(file: std::fs::File, path: &std::path::Path) -> Result<Bytes, objec
             source: format!("cannot map {}: {source}", path.display()).into(),
         }),
     }
+}
+
+/// Reads a file expected to hold `expected` bytes, with no more system calls than that takes
+/// (`read_to_end` asks for the size and position first).
+fn read_small(mut file: std::fs::File, expected: usize) -> std::io::Result<Bytes> {
+    let mut data = vec![0u8; expected + 1];
+    let mut filled = 0;
+    loop {
+        if filled == data.len() {
+            // Longer than listed: grow and go on.
+            data.resize(data.len() * 2, 0);
+        }
+        match file.read(&mut data[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    data.truncate(filled);
+    Ok(Bytes::from(data))
 }
