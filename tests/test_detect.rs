@@ -981,3 +981,36 @@ fn every_detection_has_a_test_here() {
         );
     }
 }
+
+#[test]
+fn the_decoded_history_is_spilled_to_a_temporary_folder_and_removed() {
+    // Over raw logs the history goes to Parquet files in the temporary folder (memory stays
+    // bounded whatever the span); they are gone once the run is over, findings or not.
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let lines: Vec<String> = (0..20).map(|i| access().line(i)).collect();
+    std::fs::write(logs.join("access.log"), lines.join("\n") + "\n").unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_s3trawl"))
+        .args([
+            "detect",
+            "--logs",
+            &logs.display().to_string(),
+            "--format",
+            "json",
+        ])
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("failed"), "{}", stderr(&o));
+    serde_json::from_str::<Vec<Value>>(&stdout(&o)).unwrap();
+    let left: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

@@ -487,3 +487,33 @@ fn parse_datetime_takes_strings_and_timestamps_and_refuses_mismatches() {
         stderr(&o)
     );
 }
+
+#[test]
+fn every_command_that_prints_treats_a_closed_pipe_as_success() {
+    // The reader is gone before the command writes: the write fails with a broken pipe, which
+    // must end the command quietly with success, never a panic.
+    for args in [
+        &["detect", "--list"][..],
+        &["schema", "access_logs"][..],
+        &["schema", "cloudtrail", "--athena"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_s3trawl"))
+            .args(args)
+            .current_dir(project())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let status = child.wait().unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        assert!(status.success(), "{args:?}: {status:?} {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}

@@ -7,13 +7,14 @@
 //!
 //! Exit code: 0 when no finding reaches `--fail-on`, 1 when one does, 2 on error.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
 use s3trawl::detect::config::Config;
-use s3trawl::detect::run::{Outcome, Window, parse_time, prepare, run};
+use s3trawl::detect::run::{Outcome, Spill, Window, parse_time, prepare, run};
 use s3trawl::detect::{Detection, Severity, pack, udf};
 use s3trawl::engine::{self, EngineOptions, Sources};
 use s3trawl::report;
@@ -96,6 +97,10 @@ pub struct Prepared {
     pub window: Window,
     pub config: Arc<Config>,
     pub log: ScanLog,
+    /// The decoded history of raw logs, held so that it lasts as long as the run (and is
+    /// removed with it).
+    #[expect(dead_code, reason = "held for its lifetime, never read")]
+    pub spill: Option<Spill>,
 }
 
 pub fn load_pack(selection: &Selection) -> anyhow::Result<(Vec<Detection>, Arc<Config>)> {
@@ -175,8 +180,13 @@ pub async fn prepare_run(selection: &Selection, global: &Global) -> anyhow::Resu
         &log,
     )
     .await?;
-    // Raw logs are decoded once into memory; a lake is read where it is.
-    prepare(&ctx, &window, !locations.is_empty())
+    // Raw logs are decoded once into temporary Parquet files; a lake is read where it is.
+    let spill = if locations.is_empty() {
+        None
+    } else {
+        Some(Spill::new().context("creating a temporary folder for the decoded history")?)
+    };
+    prepare(&ctx, &window, spill.as_ref())
         .await
         .context("preparing the window")?;
     if let Some(bar) = log.progress() {
@@ -188,6 +198,7 @@ pub async fn prepare_run(selection: &Selection, global: &Global) -> anyhow::Resu
         window,
         config,
         log,
+        spill,
     })
 }
 
@@ -204,13 +215,14 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
     if args.list {
         let (detections, _) = load_pack(&args.selection)?;
         for d in &detections {
-            println!(
+            writeln!(
+                std::io::stdout().lock(),
                 "{:<45} {:<8} {:<14} {}",
                 d.id,
                 d.severity.name(),
                 d.family,
                 d.title
-            );
+            )?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -228,7 +240,7 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
             .map(|s| s.params.clone())
             .unwrap_or_default();
         let sql = d.render(&overrides, &prepared.window.builtins())?;
-        println!("{sql}\n");
+        writeln!(std::io::stdout().lock(), "{sql}\n")?;
         let started = std::time::Instant::now();
         let batches = prepared
             .ctx
@@ -236,7 +248,11 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
             .await?
             .collect()
             .await?;
-        println!("{}", arrow::util::pretty::pretty_format_batches(&batches)?);
+        writeln!(
+            std::io::stdout().lock(),
+            "{}",
+            arrow::util::pretty::pretty_format_batches(&batches)?
+        )?;
         eprintln!("s3trawl: {id} ran in {:.2?}", started.elapsed());
         return Ok(ExitCode::SUCCESS);
     }

@@ -105,7 +105,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             },
         )
         .with_context(|| format!("cannot write the scenario into {}", args.out.display()))?;
-        println!(
+        writeln!(
+            std::io::stdout().lock(),
             "wrote {} access-log lines in {} objects and {} CloudTrail records in {} files into {}, with {} planted attacks (scenario.json)\nrun it from there: {}",
             m.access_log_lines,
             m.access_log_objects,
@@ -114,7 +115,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             args.out.display(),
             m.attacks.len(),
             m.command
-        );
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     let objects = args.objects.max(1);
@@ -178,11 +179,12 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             }
             Ok(())
         })?;
-    println!(
+    writeln!(
+        std::io::stdout().lock(),
         "wrote {objects} objects ({} bytes uncompressed) into {}",
         per_object * objects,
         args.out.display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

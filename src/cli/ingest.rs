@@ -7,6 +7,7 @@
 //! Writes `LAKE/access_logs/date=YYYY-MM-DD/*.parquet` (zstd) and `LAKE/rejects/*.parquet`.
 //! Objects the lake already holds are skipped, so running it again adds nothing.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -65,7 +66,8 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let objects = report.ingested.len() as u64;
     let rows: u64 = report.ingested.iter().map(|o| o.rows).sum();
     let rejects: u64 = report.ingested.iter().map(|o| o.rejects).sum();
-    println!(
+    writeln!(
+        std::io::stdout().lock(),
         "ingested {objects} {} ({rows} {}, {rejects} {}) into {} ({} new {}); {} already in the lake",
         plural(objects, "object", "objects"),
         plural(rows, "row", "rows"),
@@ -74,7 +76,7 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         report.files.len(),
         plural(report.files.len() as u64, "file", "files"),
         report.already,
-    );
+    )?;
     for name in &report.changed {
         eprintln!(
             "s3trawl: {name} has changed size since it was ingested; it was not ingested again"

@@ -5,6 +5,7 @@
 //! s3trawl schema cloudtrail --athena --location s3://my-bucket/lake/
 //! ```
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use s3trawl::format::access_log::schema::{COLUMNS, is_computed};
@@ -91,7 +92,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     } else {
         listing(args.table)
     };
-    print!("{text}");
+    write!(std::io::stdout().lock(), "{text}")?;
     Ok(ExitCode::SUCCESS)
 }
 
