@@ -15,6 +15,7 @@ use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
 use arrow::array::RecordBatch;
+use arrow::buffer::Buffer;
 use arrow::error::ArrowError;
 use bytes::Bytes;
 use rayon::prelude::*;
@@ -190,12 +191,12 @@ impl ObjectScan {
             LogKind::AccessLog => self.decode_window(w),
             LogKind::Json => {
                 if w.last && self.json.is_empty() {
-                    self.decode_json(&w.data)
+                    self.decode_json(Buffer::from(w.data.clone()))
                 } else {
                     self.json.extend_from_slice(&w.data);
                     if w.last {
                         let data = std::mem::take(&mut self.json);
-                        self.decode_json(&data)?;
+                        self.decode_json(Buffer::from_vec(data))?;
                     }
                     Ok(())
                 }
@@ -253,13 +254,15 @@ impl ObjectScan {
     }
 
     /// Decodes a whole JSON object (CloudTrail in one of its shapes).
-    fn decode_json(&mut self, data: &[u8]) -> Result<(), ArrowError> {
+    fn decode_json(&mut self, data: Buffer) -> Result<(), ArrowError> {
         // `from_utf8` validates valid text several times faster than `from_utf8_lossy` (which
-        // walks it in chunks); only invalid text pays for the replacement.
-        let text = match std::str::from_utf8(data) {
-            Ok(text) => std::borrow::Cow::Borrowed(text),
-            Err(_) => String::from_utf8_lossy(data),
+        // walks it in chunks); only invalid text pays for the replacement. The text stays an
+        // Arrow buffer, so that string columns can point into it rather than copy.
+        let data = match std::str::from_utf8(&data) {
+            Ok(_) => data,
+            Err(_) => Buffer::from_vec(String::from_utf8_lossy(&data).into_owned().into_bytes()),
         };
+        let text = std::str::from_utf8(&data).expect("valid UTF-8 by now");
         let projection = match self.options.output {
             Output::CloudTrail | Output::Ingest => self.options.cloudtrail_projection.as_deref(),
             _ => Some(&[][..]),
@@ -270,12 +273,13 @@ impl ObjectScan {
                 projection,
                 self.options.decoder.batch_size,
             )
-            .with_prefilter(self.options.cloudtrail_prefilter.clone()),
+            .with_prefilter(self.options.cloudtrail_prefilter.clone())
+            .with_source(data.clone()),
             rejects: Vec::new(),
             rows: 0,
             digests: 0,
         };
-        shapes::read(&text, &mut sink);
+        shapes::read(text, &mut sink);
         let batches = sink.decoder.finish()?;
         self.counts.lines += sink.decoder.records();
         self.counts.rows += sink.rows;
@@ -305,7 +309,7 @@ impl ObjectScan {
         if self.kind == Some(LogKind::Json) {
             // The JSON before the damage: its complete records are kept.
             let data = std::mem::take(&mut self.json);
-            self.decode_json(&data)?;
+            self.decode_json(Buffer::from_vec(data))?;
         }
         let raw = String::from_utf8_lossy(&damage.partial_line);
         self.counts.rejects += 1;

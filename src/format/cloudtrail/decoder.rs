@@ -12,7 +12,7 @@ use arrow::array::{
     Array, ArrayRef, Int64Builder, ListArray, NullBufferBuilder, RecordBatch, RecordBatchOptions,
     StringViewArray, StringViewBuilder, StructArray, TimestampMillisecondBuilder, UInt32Array,
 };
-use arrow::buffer::OffsetBuffer;
+use arrow::buffer::{Buffer, OffsetBuffer};
 use arrow::datatypes::{Fields, SchemaRef};
 use arrow::error::ArrowError;
 
@@ -21,11 +21,79 @@ use super::schema::{Column, Kind, Node, RECORD, columns, schema, struct_fields};
 use crate::format::access_log::schema::UTC;
 use crate::format::time::format_day_slashed;
 
+/// The text an object's records are read from, as an Arrow buffer: a string value that is a
+/// slice of it becomes a view into it (no copy).
+#[derive(Default)]
+pub struct Source {
+    buffer: Option<Buffer>,
+}
+
+impl Source {
+    fn new(text: Buffer) -> Self {
+        // Views address a buffer with 32-bit offsets.
+        Source {
+            buffer: (text.len() < u32::MAX as usize).then_some(text),
+        }
+    }
+
+    /// Where `s` is in the buffer, if it is a slice of it.
+    #[inline]
+    fn locate(&self, s: &str) -> Option<(&Buffer, u32)> {
+        let buffer = self.buffer.as_ref()?;
+        let at = (s.as_ptr() as usize).checked_sub(buffer.as_ptr() as usize)?;
+        (at + s.len() <= buffer.len()).then_some((buffer, at as u32))
+    }
+}
+
+/// A string column whose values point into the object's text where they can (values longer
+/// than a view holds inline, taken as they are written), and are copied otherwise (escaped
+/// strings, values the decoder makes up).
+struct TextBuilder {
+    b: StringViewBuilder,
+    /// The object's text as a block of the batch being built, once a value points into it.
+    block: Option<u32>,
+}
+
+impl TextBuilder {
+    fn new() -> Self {
+        TextBuilder {
+            b: StringViewBuilder::new(),
+            block: None,
+        }
+    }
+
+    #[inline]
+    fn append(&mut self, value: Option<Cow<'_, str>>, source: &Source) {
+        match value {
+            Some(Cow::Borrowed(s)) => match source.locate(s) {
+                Some((buffer, offset)) if s.len() > 12 => {
+                    let block = match self.block {
+                        Some(block) => block,
+                        None => *self.block.insert(self.b.append_block(buffer.clone())),
+                    };
+                    // SAFETY: `block` was added with `append_block` for this batch (it is
+                    // forgotten at `finish`); `offset..offset + len` lies inside it (`locate`
+                    // checked); the bytes are a `&str`, so valid UTF-8.
+                    unsafe { self.b.append_view_unchecked(block, offset, s.len() as u32) }
+                }
+                _ => self.b.append_value(s),
+            },
+            Some(Cow::Owned(s)) => self.b.append_value(s),
+            None => self.b.append_null(),
+        }
+    }
+
+    fn finish(&mut self) -> StringViewArray {
+        self.block = None;
+        self.b.finish()
+    }
+}
+
 /// Builds one schema node.
 enum NodeBuilder {
-    Text(StringViewBuilder),
-    Flag(StringViewBuilder),
-    Json(StringViewBuilder),
+    Text(TextBuilder),
+    Flag(TextBuilder),
+    Json(TextBuilder),
     Struct {
         fields: Fields,
         keys: KeyIndex,
@@ -43,9 +111,9 @@ enum NodeBuilder {
 impl NodeBuilder {
     fn new(node: &Node) -> Self {
         match node.kind {
-            Kind::Text => NodeBuilder::Text(StringViewBuilder::new()),
-            Kind::Flag => NodeBuilder::Flag(StringViewBuilder::new()),
-            Kind::Json => NodeBuilder::Json(StringViewBuilder::new()),
+            Kind::Text => NodeBuilder::Text(TextBuilder::new()),
+            Kind::Flag => NodeBuilder::Flag(TextBuilder::new()),
+            Kind::Json => NodeBuilder::Json(TextBuilder::new()),
             Kind::Struct(children) => Self::new_struct(children),
             Kind::List(children) => NodeBuilder::List {
                 item: Box::new(Self::new_struct(children)),
@@ -65,11 +133,11 @@ impl NodeBuilder {
         }
     }
 
-    fn append(&mut self, raw: Option<&str>) {
+    fn append(&mut self, raw: Option<&str>, source: &Source) {
         match self {
-            NodeBuilder::Text(b) => b.append_option(text(raw)),
-            NodeBuilder::Flag(b) => b.append_option(flag(raw)),
-            NodeBuilder::Json(b) => b.append_option(json::json(raw)),
+            NodeBuilder::Text(b) => b.append(text(raw), source),
+            NodeBuilder::Flag(b) => b.append(flag(raw), source),
+            NodeBuilder::Json(b) => b.append(json::json(raw).map(Cow::Borrowed), source),
             NodeBuilder::Struct {
                 keys,
                 children,
@@ -79,13 +147,13 @@ impl NodeBuilder {
                 Some(values) => {
                     nulls.append_non_null();
                     for (child, value) in children.iter_mut().zip(values) {
-                        child.append(value);
+                        child.append(value, source);
                     }
                 }
                 None => {
                     nulls.append_null();
                     for child in children.iter_mut() {
-                        child.append(None);
+                        child.append(None, source);
                     }
                 }
             },
@@ -97,7 +165,7 @@ impl NodeBuilder {
             } => match raw.and_then(json::elements) {
                 Some(elements) => {
                     for element in &elements {
-                        item.append(Some(element));
+                        item.append(Some(element), source);
                     }
                     nulls.append_non_null();
                     offsets.push(offsets.last().copied().unwrap_or(0) + elements.len() as i32);
@@ -151,22 +219,13 @@ impl NodeBuilder {
 }
 
 enum Builder {
-    Node {
-        record: usize,
-        b: NodeBuilder,
-    },
+    Node { record: usize, b: NodeBuilder },
     EventTime(TimestampMillisecondBuilder),
-    Text {
-        column: Column,
-        b: StringViewBuilder,
-    },
-    Int {
-        column: Column,
-        b: Int64Builder,
-    },
+    Text { column: Column, b: TextBuilder },
+    Int { column: Column, b: Int64Builder },
     LogLine(Int64Builder),
     LogObject,
-    Day(StringViewBuilder),
+    Day(TextBuilder),
 }
 
 /// The JSON keys of a record that the decoder reads, in slot order: the record's own fields,
@@ -277,6 +336,7 @@ pub struct CloudTrailDecoder {
     batches: Vec<RecordBatch>,
     error: Option<ArrowError>,
     prefilter: Option<Arc<Prefilter>>,
+    source: Source,
 }
 
 impl CloudTrailDecoder {
@@ -301,10 +361,10 @@ impl CloudTrailDecoder {
                 },
                 Column::LogLine => Builder::LogLine(Int64Builder::new()),
                 Column::LogObject => Builder::LogObject,
-                Column::Day => Builder::Day(StringViewBuilder::new()),
+                Column::Day => Builder::Day(TextBuilder::new()),
                 c => Builder::Text {
                     column: c,
-                    b: StringViewBuilder::new(),
+                    b: TextBuilder::new(),
                 },
             })
             .collect();
@@ -323,7 +383,15 @@ impl CloudTrailDecoder {
             batches: Vec::new(),
             error: None,
             prefilter: None,
+            source: Source::default(),
         }
+    }
+
+    /// The object's text, as the buffer the records given to this decoder are slices of:
+    /// string values are then views into it rather than copies.
+    pub fn with_source(mut self, text: Buffer) -> Self {
+        self.source = Source::new(text);
+        self
     }
 
     /// Builds only the rows of records that `prefilter` admits (the others are still counted).
@@ -366,7 +434,9 @@ impl CloudTrailDecoder {
     pub fn restart(&mut self) {
         let (name, projection) = (self.name.clone(), self.projection.clone());
         let prefilter = self.prefilter.take();
+        let source = std::mem::take(&mut self.source);
         *self = Self::new(&name, Some(&projection), self.batch_size).with_prefilter(prefilter);
+        self.source = source;
     }
 
     /// Appends one record given as the values of [`Self::keys`].
@@ -381,15 +451,16 @@ impl CloudTrailDecoder {
         let mut request: Option<Option<json::Slots>> = None;
         let mut additional: Option<Option<json::Slots>> = None;
         let mut tls: Option<Option<json::Slots>> = None;
+        let source = &self.source;
         for b in &mut self.builders {
             match b {
-                Builder::Node { record, b } => b.append(values[*record]),
+                Builder::Node { record, b } => b.append(values[*record], source),
                 Builder::EventTime(b) => b.append_option(time),
                 Builder::LogLine(b) => b.append_value(line as i64),
                 Builder::LogObject => {}
                 Builder::Day(b) => match time {
-                    Some(t) => b.append_value(format_day_slashed(t, &mut [0u8; 10])),
-                    None => b.append_null(),
+                    Some(t) => b.b.append_value(format_day_slashed(t, &mut [0u8; 10])),
+                    None => b.b.append_null(),
                 },
                 Builder::Int { column, b } => {
                     let a = additional.get_or_insert_with(|| {
@@ -443,7 +514,7 @@ impl CloudTrailDecoder {
                             }
                         }
                     };
-                    b.append_option(value);
+                    b.append(value, source);
                 }
             }
         }
@@ -517,6 +588,68 @@ fn acl_required(v: Option<&str>) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn views_into_the_text_read_the_same_as_copies() {
+        // Generated log files (nested identities, policies, escapes) and a record with escaped
+        // and long values, read with the text as a view source and without, in small batches
+        // (so each batch adds the text as its own block).
+        let mut generator = crate::generate::cloudtrail::CloudTrailGenerator::new(3, 0);
+        let mut texts: Vec<String> = (0..2)
+            .map(|_| String::from_utf8(generator.log_file(100_000, 500.0)).unwrap())
+            .collect();
+        texts.push(
+            r#"{"Records":[{"eventName":"Put\u004fbject with a long escaped name","userAgent":"a user agent well over twelve bytes","eventSource":"s3.amazonaws.com","userIdentity":{"arn":"arn:aws:iam::111122223333:user/someone-with-a-long-name"}}]}"#
+                .to_string(),
+        );
+        for text in &texts {
+            let read = |source: bool| {
+                let mut d = CloudTrailDecoder::new("t", None, 7);
+                if source {
+                    d = d.with_source(Buffer::from(text.as_bytes().to_vec()));
+                }
+                // The decoder's text and the buffer must be the same bytes: read from it.
+                let buffer = d.source.buffer.clone();
+                let text: &str = match &buffer {
+                    Some(b) => std::str::from_utf8(b.as_slice()).unwrap(),
+                    None => text,
+                };
+                let mut sink = Collect(&mut d);
+                super::super::shapes::read(text, &mut sink);
+                d.finish().unwrap()
+            };
+            let (viewed, copied) = (read(true), read(false));
+            assert!(!viewed.is_empty());
+            assert_eq!(viewed, copied);
+            let uses_views = viewed.iter().any(|b| {
+                b.columns().iter().any(|c| {
+                    c.as_any()
+                        .downcast_ref::<StringViewArray>()
+                        .is_some_and(|a| a.data_buffers().iter().any(|d| d.len() == text.len()))
+                })
+            });
+            assert!(uses_views, "string columns point into the text");
+        }
+    }
+
+    struct Collect<'d>(&'d mut CloudTrailDecoder);
+
+    impl super::super::shapes::Sink for Collect<'_> {
+        fn record(&mut self, raw: &str) -> bool {
+            self.0.record(raw)
+        }
+        fn digest(&mut self) {}
+        fn reject(&mut self, _: u64, _: String, _: &str) {}
+        fn keys(&self) -> Option<&'static KeyIndex> {
+            Some(self.0.keys())
+        }
+        fn record_slots(&mut self, values: &json::Slots<'_>) {
+            self.0.record_slots(values);
+        }
+        fn restart(&mut self) {
+            self.0.restart();
+        }
+    }
 
     #[test]
     fn tls_spellings() {

@@ -67,6 +67,24 @@ impl KeyIndex {
     }
 }
 
+/// `a == b` for slices of equal length, without a call for the short ones keys are (8 to 16
+/// bytes: two overlapping 8-byte loads each).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| -> u64 {
+        u64::from_le_bytes(s[at..at + 8].try_into().expect("eight bytes"))
+    };
+    match n {
+        0..8 => a.iter().zip(b).all(|(x, y)| x == y),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
 /// Where a key goes among the slots.
 pub trait Lookup {
     fn slot(&self, key: &str) -> Option<usize>;
@@ -84,7 +102,10 @@ impl Lookup for KeyIndex {
             }
             let i = usize::from(slot - 1);
             // Keys are nearly always written in the case asked for: compare exactly first.
-            if slot_len == len && (self.keys[i] == key || self.keys[i].eq_ignore_ascii_case(key)) {
+            if slot_len == len
+                && (same_bytes(self.keys[i].as_bytes(), key.as_bytes())
+                    || self.keys[i].eq_ignore_ascii_case(key))
+            {
                 return Some(i);
             }
             h = (h + 1) % TABLE;
@@ -327,6 +348,20 @@ mod tests {
             elements(raw(r#"[1, "x" ,{"a":[]}]"#)),
             Some(vec!["1", r#""x""#, r#"{"a":[]}"#])
         );
+    }
+
+    #[test]
+    fn key_bytes_compare_at_every_length() {
+        for n in 0..40 {
+            let a: Vec<u8> = (0..n as u8).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 0x20;
+                assert!(!same_bytes(&a, &b), "length {n}, byte {i}");
+            }
+        }
+        assert!(!same_bytes(b"abc", b"abcd"));
     }
 
     #[test]
