@@ -237,6 +237,13 @@ fn broken_pipe_is_success() {
         .unwrap()
         .read_exact(&mut first)
         .unwrap();
+    let (status, err) = close_stdout_and_wait(child);
+    assert!(status.success(), "{status:?} {err}");
+    assert!(!err.contains("Broken pipe"), "{err}");
+}
+
+/// Closes the reading end of the child's stdout, waits, and returns its status and stderr.
+fn close_stdout_and_wait(mut child: std::process::Child) -> (std::process::ExitStatus, String) {
     drop(child.stdout.take());
     let status = child.wait().unwrap();
     let mut err = String::new();
@@ -246,8 +253,7 @@ fn broken_pipe_is_success() {
         .unwrap()
         .read_to_string(&mut err)
         .unwrap();
-    assert!(status.success(), "{status:?} {err}");
-    assert!(!err.contains("Broken pipe"), "{err}");
+    (status, err)
 }
 
 /// A fixture for AWS's documented queries: one line per situation they look for.
@@ -497,22 +503,14 @@ fn every_command_that_prints_treats_a_closed_pipe_as_success() {
         &["schema", "access_logs"][..],
         &["schema", "cloudtrail", "--athena"][..],
     ] {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_s3trawl"))
+        let child = Command::new(env!("CARGO_BIN_EXE_s3trawl"))
             .args(args)
             .current_dir(project())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        drop(child.stdout.take());
-        let status = child.wait().unwrap();
-        let mut err = String::new();
-        child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut err)
-            .unwrap();
+        let (status, err) = close_stdout_and_wait(child);
         assert!(status.success(), "{args:?}: {status:?} {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
