@@ -61,10 +61,6 @@ impl KeyIndex {
             table,
         }
     }
-
-    pub fn keys(&self) -> &[&'static str] {
-        &self.keys
-    }
 }
 
 /// `a == b` for slices of equal length, without a call for the short ones keys are (8 to 16
@@ -190,10 +186,6 @@ pub fn elements(raw: &str) -> Option<Vec<&str>> {
         })
         .ok()?;
     Some(out)
-}
-
-pub fn is_null(raw: Option<&str>) -> bool {
-    raw.is_none_or(|r| r == "null")
 }
 
 /// A leaf as text: strings unescaped, `null` absent, anything else (numbers, booleans, objects,

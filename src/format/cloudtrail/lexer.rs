@@ -59,11 +59,6 @@ impl<'a> Lexer<'a> {
         Lexer { text, pos: 0 }
     }
 
-    /// Byte offset of the next byte to read.
-    pub fn pos(&self) -> usize {
-        self.pos
-    }
-
     #[inline]
     fn bytes(&self) -> &'a [u8] {
         self.text.as_bytes()
