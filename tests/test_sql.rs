@@ -515,3 +515,83 @@ fn every_command_that_prints_treats_a_closed_pipe_as_success() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// Many small objects are read in bundles (several objects behind one file of the plan, their
+/// batches joined): every row and every reject is the same as when each object is read alone,
+/// with its own object name and line numbers, whatever kind or damage its neighbours have.
+#[test]
+fn small_objects_read_together_give_what_each_gives_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lines = Vec::new();
+    for entry in log_files(&corpora().join("access-logs")) {
+        let text = String::from_utf8_lossy(&std::fs::read(entry).unwrap()).into_owned();
+        lines.extend(text.lines().map(str::to_string));
+    }
+    assert!(lines.len() > 25, "{}", lines.len());
+    let twice = [lines.clone(), lines.clone()].concat();
+    let mut objects = Vec::new();
+    for (i, chunk) in twice.chunks(1).enumerate() {
+        let mut body = chunk.join("\n") + "\n";
+        if i % 7 == 3 {
+            body.push_str("garbage that is no log line\n");
+        }
+        let (name, raw) = if i % 2 == 0 {
+            (format!("obj-{i:03}.log"), body.into_bytes())
+        } else {
+            (format!("obj-{i:03}.gz"), gzip(body.as_bytes()))
+        };
+        std::fs::write(dir.path().join(&name), raw).unwrap();
+        objects.push(name);
+    }
+    // Neighbours of another kind, empty, and damaged.
+    let trail = log_files(&corpora().join("cloudtrail")).remove(0);
+    std::fs::copy(trail, dir.path().join("obj-500-trail.json")).unwrap();
+    std::fs::write(dir.path().join("obj-501-empty.log"), b"").unwrap();
+    let damaged = gzip(lines[..5].join("\n").as_bytes());
+    std::fs::write(
+        dir.path().join("obj-502-cut.gz"),
+        &damaged[..damaged.len() - 9],
+    )
+    .unwrap();
+    objects.extend(["obj-500-trail.json", "obj-501-empty.log", "obj-502-cut.gz"].map(String::from));
+
+    let q = "SELECT * FROM (\
+        SELECT 'row' AS t, log_object, log_line, requestid AS what, operation, key, bytessent \
+        FROM access_logs \
+        UNION ALL SELECT 'reject', log_object, log_line, reason, log_kind, raw_line, byte_offset \
+        FROM rejects) ORDER BY log_object, t, log_line";
+    let folder = dir.path().to_str().unwrap();
+    let together = ok(s3trawl(&["sql", "--logs", folder, "--format", "csv", q]));
+    let mut alone = String::from("t,log_object,log_line,what,operation,key,bytessent\n");
+    for name in &objects {
+        let path = dir.path().join(name);
+        let csv = ok(s3trawl(&[
+            "sql",
+            "--logs",
+            path.to_str().unwrap(),
+            "--format",
+            "csv",
+            q,
+        ]));
+        alone.extend(csv.lines().skip(1).map(|l| format!("{l}\n")));
+    }
+    assert_eq!(together, alone);
+    assert!(objects.len() > 50);
+    assert!(together.matches("\nreject,").count() >= 10, "{together}");
+    assert!(together.matches("\nrow,").count() >= 40, "{together}");
+}
+
+/// The `.log` files under `dir`, in name order.
+fn log_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(log_files(&path));
+        } else if path.extension().is_some_and(|e| e == "log") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}

@@ -11,6 +11,8 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
+use arrow::array::RecordBatch;
+use arrow::compute::BatchCoalescer;
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::Session;
@@ -36,6 +38,7 @@ use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use datafusion::physical_plan::projection::ProjectionExprs;
 use datafusion::physical_plan::{DisplayFormatType, ExecutionPlan};
 use futures::StreamExt;
+use futures::stream::BoxStream;
 use object_store::{ObjectMeta, ObjectStore};
 
 use crate::format::access_log::DecoderOptions;
@@ -354,37 +357,155 @@ struct LogOpener {
     skip: Arc<HashSet<String>>,
 }
 
+/// Small objects that one `PartitionedFile` stands for (its `extensions`): their batches are
+/// read in turn and handed on coalesced, so that ten thousand objects of thirty lines cost the
+/// plan a few hundred files and full batches instead of ten thousand of each.
+#[derive(Debug)]
+pub struct Bundle(pub Vec<ObjectMeta>);
+
+/// Objects of a bundle fetched ahead of the one being decoded (they are small; on S3 this
+/// keeps several requests in flight).
+const BUNDLE_READ_AHEAD: usize = 8;
+
 impl FileOpener for LogOpener {
     fn open(&self, file: PartitionedFile) -> Result<FileOpenFuture> {
-        let store = Arc::clone(&self.store);
-        let name = object_display_name(&self.store_url, &file.object_meta.location);
-        if self.skip.contains(&name) || crate::format::is_ignored(&name) {
-            return Ok(Box::pin(async { Ok(futures::stream::empty().boxed()) }));
-        }
-        let options = Arc::clone(&self.options);
-        let log = self.log.clone();
-        let projection = self.batch_projection.clone();
-        let local = self.store_url.as_str().starts_with("file:");
-        Ok(Box::pin(async move {
-            let raw = if local {
-                read_local(&file.object_meta.location, Some(file.object_meta.size))
-            } else {
-                fetch(&store, &file.object_meta.location).await
-            };
-            let scan = match raw {
-                Ok(raw) => ObjectScan::new(&name, raw, options, log),
-                Err(e) => ObjectScan::unreadable(&name, &e.to_string(), options, log),
-            };
-            let batches = scan.map(move |batch| {
-                let batch = batch?;
-                match &projection {
-                    Some(indices) => Ok(batch.project(indices)?),
-                    None => Ok(batch),
+        let bundle = file.extension::<Bundle>().map(|b| b.0.clone());
+        let is_bundle = bundle.is_some();
+        let objects: Vec<ObjectMeta> = bundle.unwrap_or_else(|| vec![file.object_meta]);
+        let objects: Vec<(String, ObjectMeta)> = objects
+            .into_iter()
+            .map(|meta| (object_display_name(&self.store_url, &meta.location), meta))
+            .filter(|(name, _)| !self.skip.contains(name) && !crate::format::is_ignored(name))
+            .collect();
+        let reader = ObjectReader {
+            store: Arc::clone(&self.store),
+            local: self.store_url.as_str().starts_with("file:"),
+            options: Arc::clone(&self.options),
+            log: self.log.clone(),
+            projection: self.batch_projection.clone(),
+        };
+        if !is_bundle || objects.len() <= 1 {
+            return Ok(Box::pin(async move {
+                let mut batches = Vec::new();
+                for (name, meta) in objects {
+                    batches.push(reader.clone().scan(name, meta).await);
                 }
-            });
-            Ok(futures::stream::iter(batches)
-                .map(|r: Result<_, DataFusionError>| r)
-                .boxed())
+                Ok(futures::stream::iter(batches.into_iter().flatten()).boxed())
+            }));
+        }
+        let batch_size = self.options.decoder.batch_size;
+        Ok(Box::pin(async move {
+            let scans = futures::stream::iter(objects)
+                .map(move |(name, meta)| {
+                    let reader = reader.clone();
+                    async move { futures::stream::iter(reader.scan(name, meta).await) }
+                })
+                .buffered(BUNDLE_READ_AHEAD)
+                .flatten();
+            Ok(coalesce(scans.boxed(), batch_size))
         }))
     }
+}
+
+/// Reads one object and decodes it.
+#[derive(Clone)]
+struct ObjectReader {
+    store: Arc<dyn ObjectStore>,
+    local: bool,
+    options: Arc<ScanOptions>,
+    log: Option<ScanLog>,
+    /// Columns of the rejects batches to keep (the decoder projects access-log batches itself).
+    projection: Option<Vec<usize>>,
+}
+
+impl ObjectReader {
+    async fn scan(
+        self,
+        name: String,
+        meta: ObjectMeta,
+    ) -> impl Iterator<Item = Result<RecordBatch>> + Send + 'static {
+        let raw = if self.local {
+            read_local(&meta.location, Some(meta.size))
+        } else {
+            fetch(&self.store, &meta.location).await
+        };
+        let (options, log, projection) = (self.options, self.log, self.projection);
+        let scan = match raw {
+            Ok(raw) => ObjectScan::new(&name, raw, options, log),
+            Err(e) => ObjectScan::unreadable(&name, &e.to_string(), options, log),
+        };
+        scan.map(move |batch| {
+            let batch = batch?;
+            match &projection {
+                Some(indices) => Ok(batch.project(indices)?),
+                None => Ok(batch),
+            }
+        })
+    }
+}
+
+/// Batches of `input` joined into batches of `batch_size` rows (the last may be shorter); an
+/// error is passed on where it occurs, after the rows before it.
+fn coalesce(
+    input: BoxStream<'static, Result<RecordBatch>>,
+    batch_size: usize,
+) -> BoxStream<'static, Result<RecordBatch>> {
+    struct State {
+        input: BoxStream<'static, Result<RecordBatch>>,
+        coalescer: Option<BatchCoalescer>,
+        error: Option<DataFusionError>,
+        done: bool,
+    }
+    let state = State {
+        input,
+        coalescer: None,
+        error: None,
+        done: false,
+    };
+    futures::stream::unfold(state, move |mut state| async move {
+        loop {
+            if let Some(batch) = state
+                .coalescer
+                .as_mut()
+                .and_then(BatchCoalescer::next_completed_batch)
+            {
+                return Some((Ok(batch), state));
+            }
+            if let Some(error) = state.error.take() {
+                return Some((Err(error), state));
+            }
+            if state.done {
+                return None;
+            }
+            match state.input.next().await {
+                Some(Ok(batch)) => {
+                    let coalescer = state
+                        .coalescer
+                        .get_or_insert_with(|| BatchCoalescer::new(batch.schema(), batch_size));
+                    if let Err(e) = coalescer.push_batch(batch) {
+                        state.error = Some(e.into());
+                    }
+                }
+                Some(Err(error)) => {
+                    // The rows before the error first.
+                    if let Some(coalescer) = state.coalescer.as_mut()
+                        && let Err(e) = coalescer.finish_buffered_batch()
+                    {
+                        state.error = Some(e.into());
+                    } else {
+                        state.error = Some(error);
+                    }
+                }
+                None => {
+                    state.done = true;
+                    if let Some(coalescer) = state.coalescer.as_mut()
+                        && let Err(e) = coalescer.finish_buffered_batch()
+                    {
+                        state.error = Some(e.into());
+                    }
+                }
+            }
+        }
+    })
+    .boxed()
 }

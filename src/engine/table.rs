@@ -22,9 +22,10 @@ use datafusion::datasource::table_schema::TableSchema;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
-use futures::TryStreamExt;
+use object_store::ObjectMeta;
 
-use super::format::LogFormat;
+use super::format::{Bundle, LogFormat};
+use crate::source::list::list_all;
 
 #[derive(Debug)]
 pub struct RawLogTable {
@@ -69,14 +70,16 @@ impl TableProvider for RawLogTable {
         let mut seen = HashSet::new();
         let mut files = Vec::new();
         for url in &self.urls {
-            let mut listed = url.list_all_files(state, store.as_ref(), "").await?;
-            while let Some(meta) = listed.try_next().await? {
+            for meta in list_all(url, state, store.as_ref()).await? {
                 if seen.insert(meta.location.clone()) {
                     files.push(PartitionedFile::from(meta));
                 }
             }
         }
-        let groups = balance(files, state.config().target_partitions());
+        let groups = balance(files, state.config().target_partitions())
+            .into_iter()
+            .map(bundle_small)
+            .collect();
         let source = self.format.file_source(TableSchema::from(self.schema()));
         let config = FileScanConfigBuilder::new(store_url, source)
             .with_file_groups(groups)
@@ -118,10 +121,50 @@ fn balance(mut files: Vec<PartitionedFile>, n: usize) -> Vec<FileGroup> {
         .collect()
 }
 
+/// Objects below this size are read in bundles ([`Bundle`]).
+const BUNDLE_BELOW: u64 = 1 << 20;
+/// A bundle ends at this many objects or bytes.
+const BUNDLE_OBJECTS: usize = 1024;
+const BUNDLE_BYTES: u64 = 32 << 20;
+
+/// Runs of small objects in `group` as one `PartitionedFile` each (the first object's, its size
+/// the bundle's, the objects in its extensions); larger objects stay as they are. The order of
+/// the objects is kept.
+fn bundle_small(group: FileGroup) -> FileGroup {
+    let mut out = Vec::new();
+    let mut run: Vec<ObjectMeta> = Vec::new();
+    let mut run_bytes = 0;
+    let flush = |run: &mut Vec<ObjectMeta>, run_bytes: &mut u64, out: &mut Vec<PartitionedFile>| {
+        match run.len() {
+            0 => {}
+            1 => out.push(PartitionedFile::from(run.pop().expect("one"))),
+            _ => {
+                let mut first = run[0].clone();
+                first.size = *run_bytes;
+                out.push(PartitionedFile::from(first).with_extension(Bundle(std::mem::take(run))));
+            }
+        }
+        *run_bytes = 0;
+    };
+    for file in group.into_inner() {
+        if file.object_meta.size >= BUNDLE_BELOW || file.extension::<Bundle>().is_some() {
+            flush(&mut run, &mut run_bytes, &mut out);
+            out.push(file);
+            continue;
+        }
+        run_bytes += file.object_meta.size;
+        run.push(file.object_meta);
+        if run.len() >= BUNDLE_OBJECTS || run_bytes >= BUNDLE_BYTES {
+            flush(&mut run, &mut run_bytes, &mut out);
+        }
+    }
+    flush(&mut run, &mut run_bytes, &mut out);
+    FileGroup::new(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use object_store::ObjectMeta;
     use object_store::path::Path;
 
     fn file(name: &str, size: u64) -> PartitionedFile {
@@ -151,5 +194,52 @@ mod tests {
         assert_eq!(names, vec![vec!["a", "c"], vec!["b", "d", "e"]]);
         assert_eq!(balance(vec![file("x", 1)], 4).len(), 1);
         assert!(balance(Vec::new(), 2).is_empty());
+    }
+
+    #[test]
+    fn small_objects_are_bundled_in_order() {
+        let big = BUNDLE_BELOW;
+        let group = FileGroup::new(vec![
+            file("a", 10),
+            file("b", 20),
+            file("c", big),
+            file("d", 30),
+            file("e", big + 1),
+            file("f", 40),
+            file("g", 50),
+        ]);
+        let out = bundle_small(group);
+        let shape: Vec<(String, u64, Vec<String>)> = out
+            .iter()
+            .map(|f| {
+                let members = f
+                    .extension::<Bundle>()
+                    .map(|b| b.0.iter().map(|m| m.location.to_string()).collect())
+                    .unwrap_or_default();
+                (f.path().to_string(), f.object_meta.size, members)
+            })
+            .collect();
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            shape,
+            vec![
+                ("a".into(), 30, s(&["a", "b"])),
+                ("c".into(), big, vec![]),
+                ("d".into(), 30, vec![]),
+                ("e".into(), big + 1, vec![]),
+                ("f".into(), 90, s(&["f", "g"])),
+            ]
+        );
+        // A long run is cut at BUNDLE_OBJECTS.
+        let many = FileGroup::new(
+            (0..BUNDLE_OBJECTS + 5)
+                .map(|i| file(&format!("{i:05}"), 1))
+                .collect(),
+        );
+        let sizes: Vec<u64> = bundle_small(many)
+            .iter()
+            .map(|f| f.object_meta.size)
+            .collect();
+        assert_eq!(sizes, vec![BUNDLE_OBJECTS as u64, 5]);
     }
 }

@@ -13,7 +13,6 @@ use std::sync::mpsc::{Receiver, sync_channel};
 use arrow::array::RecordBatch;
 use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::prelude::SessionContext;
-use futures::TryStreamExt;
 use object_store::{ObjectMeta, ObjectStore};
 use rayon::prelude::*;
 
@@ -68,11 +67,7 @@ async fn list(
     state: &datafusion::execution::SessionState,
     store: &Arc<dyn ObjectStore>,
 ) -> Result<Vec<ObjectMeta>> {
-    Ok(url
-        .list_all_files(state, store.as_ref(), "")
-        .await?
-        .try_collect()
-        .await?)
+    Ok(crate::source::list::list_all(url, state, store.as_ref()).await?)
 }
 
 #[derive(Debug, Clone, Default)]

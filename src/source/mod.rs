@@ -7,13 +7,13 @@
 //! Compression is recognised by its magic bytes, never by the object's name.
 
 pub mod decompress;
+pub mod list;
 pub mod location;
 
 use std::io::Read;
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use bytes::Bytes;
-use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{GetResultPayload, ObjectStore, ObjectStoreExt};
 
@@ -40,8 +40,7 @@ pub async fn fetch(
 /// trip costs more than reading a small log object. `listed_len` is the size the listing saw
 /// (it saves asking the file system again).
 pub fn read_local(location: &Path, listed_len: Option<u64>) -> Result<Bytes, object_store::Error> {
-    static ROOT: LazyLock<LocalFileSystem> = LazyLock::new(LocalFileSystem::new);
-    let path = ROOT.path_to_filesystem(location)?;
+    let path = local_path(location);
     let file = std::fs::File::open(&path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::NotFound {
             object_store::Error::NotFound {
@@ -56,6 +55,13 @@ pub fn read_local(location: &Path, listed_len: Option<u64>) -> Result<Bytes, obj
         }
     })?;
     read_file(file, &path, listed_len)
+}
+
+/// The file a `file://` object path names, as `object_store`'s local store maps it (its parts
+/// are the file's names as they are; the store's round trip through a URL encodes and decodes
+/// them again) without that round trip.
+pub fn local_path(location: &Path) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("/{location}"))
 }
 
 fn read_file(
@@ -98,8 +104,15 @@ fn read_small(mut file: std::fs::File, expected: usize) -> std::io::Result<Bytes
             // Longer than listed: grow and go on.
             data.resize(data.len() * 2, 0);
         }
+        let wanted = data.len() - filled;
         match file.read(&mut data[filled..]) {
             Ok(0) => break,
+            // The listed size, and the read stopped short of the byte asked for beyond it: the
+            // end of a regular file (saves asking again to hear 0).
+            Ok(n) if filled + n == expected && n < wanted => {
+                filled += n;
+                break;
+            }
             Ok(n) => filled += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
@@ -107,4 +120,63 @@ fn read_small(mut file: std::fs::File, expected: usize) -> std::io::Result<Bytes
     }
     data.truncate(filled);
     Ok(Bytes::from(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::local::LocalFileSystem;
+
+    /// The same files as `object_store`'s local store for names it has to encode.
+    #[test]
+    fn local_paths_are_object_stores() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalFileSystem::new();
+        for name in [
+            "plain.log",
+            "with space.gz",
+            "per%cent",
+            "é ü",
+            "a#x",
+            "q?x&y=z",
+        ] {
+            let file = dir.path().join(name);
+            std::fs::write(&file, name).unwrap();
+            let location = Path::from_absolute_path(&file).unwrap();
+            assert_eq!(
+                local_path(&location),
+                store.path_to_filesystem(&location).unwrap(),
+                "{name}"
+            );
+            assert_eq!(
+                read_local(&location, Some(name.len() as u64)).unwrap(),
+                name.as_bytes()
+            );
+        }
+    }
+
+    /// A small file is read as it is, whatever size the listing saw.
+    #[test]
+    fn small_files_are_read_whole_whatever_the_listed_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x");
+        let body: Vec<u8> = (0..5000u32).map(|i| i as u8).collect();
+        std::fs::write(&file, &body).unwrap();
+        let location = Path::from_absolute_path(&file).unwrap();
+        for listed in [
+            None,
+            Some(0),
+            Some(1),
+            Some(4999),
+            Some(5000),
+            Some(5001),
+            Some(90_000),
+        ] {
+            assert_eq!(read_local(&location, listed).unwrap(), body, "{listed:?}");
+        }
+        assert!(matches!(
+            read_local(&Path::from("no/such/file"), Some(3)),
+            Err(object_store::Error::NotFound { .. })
+        ));
+    }
 }
