@@ -6,8 +6,9 @@
 # Installs the peers (pip: duckdb, chdb, datafusion; Debian: libdeflate-tools), builds the
 # release binary, generates the data with `s3trawl generate` (deterministic: the same SIZE gives
 # the same files), then runs benches/compare.py: each tool RUNS times (default 3), the answers
-# checked against each other, and the ratios printed. WORK (default /tmp/s3trawl-compare) keeps
-# the data between runs.
+# checked against each other, and the ratios printed; then benches/pack_duckdb.py: the detection
+# pack over an ingested scenario lake against DuckDB running the same queries. WORK (default
+# /tmp/s3trawl-compare) keeps the data between runs.
 set -euo pipefail
 SIZE="${1:-1GB}"
 RUNS="${RUNS:-3}"
@@ -40,3 +41,19 @@ fi
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)"
 echo "s3trawl: $("$S3TRAWL" --version), data: $SIZE each in $WORK, median of $RUNS runs"
 python3 benches/compare.py --s3trawl "$S3TRAWL" --work "$WORK" --runs "$RUNS" --json "$WORK/results.json"
+
+# The detection pack over a lake against DuckDB running the same queries on the same Parquet:
+# the scenario (a benign week and planted attacks, ~1.2 GB at scale 30) ingested once.
+SCALE="${SCALE:-30}"
+if [ ! -f "$WORK/.scenario-$SCALE" ]; then
+    rm -rf "$WORK/scenario" "$WORK/scenario-lake" "$WORK"/.scenario-*
+    "$S3TRAWL" generate scenario --out "$WORK/scenario" --scale "$SCALE"
+    "$S3TRAWL" ingest --quiet "$WORK/scenario/access" "$WORK/scenario/cloudtrail" --lake "$WORK/scenario-lake"
+    touch "$WORK/.scenario-$SCALE"
+fi
+window() { python3 -c "import json; print(json.load(open('$WORK/scenario/scenario.json'))['$1'])"; }
+echo
+echo "detection pack over the scenario lake (scale $SCALE):"
+python3 benches/pack_duckdb.py --s3trawl "$S3TRAWL" --lake "$WORK/scenario-lake" \
+    --config "$WORK/scenario/s3trawl.toml" --since "$(window since)" --until "$(window until)" \
+    --baseline-days "$(window baseline_days)" --runs "$RUNS" --json "$WORK/pack.json"

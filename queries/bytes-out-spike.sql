@@ -30,34 +30,30 @@ hourly AS (
            min(time) AS first_seen, max(time) AS last_seen, min(ip) AS ip, min(bucket) AS bucket
     FROM reads GROUP BY kind, entity, date_bin(INTERVAL '1 hour', time)
 ),
-stats AS (
-    SELECT kind, entity, median(n) AS med, count(*) AS points FROM hourly GROUP BY kind, entity
+-- Each CTE is read once (DataFusion computes a CTE again wherever it is referenced): the
+-- median and the deviation come from window functions over the hours, and the evidence is
+-- gathered in the final aggregation.
+scored AS (
+    SELECT *, median(n) OVER (PARTITION BY kind, entity) AS med,
+           count(*) OVER (PARTITION BY kind, entity) AS points
+    FROM hourly
 ),
 spread AS (
-    SELECT h.kind, h.entity, median(abs(h.n - s.med)) AS mad
-    FROM hourly h JOIN stats s ON s.kind = h.kind AND s.entity = h.entity
-    GROUP BY h.kind, h.entity
+    SELECT *, median(abs(n - med)) OVER (PARTITION BY kind, entity) AS mad FROM scored
 ),
 flagged AS (
-    SELECT h.kind, h.entity, h.hour, h.n, h.first_seen, h.last_seen, h.ip, h.requests, h.bucket, s.med, s.points, m.mad
-    FROM hourly h
-    JOIN stats s ON s.kind = h.kind AND s.entity = h.entity
-    JOIN spread m ON m.kind = h.kind AND m.entity = h.entity
-    WHERE h.last_seen >= ${since}
-      AND s.points >= ${min_points}
-      AND h.n >= ${min_bytes}
-      AND h.n > s.med + ${k} * greatest(m.mad, 1)
-),
-evidence AS (
-    SELECT f.kind, f.entity, f.hour, last_n(named_struct('log_object', e.log_object, 'log_line', e.log_line, 'time', e.time, 'key', e.key, 'bytes', e.bytes), e.bytes, 5) AS evidence
-    FROM flagged f JOIN reads e ON e.kind = f.kind AND e.entity = f.entity
-        AND date_bin(INTERVAL '1 hour', e.time) = f.hour
-    GROUP BY f.kind, f.entity, f.hour
+    SELECT kind, entity, hour, n, first_seen, last_seen, ip, requests, bucket, med, points, mad
+    FROM spread
+    WHERE last_seen >= ${since}
+      AND points >= ${min_points}
+      AND n >= ${min_bytes}
+      AND n > med + ${k} * greatest(mad, 1)
 )
 SELECT h.entity AS entity, CASE WHEN h.kind = 'principal' THEN h.entity END AS principal, h.ip, h.bucket,
        h.requests AS count, h.first_seen, h.last_seen,
        concat(h.n, ' bytes read in the hour from ', h.hour, '; the ', h.kind, '''s median hour reads ', h.med,
               ' (deviation ', h.mad, ', over ', h.points, ' active hours)') AS details,
-       v.evidence
+       last_n(named_struct('log_object', e.log_object, 'log_line', e.log_line, 'time', e.time, 'key', e.key, 'bytes', e.bytes), e.bytes, 5) AS evidence
 FROM flagged h
-JOIN evidence v ON v.kind = h.kind AND v.entity = h.entity AND v.hour = h.hour
+JOIN reads e ON e.kind = h.kind AND e.entity = h.entity AND date_bin(INTERVAL '1 hour', e.time) = h.hour
+GROUP BY h.kind, h.entity, h.hour, h.n, h.first_seen, h.last_seen, h.ip, h.requests, h.bucket, h.med, h.points, h.mad
