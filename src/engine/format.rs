@@ -394,6 +394,10 @@ impl FileOpener for LogOpener {
             }));
         }
         let batch_size = self.options.decoder.batch_size;
+        // CloudTrail's string columns are views into each object's decompressed text: joining
+        // its batches would keep every object's text alive until a batch fills (or copy it all),
+        // so they are handed on as they come. Access-log batches own compact copies.
+        let join = self.options.output != Output::CloudTrail;
         Ok(Box::pin(async move {
             let scans = futures::stream::iter(objects)
                 .map(move |(name, meta)| {
@@ -401,8 +405,13 @@ impl FileOpener for LogOpener {
                     async move { futures::stream::iter(reader.scan(name, meta).await) }
                 })
                 .buffered(BUNDLE_READ_AHEAD)
-                .flatten();
-            Ok(coalesce(scans.boxed(), batch_size))
+                .flatten()
+                .boxed();
+            Ok(if join {
+                coalesce(scans, batch_size)
+            } else {
+                scans
+            })
         }))
     }
 }
