@@ -357,9 +357,10 @@ struct LogOpener {
     skip: Arc<HashSet<String>>,
 }
 
-/// Small objects that one `PartitionedFile` stands for (its `extensions`): their batches are
-/// read in turn and handed on coalesced, so that ten thousand objects of thirty lines cost the
-/// plan a few hundred files and full batches instead of ten thousand of each.
+/// Small objects that one `PartitionedFile` stands for (its extension): they are read in turn
+/// and, for access logs and rejects, their batches joined into full ones, so that ten thousand
+/// objects of thirty lines cost the plan a few files and full batches instead of ten thousand
+/// of each.
 #[derive(Debug)]
 pub struct Bundle(pub Vec<ObjectMeta>);
 

@@ -4,8 +4,10 @@
 //! unknown column statistics (about 9 KB for `access_logs`): with the thousands of small
 //! objects S3 delivers access logs in, allocating and freeing those costs more than some of the
 //! objects take to decode. [`RawLogTable`] lists the same way (`ListingTableUrl`, so folders,
-//! globs and `s3://` prefixes behave as before), keeps no per-object statistics, and spreads
-//! the objects over the partitions by size rather than by name.
+//! globs and `s3://` prefixes behave as before; local folders through
+//! [`crate::source::list`]), keeps no per-object statistics, spreads the objects over the
+//! partitions by size rather than by name, and puts runs of small objects behind one file of
+//! the plan ([`Bundle`]; `EXPLAIN` names a bundle by its first object).
 
 use std::collections::HashSet;
 use std::sync::Arc;
