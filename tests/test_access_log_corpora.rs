@@ -9,25 +9,7 @@ use common::*;
 use serde_json::{Value, json};
 
 fn log_files() -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = walk(&corpora().join("access-logs"))
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "log"))
-        .collect();
-    files.sort();
-    files
-}
-
-fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
+    log_files_under(&corpora().join("access-logs"))
 }
 
 #[test]

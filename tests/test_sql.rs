@@ -523,7 +523,7 @@ fn every_command_that_prints_treats_a_closed_pipe_as_success() {
 fn small_objects_read_together_give_what_each_gives_alone() {
     let dir = tempfile::tempdir().unwrap();
     let mut lines = Vec::new();
-    for entry in log_files(&corpora().join("access-logs")) {
+    for entry in log_files_under(&corpora().join("access-logs")) {
         let text = String::from_utf8_lossy(&std::fs::read(entry).unwrap()).into_owned();
         lines.extend(text.lines().map(str::to_string));
     }
@@ -544,7 +544,7 @@ fn small_objects_read_together_give_what_each_gives_alone() {
         objects.push(name);
     }
     // Neighbours of another kind, empty, and damaged.
-    let trail = log_files(&corpora().join("cloudtrail")).remove(0);
+    let trail = log_files_under(&corpora().join("cloudtrail")).remove(0);
     std::fs::copy(trail, dir.path().join("obj-500-trail.json")).unwrap();
     std::fs::write(dir.path().join("obj-501-empty.log"), b"").unwrap();
     let damaged = gzip(lines[..5].join("\n").as_bytes());
@@ -579,19 +579,4 @@ fn small_objects_read_together_give_what_each_gives_alone() {
     assert!(objects.len() > 50);
     assert!(together.matches("\nreject,").count() >= 10, "{together}");
     assert!(together.matches("\nrow,").count() >= 40, "{together}");
-}
-
-/// The `.log` files under `dir`, in name order.
-fn log_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(log_files(&path));
-        } else if path.extension().is_some_and(|e| e == "log") {
-            out.push(path);
-        }
-    }
-    out.sort();
-    out
 }

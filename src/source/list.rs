@@ -143,6 +143,23 @@ mod tests {
     use datafusion::prelude::SessionContext;
     use object_store::local::LocalFileSystem;
 
+    fn session(ignore_subdirectory: bool) -> SessionContext {
+        let ctx = SessionContext::new();
+        ctx.state_ref()
+            .write()
+            .config_mut()
+            .options_mut()
+            .execution
+            .listing_table_ignore_subdirectory = ignore_subdirectory;
+        ctx
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+    }
+
     /// The walk and `object_store`'s listing give the same objects, paths, sizes, times and
     /// e-tags: nested folders, odd names, a symlinked file and folder, a broken link, a
     /// staging file, and globs.
@@ -167,22 +184,13 @@ mod tests {
         std::os::unix::fs::symlink(root.join("other"), root.join("a/linked-dir")).unwrap();
         std::os::unix::fs::symlink(root.join("missing"), root.join("a/broken")).unwrap();
 
-        let ctx = SessionContext::new();
+        let rt = runtime();
         for ignore_subdirectory in [false, true] {
-            ctx.state_ref()
-                .write()
-                .config_mut()
-                .options_mut()
-                .execution
-                .listing_table_ignore_subdirectory = ignore_subdirectory;
-            let state = ctx.state();
+            let state = session(ignore_subdirectory).state();
             let store = LocalFileSystem::new();
             for pattern in ["", "a/", "a/b/", "**/*.log", "a/*", "none/"] {
                 let path = format!("{}/{pattern}", root.display());
                 let url = ListingTableUrl::parse(&path).unwrap();
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .build()
-                    .unwrap();
                 let mut ours = rt.block_on(list_all(&url, &state, &store)).unwrap();
                 let theirs: Result<Vec<ObjectMeta>> = rt.block_on(async {
                     url.list_all_files(&state, &store, "")
@@ -213,19 +221,9 @@ mod tests {
         fs::create_dir_all(root.join("a/b")).unwrap();
         fs::write(root.join("a/b/x.log"), "1").unwrap();
         std::os::unix::fs::symlink(root.join("a"), root.join("a/b/loop")).unwrap();
-        let ctx = SessionContext::new();
-        ctx.state_ref()
-            .write()
-            .config_mut()
-            .options_mut()
-            .execution
-            .listing_table_ignore_subdirectory = false;
-        let state = ctx.state();
+        let state = session(false).state();
         let url = ListingTableUrl::parse(format!("{}/", root.display())).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let found = rt
+        let found = runtime()
             .block_on(list_all(&url, &state, &LocalFileSystem::new()))
             .unwrap();
         let names: Vec<&str> = found.iter().filter_map(|m| m.location.filename()).collect();
