@@ -12,14 +12,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use crate::detect::config::Config;
+use crate::detect::run::{Outcome, Spill, Window, parse_time, prepare, run};
+use crate::detect::{Detection, Severity, pack, udf};
+use crate::engine::{self, EngineOptions, Sources};
+use crate::report;
+use crate::scan::ScanLog;
+use crate::source::LogLocation;
 use anyhow::Context;
-use s3trawl::detect::config::Config;
-use s3trawl::detect::run::{Outcome, Spill, Window, parse_time, prepare, run};
-use s3trawl::detect::{Detection, Severity, pack, udf};
-use s3trawl::engine::{self, EngineOptions, Sources};
-use s3trawl::report;
-use s3trawl::scan::ScanLog;
-use s3trawl::source::LogLocation;
 
 use super::Global;
 
@@ -99,7 +99,6 @@ pub struct Prepared {
     pub log: ScanLog,
     /// The decoded history of raw logs, held so that it lasts as long as the run (and is
     /// removed with it).
-    #[expect(dead_code, reason = "held for its lifetime, never read")]
     pub spill: Option<Spill>,
 }
 

@@ -11,11 +11,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::format::time::{Civil, civil_from_days};
+use crate::generate::scenario::{self, ScenarioOptions};
+use crate::generate::{AccessLogGenerator, CloudTrailGenerator, Rng};
 use anyhow::Context;
 use rayon::prelude::*;
-use s3trawl::format::time::{Civil, civil_from_days};
-use s3trawl::generate::scenario::{self, ScenarioOptions};
-use s3trawl::generate::{AccessLogGenerator, CloudTrailGenerator, Rng};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {

@@ -11,11 +11,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use s3trawl::engine::{self, EngineOptions};
-use s3trawl::lake::Lake;
-use s3trawl::lake::ingest::{IngestOptions, ingest};
-use s3trawl::scan::ScanLog;
-use s3trawl::source::LogLocation;
+use crate::engine::{self, EngineOptions};
+use crate::lake::Lake;
+use crate::lake::ingest::{IngestOptions, ingest};
+use crate::scan::ScanLog;
+use crate::source::LogLocation;
 
 use super::Global;
 use super::summary::plural;

@@ -12,8 +12,8 @@ pub mod summary;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use crate::error::Error;
 use clap::{Parser, Subcommand};
-use s3trawl::error::Error;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,6 +47,30 @@ pub enum Command {
     Report(report::Args),
     /// Write deterministic synthetic logs (for trying the tool and for benchmarks).
     Generate(generate::Args),
+}
+
+/// The whole program: parse arguments, run the command on a multi-threaded runtime, map the
+/// outcome to an exit code.
+pub fn main() -> ExitCode {
+    let args = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("s3trawl: cannot start: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("s3trawl: {}", describe(&e));
+            ExitCode::from(2)
+        }
+    }
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {

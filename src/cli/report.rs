@@ -13,14 +13,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
-use s3trawl::detect::Severity;
-use s3trawl::detect::run::run;
-use s3trawl::report::document::{
+use crate::detect::Severity;
+use crate::detect::run::run;
+use crate::report::document::{
     Counts, DetectionError, DetectionInfo, Report, ReportWindow, ReportedFinding,
 };
-use s3trawl::report::state::{Run, State};
-use s3trawl::report::{document, html, summary};
+use crate::report::state::{Run, State};
+use crate::report::{document, html, summary};
+use anyhow::Context;
 
 use super::Global;
 use super::detect::{Selection, prepare_run, print_errors};
@@ -89,7 +89,7 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
     let mut rejects = scan.rejects;
     if args.selection.logs.is_empty() {
         // A lake: its rejects were counted when it was written.
-        let rows = s3trawl::engine::query_json(&prepared.ctx, "SELECT count(*) AS n FROM rejects")
+        let rows = crate::engine::query_json(&prepared.ctx, "SELECT count(*) AS n FROM rejects")
             .await
             .context("counting the lake's rejects")?;
         rejects = rows

@@ -8,10 +8,10 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use s3trawl::format::access_log::schema::{COLUMNS, is_computed};
-use s3trawl::format::cloudtrail::schema::athena_type;
-use s3trawl::format::{cloudtrail, rejects};
-use s3trawl::lake::{ACCESS_LOGS_DIR, CLOUDTRAIL_DIR, REJECTS_DIR};
+use crate::format::access_log::schema::{COLUMNS, is_computed};
+use crate::format::cloudtrail::schema::athena_type;
+use crate::format::{cloudtrail, rejects};
+use crate::lake::{ACCESS_LOGS_DIR, CLOUDTRAIL_DIR, REJECTS_DIR};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Table {

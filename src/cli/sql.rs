@@ -11,10 +11,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::engine::{self, EngineOptions, Sources};
+use crate::scan::ScanLog;
+use crate::source::LogLocation;
 use anyhow::Context;
-use s3trawl::engine::{self, EngineOptions, Sources};
-use s3trawl::scan::ScanLog;
-use s3trawl::source::LogLocation;
 
 use super::Global;
 use super::output::{self, Format};

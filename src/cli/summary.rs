@@ -1,8 +1,8 @@
 //! The stderr summary of what a run could not read: how many lines, in how many objects, and
 //! the first few with their location, so one look tells whether the logs were read whole.
 
-use s3trawl::format::LogKind;
-use s3trawl::scan::Summary;
+use crate::format::LogKind;
+use crate::scan::Summary;
 
 /// Lines for stderr; empty when everything was read.
 pub fn rejects_summary(summary: &Summary) -> Vec<String> {
