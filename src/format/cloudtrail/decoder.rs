@@ -17,6 +17,7 @@ use arrow::datatypes::{Fields, SchemaRef};
 use arrow::error::ArrowError;
 
 use super::json::{self, KeyIndex, flag, integer, iso_time, slots, text};
+use super::lexer::{self, Lexer};
 use super::schema::{Column, Kind, Node, RECORD, columns, schema, struct_fields};
 use crate::format::access_log::schema::UTC;
 use crate::format::time::format_day_slashed;
@@ -99,6 +100,8 @@ enum NodeBuilder {
         keys: KeyIndex,
         children: Vec<NodeBuilder>,
         nulls: NullBufferBuilder,
+        /// Where each child's value lies in the text last [`NodeBuilder::read`].
+        pending: Vec<Option<(usize, usize)>>,
     },
     List {
         item: Box<NodeBuilder>,
@@ -130,6 +133,67 @@ impl NodeBuilder {
             keys: KeyIndex::new(&children.iter().map(|c| c.key).collect::<Vec<_>>()),
             children: children.iter().map(NodeBuilder::new).collect(),
             nulls: NullBufferBuilder::new(0),
+            pending: vec![None; children.len()],
+        }
+    }
+
+    /// Reads the object at the lexer's position into a struct's `pending` positions, the
+    /// objects of struct children into theirs in the same pass (each nesting level used to be
+    /// lexed again from its parent's text: the session issuer of an identity three times).
+    /// Keys match in any case; the last of duplicate keys wins. Nothing is appended.
+    fn read(&mut self, lexer: &mut Lexer<'_>, depth: u32) -> lexer::Result<()> {
+        let NodeBuilder::Struct {
+            keys,
+            children,
+            pending,
+            ..
+        } = self
+        else {
+            lexer.value(depth)?;
+            return Ok(());
+        };
+        pending.fill(None);
+        lexer.object(depth, |lexer, key| {
+            let Some(i) = json::slot_of(&*keys, key) else {
+                lexer.value(depth + 1)?;
+                return Ok(());
+            };
+            let start = lexer.position();
+            match &mut children[i] {
+                child @ NodeBuilder::Struct { .. } if lexer.peek() == Some(b'{') => {
+                    child.read(lexer, depth + 1)?;
+                }
+                _ => {
+                    lexer.value(depth + 1)?;
+                }
+            }
+            pending[i] = Some((start, lexer.position()));
+            Ok(())
+        })
+    }
+
+    /// Appends the struct [`NodeBuilder::read`] last read from `text` (a present struct).
+    fn append_read(&mut self, text: &str, source: &Source) {
+        let NodeBuilder::Struct {
+            children,
+            pending,
+            nulls,
+            ..
+        } = self
+        else {
+            unreachable!("only structs are read ahead");
+        };
+        nulls.append_non_null();
+        for (child, at) in children.iter_mut().zip(pending.iter()) {
+            let raw = at.map(|(start, end)| &text[start..end]);
+            match child {
+                // Its object was read with its parent's (a child whose value is not an object
+                // is a null struct, below).
+                NodeBuilder::Struct { .. } if raw.is_some_and(|r| r.starts_with('{')) => {
+                    child.append_read(text, source);
+                }
+                _ => child.append(raw, source),
+            }
         }
     }
 
@@ -138,43 +202,59 @@ impl NodeBuilder {
             NodeBuilder::Text(b) => b.append(text(raw), source),
             NodeBuilder::Flag(b) => b.append(flag(raw), source),
             NodeBuilder::Json(b) => b.append(json::json(raw).map(Cow::Borrowed), source),
-            NodeBuilder::Struct {
-                keys,
-                children,
-                nulls,
-                ..
-            } => match raw.and_then(|r| slots(r, &*keys)) {
-                Some(values) => {
-                    nulls.append_non_null();
-                    for (child, value) in children.iter_mut().zip(values) {
-                        child.append(value, source);
-                    }
+            NodeBuilder::Struct { .. } => match raw {
+                Some(r) if r.starts_with('{') && self.read(&mut Lexer::new(r), 0).is_ok() => {
+                    self.append_read(r, source);
                 }
-                None => {
-                    nulls.append_null();
-                    for child in children.iter_mut() {
-                        child.append(None, source);
-                    }
-                }
+                _ => self.append_null(source),
             },
             NodeBuilder::List {
                 item,
                 offsets,
                 nulls,
                 ..
-            } => match raw.and_then(json::elements) {
-                Some(elements) => {
-                    for element in &elements {
-                        item.append(Some(element), source);
+            } => {
+                let last = offsets.last().copied().unwrap_or(0);
+                match raw.filter(|r| r.starts_with('[')) {
+                    Some(r) => {
+                        // One pass: each element that is an object is read as it is met.
+                        // (Text the lexer delimited cannot fail here; if it did, the list
+                        // would hold the elements before the failure.)
+                        let mut appended = 0;
+                        let _ = Lexer::new(r).array(0, |lexer| {
+                            if lexer.peek() == Some(b'{') {
+                                item.read(lexer, 1)?;
+                                item.append_read(r, source);
+                            } else {
+                                item.append(Some(lexer.value(1)?), source);
+                            }
+                            appended += 1;
+                            Ok(())
+                        });
+                        nulls.append_non_null();
+                        offsets.push(last + appended);
                     }
-                    nulls.append_non_null();
-                    offsets.push(offsets.last().copied().unwrap_or(0) + elements.len() as i32);
+                    None => {
+                        nulls.append_null();
+                        offsets.push(last);
+                    }
                 }
-                None => {
-                    nulls.append_null();
-                    offsets.push(offsets.last().copied().unwrap_or(0));
+            }
+        }
+    }
+
+    /// Appends a null (a struct's children null too).
+    fn append_null(&mut self, source: &Source) {
+        match self {
+            NodeBuilder::Struct {
+                children, nulls, ..
+            } => {
+                nulls.append_null();
+                for child in children.iter_mut() {
+                    child.append_null(source);
                 }
-            },
+            }
+            other => other.append(None, source),
         }
     }
 
@@ -620,6 +700,12 @@ mod tests {
             };
             let (viewed, copied) = (read(true), read(false));
             assert!(!viewed.is_empty());
+            for batch in viewed.iter().chain(&copied) {
+                for column in batch.columns() {
+                    // Views, prefixes, blocks, offsets and UTF-8 all as arrow requires.
+                    column.to_data().validate_full().unwrap();
+                }
+            }
             assert_eq!(viewed, copied);
             let uses_views = viewed.iter().any(|b| {
                 b.columns().iter().any(|c| {
@@ -629,6 +715,69 @@ mod tests {
                 })
             });
             assert!(uses_views, "string columns point into the text");
+        }
+    }
+
+    #[test]
+    fn nested_objects_read_in_one_pass_keep_the_rules_of_each_level() {
+        use arrow::array::AsArray;
+        // Duplicate keys (the last wins, also when one is an object and the other not), keys in
+        // another case, values of the wrong type, list elements that are not objects.
+        let records = [
+            r#"{"userIdentity":{"type":"A","SESSIONCONTEXT":{"sessionIssuer":{"userName":"first"}},"sessionContext":{"sessionIssuer":{"userName":"second"},"attributes":{"mfaAuthenticated":"TRUE"}}}}"#,
+            r#"{"userIdentity":{"sessionContext":{"sessionIssuer":{"userName":"gone"}},"sessionContext":"not an object"}}"#,
+            r#"{"userIdentity":{"sessionContext":"not an object","sessionContext":{"sessionIssuer":{"userName":"kept"}}}}"#,
+            r#"{"userIdentity":"a string","resources":[{"ARN":"a"},"text",{"arn":"b","ARN":"c"},null,{}]}"#,
+            r#"{"userIdentity":{"sessionContext":{"sessionIssuer":{"userName":"x"},"sessionIssuer":null}},"resources":{"ARN":"not a list"}}"#,
+        ];
+        let mut d = CloudTrailDecoder::new("t", None, 100);
+        for r in records {
+            assert!(d.record(r));
+        }
+        let batches = d.finish().unwrap();
+        assert_eq!(batches.len(), 1);
+        let batch = &batches[0];
+        let child = |a: &ArrayRef, name: &str| a.as_struct().column_by_name(name).unwrap().clone();
+        let texts = |a: &ArrayRef| -> Vec<Option<String>> {
+            a.as_string_view()
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect()
+        };
+        let identity = batch.column_by_name("useridentity").unwrap().clone();
+        let session = child(&identity, "sessioncontext");
+        let issuer = child(&session, "sessionissuer");
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            texts(&child(&issuer, "username")),
+            vec![s("second"), None, s("kept"), None, None]
+        );
+        assert_eq!(
+            texts(&child(&child(&session, "attributes"), "mfaauthenticated")),
+            vec![s("true"), None, None, None, None]
+        );
+        let nulls = |a: &ArrayRef| (0..a.len()).map(|i| a.is_null(i)).collect::<Vec<_>>();
+        assert_eq!(nulls(&identity), [false, false, false, true, false]);
+        assert_eq!(nulls(&session), [false, true, false, true, false]);
+        assert_eq!(nulls(&issuer), [false, true, false, true, true]);
+        assert_eq!(
+            texts(&child(&identity, "type")),
+            vec![s("A"), None, None, None, None]
+        );
+
+        let resources = batch.column_by_name("resources").unwrap().as_list::<i32>();
+        assert_eq!(
+            nulls(&(Arc::new(resources.clone()) as ArrayRef)),
+            [true, true, true, false, true]
+        );
+        let items = resources.value(3);
+        assert_eq!(
+            texts(&child(&items, "arn")),
+            vec![s("a"), None, s("c"), None, None]
+        );
+        assert_eq!(nulls(&items), [false, true, false, true, false]);
+        for column in batch.columns() {
+            column.to_data().validate_full().unwrap();
         }
     }
 

@@ -118,7 +118,7 @@ impl Lookup for [&str] {
 }
 
 #[inline]
-fn slot_of(keys: &(impl Lookup + ?Sized), key: Key<'_>) -> Option<usize> {
+pub fn slot_of(keys: &(impl Lookup + ?Sized), key: Key<'_>) -> Option<usize> {
     if key.escaped {
         keys.slot(&key.unescaped()?)
     } else {

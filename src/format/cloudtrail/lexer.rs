@@ -64,6 +64,12 @@ impl<'a> Lexer<'a> {
         self.text.as_bytes()
     }
 
+    /// The byte offset the lexer is at in its text.
+    #[inline]
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
     #[inline]
     pub fn peek(&self) -> Option<u8> {
         self.bytes().get(self.pos).copied()
