@@ -1,0 +1,363 @@
+//! `s3://` locations against an S3-compatible server (moto's, started by the test on
+//! 127.0.0.1 and stopped when the test ends): listing, reading plain, gzipped and damaged
+//! objects, globs, both tables, `rejects`, `ingest` and `detect` give what the same objects
+//! give from a local folder, with `s3://` names; a missing bucket is an error that names it.
+//!
+//! Needs `moto_server` (`pip install 'moto[server]'`; `.ci/run` installs it).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{corpora, gzip, log_files_under, ok, stderr, stdout};
+use object_store::aws::AmazonS3Builder;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+const BUCKET: &str = "trawl-logs";
+
+/// An S3-compatible server for one test; killed on drop.
+struct Moto {
+    child: Child,
+    endpoint: String,
+    /// Its log (one line per request: a pipe nobody reads would fill and stall the server).
+    log: tempfile::NamedTempFile,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let log = tempfile::NamedTempFile::new().expect("a log file");
+        let spawn = |program: &str, args: &[&str]| {
+            Command::new(program)
+                .args(args)
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(log.reopen()?)
+                .spawn()
+        };
+        let child = spawn("moto_server", &[])
+            .or_else(|_| spawn("python3", &["-m", "moto.server"]))
+            .expect("moto_server runs: pip install 'moto[server]' (.ci/run installs it)");
+        let mut moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = moto.child.try_wait().expect("wait on moto") {
+                let err = std::fs::read_to_string(moto.log.path()).unwrap_or_default();
+                panic!("moto_server exited ({status}) before listening: {err}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not listen in 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        moto
+    }
+
+    /// Creates a bucket (moto accepts an unsigned CreateBucket).
+    fn create_bucket(&self, bucket: &str) {
+        let host = self.endpoint.trim_start_matches("http://");
+        let mut stream = TcpStream::connect(host).expect("connect to moto");
+        write!(
+            stream,
+            "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    }
+
+    fn store(&self, bucket: &str) -> impl ObjectStore {
+        AmazonS3Builder::new()
+            .with_endpoint(&self.endpoint)
+            .with_allow_http(true)
+            .with_bucket_name(bucket)
+            .with_region("us-east-1")
+            .with_access_key_id("test")
+            .with_secret_access_key("test")
+            .build()
+            .expect("an S3 store for moto")
+    }
+
+    /// Runs the binary with this server as its S3 endpoint.
+    fn s3trawl(&self, dir: &Path, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_s3trawl"))
+            .args(args)
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .env("AWS_ENDPOINT_URL", &self.endpoint)
+            .env("AWS_ACCESS_KEY_ID", "test")
+            .env("AWS_SECRET_ACCESS_KEY", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .output()
+            .expect("the binary runs")
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The objects of the test, by key under `logs/`: every access-log and CloudTrail log file of
+/// the shared corpora, plain and gzipped, a gzip object cut in half, a binary object, and keys
+/// with a space and a Hive-style `date=` folder.
+fn objects() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let name = |p: &PathBuf| {
+        let dir = p.parent().unwrap().file_name().unwrap().to_string_lossy();
+        format!("{dir}-{}", p.file_name().unwrap().to_string_lossy())
+    };
+    let access = log_files_under(&corpora().join("access-logs"));
+    assert!(access.len() >= 5, "the access-log corpus is there");
+    for path in &access {
+        let data = std::fs::read(path).unwrap();
+        out.push((format!("access/{}", name(path)), data.clone()));
+        out.push((format!("access-gz/{}.gz", name(path)), gzip(&data)));
+    }
+    let big = std::fs::read(&access[0]).unwrap().repeat(40);
+    let cut = gzip(&big);
+    out.push((
+        "access-gz/damaged.log.gz".into(),
+        cut[..cut.len() / 2].to_vec(),
+    ));
+    out.push((
+        "access/binary.bin".into(),
+        vec![0, 159, 146, 150, 255, 0, 7],
+    ));
+    out.push((
+        "access/date=2026-11-01/with space.log".into(),
+        std::fs::read(&access[1]).unwrap(),
+    ));
+    let mut trail = log_files_under(&corpora().join("cloudtrail"));
+    for entry in std::fs::read_dir(corpora().join("cloudtrail/opentelemetry")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            trail.push(path);
+        }
+    }
+    assert!(trail.len() >= 5, "the CloudTrail corpus is there");
+    for path in &trail {
+        let data = std::fs::read(path).unwrap();
+        out.push((format!("cloudtrail/{}", name(path)), data.clone()));
+        out.push((format!("cloudtrail-gz/{}.json.gz", name(path)), gzip(&data)));
+    }
+    out
+}
+
+/// The same objects in a local folder and under `s3://BUCKET/logs/`, plus one object outside
+/// the prefix.
+fn setup(moto: &Moto, local: &Path) {
+    moto.create_bucket(BUCKET);
+    let store = moto.store(BUCKET);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        for (key, data) in objects() {
+            let file = local.join("logs").join(&key);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(&file, &data).unwrap();
+            store
+                .put(
+                    &ObjectPath::from(format!("logs/{key}")),
+                    PutPayload::from(data),
+                )
+                .await
+                .expect("upload to moto");
+        }
+        let outside = std::fs::read(&log_files_under(&corpora().join("access-logs"))[0]).unwrap();
+        store
+            .put(&ObjectPath::from("other/outside.log"), outside.into())
+            .await
+            .unwrap();
+    });
+}
+
+/// The lines of a CSV answer, with local object names written as their `s3://` names, sorted.
+fn normalized(csv: &str, local: &Path) -> Vec<String> {
+    let local_prefix = format!("{}/", local.join("logs").display());
+    let mut lines: Vec<String> = csv
+        .lines()
+        .map(|l| l.replace(&local_prefix, &format!("s3://{BUCKET}/logs/")))
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn s3_locations_read_like_local_folders() {
+    let moto = Moto::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(&moto, dir);
+    let s3 = format!("s3://{BUCKET}/logs/");
+    let local = dir.join("logs");
+    let local = local.to_str().unwrap();
+
+    let queries = [
+        "SELECT log_object, count(*) AS n, count(distinct requestid) AS ids, sum(bytessent) AS bytes FROM access_logs GROUP BY 1",
+        "SELECT log_object, log_line, byte_offset, log_kind, reason FROM rejects",
+        "SELECT log_object, eventname, count(*) AS n, count(useridentity.arn) AS arns FROM cloudtrail GROUP BY 1, 2",
+    ];
+    for q in queries {
+        let from_s3 = ok(moto.s3trawl(
+            dir,
+            &["sql", "--quiet", "--logs", &s3, "--format", "csv", q],
+        ));
+        let from_disk = ok(moto.s3trawl(
+            dir,
+            &["sql", "--quiet", "--logs", local, "--format", "csv", q],
+        ));
+        let (from_s3, from_disk) = (normalized(&from_s3, dir), normalized(&from_disk, dir));
+        assert!(from_s3.len() > 4, "{q}: {from_s3:?}");
+        assert_eq!(from_s3, from_disk, "{q}");
+        assert!(from_s3.iter().all(|l| !l.contains("outside.log")), "{q}");
+    }
+
+    // Names, damage and the odd key, from the rejects and row counts read over S3.
+    let rejects = ok(moto.s3trawl(
+        dir,
+        &["sql", "--quiet", "--logs", &s3, "--format", "csv",
+          "SELECT log_object, log_line, reason FROM rejects WHERE log_object LIKE '%damaged%' OR log_object LIKE '%binary%' ORDER BY 1"],
+    ));
+    assert!(
+        rejects.contains(&format!("s3://{BUCKET}/logs/access-gz/damaged.log.gz,")),
+        "{rejects}"
+    );
+    assert!(
+        rejects.contains(&format!(
+            "s3://{BUCKET}/logs/access/binary.bin,0,not a log object"
+        )),
+        "{rejects}"
+    );
+    let damaged_rows = ok(moto.s3trawl(
+        dir,
+        &[
+            "sql",
+            "--quiet",
+            "--logs",
+            &s3,
+            "--format",
+            "csv",
+            "SELECT count(*) FROM access_logs WHERE log_object LIKE '%damaged%'",
+        ],
+    ));
+    let damaged_rows: u64 = damaged_rows.lines().nth(1).unwrap().parse().unwrap();
+    assert!(damaged_rows > 0, "the lines before the damage are kept");
+    let odd = ok(moto.s3trawl(
+        dir,
+        &[
+            "sql",
+            "--quiet",
+            "--logs",
+            &format!("s3://{BUCKET}/logs/access/date=2026-11-01/"),
+            "--format",
+            "csv",
+            "SELECT DISTINCT log_object FROM access_logs",
+        ],
+    ));
+    assert_eq!(
+        odd.lines().nth(1),
+        Some(format!("s3://{BUCKET}/logs/access/date=2026-11-01/with space.log").as_str())
+    );
+
+    // A glob reads only the objects it matches.
+    let globbed = ok(moto.s3trawl(
+        dir,
+        &["sql", "--quiet", "--logs", &format!("s3://{BUCKET}/logs/access-gz/*.log.gz"),
+          "--format", "csv", "SELECT DISTINCT log_object FROM access_logs UNION SELECT DISTINCT log_object FROM rejects"],
+    ));
+    let names: Vec<&str> = globbed.lines().skip(1).collect();
+    assert!(names.len() >= 5, "{globbed}");
+    assert!(
+        names
+            .iter()
+            .all(|n| n.starts_with(&format!("s3://{BUCKET}/logs/access-gz/"))
+                && n.ends_with(".log.gz")),
+        "{globbed}"
+    );
+
+    // ingest from S3 into a local lake: the lake answers like the logs; a second run adds nothing.
+    let lake = dir.join("lake");
+    let lake = lake.to_str().unwrap();
+    let first = moto.s3trawl(dir, &["ingest", "--quiet", &s3, "--lake", lake]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let count = |args: &[&str], table: &str| {
+        let mut all = vec!["sql", "--quiet"];
+        all.extend_from_slice(args);
+        let q = format!("SELECT count(*) FROM {table}");
+        all.extend_from_slice(&["--format", "csv", &q]);
+        let out = ok(moto.s3trawl(dir, &all));
+        out.lines().nth(1).unwrap().parse::<u64>().unwrap()
+    };
+    for table in ["access_logs", "cloudtrail", "rejects"] {
+        let logs = count(&["--logs", &s3], table);
+        assert!(logs > 0, "{table}");
+        assert_eq!(count(&["--lake", lake], table), logs, "{table}");
+    }
+    let again = moto.s3trawl(dir, &["ingest", &s3, "--lake", lake]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).starts_with("ingested 0 objects"),
+        "{}",
+        stdout(&again)
+    );
+
+    // detect over S3 finds what it finds over the same objects on disk.
+    let findings = |location: &str| {
+        let out = moto.s3trawl(dir, &["detect", "--logs", location, "--format", "csv"]);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+        let mut ids: Vec<String> = stdout(&out)
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').take(2).collect::<Vec<_>>().join(","))
+            .collect();
+        ids.sort();
+        ids
+    };
+    let over_s3 = findings(&s3);
+    assert!(!over_s3.is_empty(), "the corpora trigger detections");
+    assert_eq!(over_s3, findings(local));
+}
+
+#[test]
+fn a_missing_bucket_or_server_is_an_error_that_names_it() {
+    let moto = Moto::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = moto.s3trawl(
+        tmp.path(),
+        &[
+            "sql",
+            "--logs",
+            "s3://no-such-bucket-here/logs/",
+            "SELECT count(*) FROM access_logs",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no-such-bucket-here"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("NoSuchBucket"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+}
