@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod output;
 pub mod report;
 pub mod schema;
+pub mod shell;
 pub mod sql;
 pub mod summary;
 
@@ -37,6 +38,8 @@ pub struct Cli {
 pub enum Command {
     /// Run one SQL statement over raw logs and/or a lake.
     Sql(sql::Args),
+    /// An interactive SQL session over raw logs and/or a lake (statements from stdin without a terminal).
+    Shell(shell::Args),
     /// Write raw logs into a Parquet lake, partitioned by day.
     Ingest(ingest::Args),
     /// Print a table's schema, or the Athena DDL for the lake.
@@ -87,6 +90,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     match cli.command {
         Command::Sql(args) => sql::run(args, &global).await,
+        Command::Shell(args) => shell::run(args, &global).await,
         Command::Ingest(args) => ingest::run(args, &global).await,
         Command::Schema(args) => schema::run(&args),
         Command::Detect(args) => detect::run_command(args, &global).await,

@@ -62,7 +62,9 @@ pub async fn run(mut args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         (None, Some(f)) => {
             std::fs::read_to_string(f).with_context(|| format!("cannot read {}", f.display()))?
         }
-        (None, None) => anyhow::bail!("no SQL statement given"),
+        (None, None) => {
+            anyhow::bail!("no SQL statement given (`s3trawl shell` opens an interactive session)")
+        }
     };
     if args.logs.is_empty() && args.lake.is_none() {
         anyhow::bail!("say where the logs are: --logs PATH… and/or --lake DIR");

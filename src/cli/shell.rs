@@ -1,0 +1,305 @@
+//! `s3trawl shell`: an interactive SQL session over raw logs and/or a lake.
+//!
+//! ```text
+//! s3trawl shell --logs s3://my-log-bucket/logs/ --lake /data/s3-lake
+//! s3trawl> SELECT operation, count(*) FROM access_logs
+//!      ->  GROUP BY 1 ORDER BY 2 DESC LIMIT 5;
+//! ```
+//!
+//! Statements end with `;` and may span lines; dot commands (`.help`) act at once. The tables
+//! are registered once, so objects are listed once per session (each statement reads them
+//! again). With a terminal, lines are edited with rustyline and kept in `~/.s3trawl_history`;
+//! without one (`s3trawl shell … < queries.sql`), statements are read from stdin, an error does
+//! not stop the ones after it, and the exit code is 2 if any failed.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use datafusion::prelude::SessionContext;
+use rustyline::error::ReadlineError;
+
+use super::output::{self, Format};
+use super::{Global, describe};
+use crate::engine::{self, EngineOptions, Sources};
+use crate::scan::ScanLog;
+use crate::source::LogLocation;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  s3trawl shell --logs sample-logs\n  s3trawl> SELECT operation, count(*) FROM access_logs GROUP BY 1;"
+)]
+pub struct Args {
+    /// Log objects: files, folders (read recursively), globs or s3://bucket/prefix.
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub logs: Vec<String>,
+    /// A Parquet lake written by `s3trawl ingest` (read instead of, or as well as, --logs).
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// Output format of results (`.format` changes it in the session).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Refuse records with unknown trailing fields instead of keeping them in `extra_fields`.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+const HELP: &str = "\
+Statements end with ';' and may span lines. Tables: access_logs, cloudtrail, rejects.
+  .tables                 the tables
+  .schema [TABLE]         columns and types (all tables without TABLE)
+  .format table|csv|json|ndjson
+  .timer on|off           print how long each statement took
+  .help                   this text
+  .quit                   leave (or Ctrl-D); Ctrl-C clears the statement being typed";
+
+struct Session {
+    ctx: SessionContext,
+    log: ScanLog,
+    format: Format,
+    timer: bool,
+    /// Rejects already reported on stderr.
+    reported: u64,
+    failed: usize,
+}
+
+pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    if args.logs.is_empty() && args.lake.is_none() {
+        anyhow::bail!("say where the logs are: --logs PATH… and/or --lake DIR");
+    }
+    let locations = args
+        .logs
+        .iter()
+        .map(|l| LogLocation::parse(l))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ctx = engine::new_context(&EngineOptions {
+        threads: global.threads,
+        strict: args.strict,
+    })?;
+    let log = ScanLog::new();
+    let sources = Sources {
+        logs: &locations,
+        lake: args.lake.as_deref(),
+    };
+    engine::register_tables(&ctx, &sources, args.strict, &log).await?;
+    let mut session = Session {
+        ctx,
+        log,
+        format: args.format,
+        timer: false,
+        reported: 0,
+        failed: 0,
+    };
+    if std::io::stdin().is_terminal() {
+        interactive(&mut session).await?;
+        Ok(ExitCode::SUCCESS)
+    } else {
+        let stdin = std::io::stdin();
+        let mut lines = stdin.lock().lines();
+        let mut buffer = String::new();
+        loop {
+            let line = tokio::task::block_in_place(|| lines.next()).transpose()?;
+            let Some(line) = line else { break };
+            if !session.line(&mut buffer, &line).await {
+                return Ok(exit_code(&session));
+            }
+        }
+        if !buffer.trim().is_empty() {
+            // A last statement without ';'.
+            session.statement(buffer.trim()).await;
+        }
+        Ok(exit_code(&session))
+    }
+}
+
+fn exit_code(session: &Session) -> ExitCode {
+    if session.failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+async fn interactive(session: &mut Session) -> anyhow::Result<()> {
+    let mut editor = rustyline::DefaultEditor::new()?;
+    let history = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".s3trawl_history"));
+    if let Some(h) = &history {
+        let _ = editor.load_history(h);
+    }
+    eprintln!(
+        "s3trawl shell: tables access_logs, cloudtrail, rejects; .help for help, .quit to leave"
+    );
+    let mut buffer = String::new();
+    loop {
+        let prompt = if buffer.is_empty() {
+            "s3trawl> "
+        } else {
+            "     ->  "
+        };
+        match tokio::task::block_in_place(|| editor.readline(prompt)) {
+            Ok(line) => {
+                if !line.trim().is_empty() {
+                    let _ = editor.add_history_entry(line.as_str());
+                }
+                if !session.line(&mut buffer, &line).await {
+                    break;
+                }
+            }
+            Err(ReadlineError::Interrupted) => buffer.clear(),
+            Err(ReadlineError::Eof) => break,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(h) = &history {
+        let _ = editor.save_history(h);
+    }
+    Ok(())
+}
+
+impl Session {
+    /// Takes one input line; false when the session should end.
+    async fn line(&mut self, buffer: &mut String, line: &str) -> bool {
+        if buffer.trim().is_empty() && line.trim_start().starts_with('.') {
+            buffer.clear();
+            return self.dot_command(line.trim()).await;
+        }
+        buffer.push_str(line);
+        buffer.push('\n');
+        let (statements, rest) = split_statements(buffer);
+        *buffer = rest;
+        for statement in statements {
+            self.statement(&statement).await;
+        }
+        true
+    }
+
+    async fn dot_command(&mut self, line: &str) -> bool {
+        let mut words = line.split_whitespace();
+        let command = words.next().unwrap_or_default();
+        let argument = words.next();
+        match (command, argument) {
+            (".quit" | ".exit" | ".q", _) => return false,
+            (".help", _) => println!("{HELP}"),
+            (".tables", _) => println!("{}", self.table_names().join("\n")),
+            (".schema", Some(table)) => self.statement(&format!("DESCRIBE {table}")).await,
+            (".schema", None) => {
+                for table in self.table_names() {
+                    println!("{table}:");
+                    self.statement(&format!("DESCRIBE {table}")).await;
+                }
+            }
+            (".format", Some(name)) => match <Format as clap::ValueEnum>::from_str(name, true) {
+                Ok(format) => self.format = format,
+                Err(_) => self.error(&format!(
+                    "unknown format {name:?}: table, csv, json or ndjson"
+                )),
+            },
+            (".timer", Some("on")) => self.timer = true,
+            (".timer", Some("off")) => self.timer = false,
+            _ => self.error(&format!("unknown command {line:?} (.help lists them)")),
+        }
+        true
+    }
+
+    fn table_names(&self) -> Vec<String> {
+        let mut names = self
+            .ctx
+            .catalog("datafusion")
+            .and_then(|c| c.schema("public"))
+            .map(|s| s.table_names())
+            .unwrap_or_default();
+        // Tables behind the views are not for users.
+        names.retain(|n| !n.starts_with("__"));
+        names.sort();
+        names
+    }
+
+    async fn statement(&mut self, sql: &str) {
+        let started = Instant::now();
+        let result = async {
+            let frame = self.ctx.sql(sql).await?;
+            let stream = frame.execute_stream().await?;
+            output::write_stream(stream, self.format, None).await
+        }
+        .await;
+        let _ = std::io::stdout().flush();
+        match result {
+            Ok(rows) => {
+                if self.timer {
+                    eprintln!(
+                        "{rows} {} in {:.3} s",
+                        super::summary::plural(rows, "row", "rows"),
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+            Err(e) if super::is_broken_pipe(&e) => {}
+            Err(e) => self.error(&describe(&e)),
+        }
+        let summary = self.log.summary();
+        if summary.rejects > self.reported {
+            self.reported = summary.rejects;
+            super::summary::print(&summary);
+        }
+    }
+
+    fn error(&mut self, message: &str) {
+        self.failed += 1;
+        eprintln!("error: {message}");
+    }
+}
+
+/// The complete statements at the start of `text` (each without its `;`, blank ones dropped)
+/// and what follows the last `;`. A `;` inside quotes or a `--` comment does not end one.
+fn split_statements(text: &str) -> (Vec<String>, String) {
+    let mut statements = Vec::new();
+    let mut start = 0;
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if comment {
+            comment = c != '\n';
+            continue;
+        }
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '-') if chars.peek().is_some_and(|(_, n)| *n == '-') => comment = true,
+            (None, ';') => {
+                let statement = text[start..i].trim();
+                if !statement.is_empty() {
+                    statements.push(statement.to_string());
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    let rest = &text[start..];
+    let rest = if rest.trim().is_empty() { "" } else { rest };
+    (statements, rest.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_statements;
+
+    #[test]
+    fn statements_end_at_semicolons_outside_quotes_and_comments() {
+        let (done, rest) = split_statements("SELECT 1;\nSELECT ';' -- a; comment\n, 2; SELECT");
+        assert_eq!(done, vec!["SELECT 1", "SELECT ';' -- a; comment\n, 2"]);
+        assert_eq!(rest, " SELECT");
+        let (done, rest) = split_statements("SELECT \"a;b\" FROM t\n");
+        assert!(done.is_empty());
+        assert_eq!(rest, "SELECT \"a;b\" FROM t\n");
+        let (done, rest) = split_statements(";;  \n");
+        assert!(done.is_empty());
+        assert_eq!(rest, "");
+        // Quotes doubled inside a string.
+        let (done, _) = split_statements("SELECT 'it''s; fine';");
+        assert_eq!(done, vec!["SELECT 'it''s; fine'"]);
+    }
+}
