@@ -15,10 +15,9 @@ use std::sync::Arc;
 use crate::detect::config::Config;
 use crate::detect::run::{Outcome, Spill, Window, parse_time, prepare, run};
 use crate::detect::{Detection, Severity, pack, udf};
-use crate::engine::{self, EngineOptions, Sources};
+
 use crate::report;
 use crate::scan::ScanLog;
-use crate::source::LogLocation;
 use anyhow::Context;
 
 use super::Global;
@@ -158,27 +157,16 @@ pub async fn prepare_run(selection: &Selection, global: &Global) -> anyhow::Resu
             .or(config.settings.baseline_days)
             .unwrap_or(7),
     };
-    let locations = selection
-        .logs
-        .iter()
-        .map(|l| LogLocation::parse(l))
-        .collect::<Result<Vec<_>, _>>()?;
-    let ctx = engine::new_context(&EngineOptions {
-        threads: global.threads,
-        strict: selection.strict,
-    })?;
-    udf::register(&ctx, &config);
     let log = ScanLog::new().with_progress(global.progress_bar(None, "decoding"));
-    engine::register_tables(
-        &ctx,
-        &Sources {
-            logs: &locations,
-            lake: selection.lake.as_deref(),
-        },
+    let (ctx, locations) = super::tables_session(
+        &selection.logs,
+        selection.lake.as_deref(),
         selection.strict,
+        global,
         &log,
     )
     .await?;
+    udf::register(&ctx, &config);
     // Raw logs are decoded once into temporary Parquet files; a lake is read where it is.
     let spill = if locations.is_empty() {
         None

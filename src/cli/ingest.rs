@@ -15,7 +15,6 @@ use crate::engine::{self, EngineOptions};
 use crate::lake::Lake;
 use crate::lake::ingest::{IngestOptions, ingest};
 use crate::scan::ScanLog;
-use crate::source::LogLocation;
 
 use super::Global;
 use super::summary::plural;
@@ -37,11 +36,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    let locations = args
-        .paths
-        .iter()
-        .map(|l| LogLocation::parse(l))
-        .collect::<Result<Vec<_>, _>>()?;
+    let locations = super::parse_locations(&args.paths)?;
     let ctx = engine::new_context(&EngineOptions {
         threads: global.threads,
         strict: args.strict,

@@ -99,6 +99,42 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// A session with `access_logs`, `cloudtrail` and `rejects` over the given logs and/or lake
+/// (what `sql`, `shell`, `detect` and `report` read), and the locations parsed.
+pub async fn tables_session(
+    logs: &[String],
+    lake: Option<&std::path::Path>,
+    strict: bool,
+    global: &Global,
+    log: &crate::scan::ScanLog,
+) -> anyhow::Result<(
+    datafusion::prelude::SessionContext,
+    Vec<crate::source::LogLocation>,
+)> {
+    if logs.is_empty() && lake.is_none() {
+        anyhow::bail!("say where the logs are: --logs PATH… and/or --lake DIR");
+    }
+    let locations = parse_locations(logs)?;
+    let ctx = crate::engine::new_context(&crate::engine::EngineOptions {
+        threads: global.threads,
+        strict,
+    })?;
+    let sources = crate::engine::Sources {
+        logs: &locations,
+        lake,
+    };
+    crate::engine::register_tables(&ctx, &sources, strict, log).await?;
+    Ok((ctx, locations))
+}
+
+/// The locations the user named, each resolved (a missing local path is an error).
+pub fn parse_locations(given: &[String]) -> anyhow::Result<Vec<crate::source::LogLocation>> {
+    Ok(given
+        .iter()
+        .map(|l| crate::source::LogLocation::parse(l))
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
 /// Options every command shares.
 pub struct Global {
     pub threads: Option<usize>,

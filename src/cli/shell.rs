@@ -22,9 +22,7 @@ use rustyline::error::ReadlineError;
 
 use super::output::{self, Format};
 use super::{Global, describe};
-use crate::engine::{self, EngineOptions, Sources};
 use crate::scan::ScanLog;
-use crate::source::LogLocation;
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -65,24 +63,9 @@ struct Session {
 }
 
 pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    if args.logs.is_empty() && args.lake.is_none() {
-        anyhow::bail!("say where the logs are: --logs PATH… and/or --lake DIR");
-    }
-    let locations = args
-        .logs
-        .iter()
-        .map(|l| LogLocation::parse(l))
-        .collect::<Result<Vec<_>, _>>()?;
-    let ctx = engine::new_context(&EngineOptions {
-        threads: global.threads,
-        strict: args.strict,
-    })?;
     let log = ScanLog::new();
-    let sources = Sources {
-        logs: &locations,
-        lake: args.lake.as_deref(),
-    };
-    engine::register_tables(&ctx, &sources, args.strict, &log).await?;
+    let (ctx, _) =
+        super::tables_session(&args.logs, args.lake.as_deref(), args.strict, global, &log).await?;
     let mut session = Session {
         ctx,
         log,

@@ -11,9 +11,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::engine::{self, EngineOptions, Sources};
 use crate::scan::ScanLog;
-use crate::source::LogLocation;
 use anyhow::Context;
 
 use super::Global;
@@ -66,29 +64,9 @@ pub async fn run(mut args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             anyhow::bail!("no SQL statement given (`s3trawl shell` opens an interactive session)")
         }
     };
-    if args.logs.is_empty() && args.lake.is_none() {
-        anyhow::bail!("say where the logs are: --logs PATH… and/or --lake DIR");
-    }
-    let locations = args
-        .logs
-        .iter()
-        .map(|l| LogLocation::parse(l))
-        .collect::<Result<Vec<_>, _>>()?;
-    let ctx = engine::new_context(&EngineOptions {
-        threads: global.threads,
-        strict: args.strict,
-    })?;
     let log = ScanLog::new().with_progress(global.progress_bar(None, "decoding"));
-    engine::register_tables(
-        &ctx,
-        &Sources {
-            logs: &locations,
-            lake: args.lake.as_deref(),
-        },
-        args.strict,
-        &log,
-    )
-    .await?;
+    let (ctx, _) =
+        super::tables_session(&args.logs, args.lake.as_deref(), args.strict, global, &log).await?;
 
     let frame = ctx.sql(&query).await?;
     let stream = frame.execute_stream().await?;
