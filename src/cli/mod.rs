@@ -99,6 +99,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Where `sql` and `shell` read the tables from.
+#[derive(Debug, clap::Args)]
+pub struct Tables {
+    /// Log objects: files, folders (read recursively), globs or s3://bucket/prefix.
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub logs: Vec<String>,
+    /// A Parquet lake written by `s3trawl ingest` (read instead of, or as well as, --logs).
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<std::path::PathBuf>,
+    /// Refuse records with unknown trailing fields instead of keeping them in `extra_fields`.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+impl Tables {
+    pub async fn session(
+        &self,
+        global: &Global,
+        log: &crate::scan::ScanLog,
+    ) -> anyhow::Result<datafusion::prelude::SessionContext> {
+        let (ctx, _) =
+            tables_session(&self.logs, self.lake.as_deref(), self.strict, global, log).await?;
+        Ok(ctx)
+    }
+}
+
 /// A session with `access_logs`, `cloudtrail` and `rejects` over the given logs and/or lake
 /// (what `sql`, `shell`, `detect` and `report` read), and the locations parsed.
 pub async fn tables_session(

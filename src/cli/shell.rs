@@ -29,18 +29,11 @@ use crate::scan::ScanLog;
     after_help = "Example:\n  s3trawl shell --logs sample-logs\n  s3trawl> SELECT operation, count(*) FROM access_logs GROUP BY 1;"
 )]
 pub struct Args {
-    /// Log objects: files, folders (read recursively), globs or s3://bucket/prefix.
-    #[arg(long, num_args = 1.., value_name = "PATH")]
-    pub logs: Vec<String>,
-    /// A Parquet lake written by `s3trawl ingest` (read instead of, or as well as, --logs).
-    #[arg(long, value_name = "DIR")]
-    pub lake: Option<PathBuf>,
+    #[command(flatten)]
+    pub tables: super::Tables,
     /// Output format of results (`.format` changes it in the session).
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
-    /// Refuse records with unknown trailing fields instead of keeping them in `extra_fields`.
-    #[arg(long)]
-    pub strict: bool,
 }
 
 const HELP: &str = "\
@@ -64,8 +57,7 @@ struct Session {
 
 pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let log = ScanLog::new();
-    let (ctx, _) =
-        super::tables_session(&args.logs, args.lake.as_deref(), args.strict, global, &log).await?;
+    let ctx = args.tables.session(global, &log).await?;
     let mut session = Session {
         ctx,
         log,

@@ -22,21 +22,14 @@ use super::output::{self, Format};
     after_help = "Example:\n  s3trawl sql --logs sample-logs \"SELECT operation, count(*) FROM access_logs GROUP BY 1\""
 )]
 pub struct Args {
-    /// Log objects: files, folders (read recursively), globs or s3://bucket/prefix.
-    #[arg(long, num_args = 1.., value_name = "PATH")]
-    pub logs: Vec<String>,
-    /// A Parquet lake written by `s3trawl ingest` (read instead of, or as well as, --logs).
-    #[arg(long, value_name = "DIR")]
-    pub lake: Option<PathBuf>,
+    #[command(flatten)]
+    pub tables: super::Tables,
     /// Output format.
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
     /// Write the result to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Refuse records with unknown trailing fields instead of keeping them in `extra_fields`.
-    #[arg(long)]
-    pub strict: bool,
     /// Read the statement from FILE.
     #[arg(
         long = "file",
@@ -52,8 +45,8 @@ pub struct Args {
 
 pub async fn run(mut args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     // `--logs` takes every value up to the next flag, the statement included.
-    if args.query.is_none() && args.file.is_none() && args.logs.len() > 1 {
-        args.query = args.logs.pop();
+    if args.query.is_none() && args.file.is_none() && args.tables.logs.len() > 1 {
+        args.query = args.tables.logs.pop();
     }
     let query = match (&args.query, &args.file) {
         (Some(q), _) => q.clone(),
@@ -65,8 +58,7 @@ pub async fn run(mut args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         }
     };
     let log = ScanLog::new().with_progress(global.progress_bar(None, "decoding"));
-    let (ctx, _) =
-        super::tables_session(&args.logs, args.lake.as_deref(), args.strict, global, &log).await?;
+    let ctx = args.tables.session(global, &log).await?;
 
     let frame = ctx.sql(&query).await?;
     let stream = frame.execute_stream().await?;
