@@ -246,12 +246,15 @@ impl ObjectScan {
         let data = &w.data[..];
         let n = pieces_for(data.len(), rayon::current_num_threads(), Busy::count());
         let pieces = split_at_lines(data, n);
-        // The first line number of each piece, from the line breaks before it.
+        // The first line number of each piece, from the line breaks before it (the decoder
+        // counts the last piece's lines itself: with one piece, nothing is counted twice).
         let mut starts = Vec::with_capacity(pieces.len());
         let mut line = self.next_line;
-        for piece in &pieces {
+        for (i, piece) in pieces.iter().enumerate() {
             starts.push(line);
-            line += memchr::memchr_iter(b'\n', &data[piece.clone()]).count() as u64;
+            if i + 1 < pieces.len() {
+                line += memchr::memchr_iter(b'\n', &data[piece.clone()]).count() as u64;
+            }
         }
         let (object, options, base) = (&*self.object, &self.options.decoder, self.next_offset);
         let decode = |(i, piece): (usize, &Range<usize>)| {

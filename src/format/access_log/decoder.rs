@@ -7,7 +7,7 @@
 //! line costs no allocation. Lines that are not records are kept as [`Reject`]s with their line
 //! number and byte offset: the caller decides where they go; none is dropped.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow::array::{
     ArrayRef, Int32Builder, Int64Builder, RecordBatch, RecordBatchOptions, StringViewArray,
@@ -94,8 +94,9 @@ pub struct DecodeCounts {
 pub struct AccessLogDecoder {
     schema: SchemaRef,
     builders: Vec<Builder>,
-    /// The `log_object` value as a one-row array, repeated per batch without copying the text.
-    object: StringViewArray,
+    /// The `log_object` value as a one-row array, repeated per batch without copying the text
+    /// (made only when the column is wanted: most queries over small objects do not).
+    object: Option<StringViewArray>,
     batch_size: usize,
     strict: bool,
     rec: Record,
@@ -122,19 +123,16 @@ impl AccessLogDecoder {
         first_line: u64,
         offset: u64,
     ) -> Self {
-        let all = schema();
         let projection: Vec<usize> = options
             .projection
             .clone()
-            .unwrap_or_else(|| (0..all.fields().len()).collect());
-        let schema = Arc::new(
-            all.project(&projection)
-                .expect("projection indices come from the schema"),
-        );
+            .unwrap_or_else(|| (0..schema().fields().len()).collect());
         AccessLogDecoder {
-            schema,
+            schema: projected_schema(&projection),
             builders: projection.iter().map(|&c| Builder::new(c)).collect(),
-            object: StringViewArray::from_iter_values([object]),
+            object: projection
+                .contains(&col::LOG_OBJECT)
+                .then(|| StringViewArray::from_iter_values([object])),
             batch_size: options.batch_size.max(1),
             strict: options.strict,
             rec: Record::default(),
@@ -155,13 +153,21 @@ impl AccessLogDecoder {
     /// too. Call [`Self::flush`] when [`Self::is_full`] or when the input is done.
     pub fn decode(&mut self, data: &[u8], last: bool) -> usize {
         let mut pos = 0;
+        // UTF-8 is validated a block of lines at a time (a call per line cost more than the
+        // validation itself): `data[..block_end]` has been looked at, and is valid text if
+        // `block_valid`; a block that is not has its lines checked one by one.
+        let (mut block_end, mut block_valid) = (0, false);
         while self.rows < self.batch_size && pos < data.len() {
             let (end, next) = match memchr(b'\n', &data[pos..]) {
                 Some(i) => (pos + i, pos + i + 1),
                 None if last => (data.len(), data.len()),
                 None => break,
             };
-            self.line(&data[pos..end]);
+            if end > block_end {
+                block_end = line_end_after(data, (pos + UTF8_BLOCK).min(data.len())).max(end);
+                block_valid = std::str::from_utf8(&data[pos..block_end]).is_ok();
+            }
+            self.line(&data[pos..end], block_valid);
             self.offset += (next - pos) as u64;
             pos = next;
         }
@@ -197,13 +203,19 @@ impl AccessLogDecoder {
         self.offset
     }
 
-    fn line(&mut self, raw: &[u8]) {
+    /// One line without its line break; `valid` if it is known to be valid UTF-8.
+    fn line(&mut self, raw: &[u8], valid: bool) {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
         self.line_no += 1;
         self.counts.lines += 1;
         if is_blank(raw) {
             self.counts.blank += 1;
             return;
+        }
+        if valid {
+            // SAFETY: `raw` lies within a block that `decode` validated as UTF-8, and starts
+            // and ends next to ASCII bytes (line breaks), so it is valid UTF-8 on its own.
+            return self.record(unsafe { std::str::from_utf8_unchecked(raw) });
         }
         match std::str::from_utf8(raw) {
             Ok(line) => self.record(line),
@@ -248,13 +260,42 @@ impl AccessLogDecoder {
                 Builder::Number { b, .. } | Builder::LogLine(b) => Arc::new(b.finish()),
                 Builder::LogObject => {
                     let zeros = UInt32Array::from(vec![0u32; rows]);
-                    arrow::compute::take(&self.object, &zeros, None)?
+                    let object = self.object.as_ref().expect("made for this column");
+                    arrow::compute::take(object, &zeros, None)?
                 }
             });
         }
         let options = RecordBatchOptions::new().with_row_count(Some(rows));
         RecordBatch::try_new_with_options(self.schema.clone(), arrays, &options).map(Some)
     }
+}
+
+/// The schema of the columns `projection` picks. A decoder is made per object (and per piece
+/// of a large one), so the few projections a process uses are kept rather than built again for
+/// each of ten thousand small objects.
+fn projected_schema(projection: &[usize]) -> SchemaRef {
+    static KEPT: Mutex<Vec<(Vec<usize>, SchemaRef)>> = Mutex::new(Vec::new());
+    let mut kept = KEPT.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, schema)) = kept.iter().find(|(p, _)| p == projection) {
+        return Arc::clone(schema);
+    }
+    let projected = Arc::new(
+        schema()
+            .project(projection)
+            .expect("projection indices come from the schema"),
+    );
+    if kept.len() < 64 {
+        kept.push((projection.to_vec(), Arc::clone(&projected)));
+    }
+    projected
+}
+
+/// Bytes of lines validated as UTF-8 in one call.
+const UTF8_BLOCK: usize = 64 << 10;
+
+/// The end of the line that `at` is in (just before its line break), or the end of `data`.
+fn line_end_after(data: &[u8], at: usize) -> usize {
+    memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i)
 }
 
 fn append(builders: &mut [Builder], rec: &Record, line: &str, line_no: u64) {
@@ -398,5 +439,50 @@ mod tests {
             batch.column(16).as_string_view().value(0),
             "S3Console/\u{fffd}X"
         );
+    }
+
+    #[test]
+    fn one_invalid_line_among_valid_ones_is_the_only_one_replaced() {
+        // UTF-8 is validated a block of lines at a time: a block with one bad line falls back
+        // to line-by-line checking, and the blocks after it are fast again. Lines with
+        // multi-byte characters on both sides of the bad one stay as they are.
+        let good = LINE.replace("S3Console/0.4", "S3Console/ünïcode");
+        let mut bad = LINE
+            .replace("S3Console/0.4", "S3Console/\u{0}X")
+            .into_bytes();
+        let at = bad.iter().position(|b| *b == 0).unwrap();
+        bad[at] = 0xc3; // a lead byte without its continuation
+        let mut input = Vec::new();
+        let lines = 3 * UTF8_BLOCK / good.len();
+        let bad_line = lines / 2;
+        for i in 0..lines {
+            if i == bad_line {
+                input.extend_from_slice(&bad);
+            } else {
+                input.extend_from_slice(good.as_bytes());
+            }
+            input.push(b'\n');
+        }
+        let mut d = AccessLogDecoder::new("x", &DecoderOptions::default());
+        let mut agents = Vec::new();
+        let mut pos = 0;
+        loop {
+            pos += d.decode(&input[pos..], true);
+            let Some(batch) = d.flush().unwrap() else {
+                break;
+            };
+            let ua = batch.column(16).as_string_view();
+            agents.extend((0..ua.len()).map(|i| ua.value(i).to_string()));
+        }
+        assert_eq!(agents.len(), lines);
+        for (i, ua) in agents.iter().enumerate() {
+            let expected = if i == bad_line {
+                "S3Console/\u{fffd}X"
+            } else {
+                "S3Console/ünïcode"
+            };
+            assert_eq!(ua, expected, "line {}", i + 1);
+        }
+        assert_eq!(d.counts().rejects, 0);
     }
 }
