@@ -65,6 +65,8 @@ fn walk(
         ancestors.push((meta.dev(), meta.ino()));
     }
     let depth = ancestors.len();
+    // The folder's object path, once: its files' paths are that and their names.
+    let base = Path::from_absolute_path(dir).ok();
     for entry in entries {
         let entry = entry.map_err(|e| walk_error(dir, e))?;
         let path = entry.path();
@@ -92,7 +94,7 @@ fn walk(
                 walk(&path, ancestors, visit)?;
             }
         } else if meta.is_file()
-            && let Some(location) = object_path(&path)
+            && let Some(location) = object_path(base.as_ref(), &path)
         {
             visit(object_meta(location, &meta));
         }
@@ -103,8 +105,21 @@ fn walk(
 
 /// The object path of a local file, as `object_store`'s local store names it; `None` for the
 /// names that store leaves out of listings (its own `name#123` staging files).
-fn object_path(path: &FsPath) -> Option<Path> {
-    let location = Path::from_absolute_path(path).ok()?;
+///
+/// `Path::from_absolute_path` makes a URL of the path and decodes it again (a tenth of the
+/// cost of listing a small object); for a UTF-8 name in a folder whose object path is known,
+/// that round trip gives back the name, so the folder's path and the name are joined and
+/// checked as that function checks them (`Path::parse`). Other names go the long way.
+fn object_path(dir: Option<&Path>, path: &FsPath) -> Option<Path> {
+    let joined = match (dir, path.file_name().and_then(|n| n.to_str())) {
+        (Some(dir), Some(name)) if dir.as_ref().is_empty() => Path::parse(name).ok(),
+        (Some(dir), Some(name)) => Path::parse(format!("{}/{name}", dir.as_ref())).ok(),
+        _ => None,
+    };
+    let location = match joined {
+        Some(location) => location,
+        None => Path::from_absolute_path(path).ok()?,
+    };
     let name = location.filename()?;
     match name.split_once('#') {
         Some((_, suffix)) if !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit()) => {
@@ -169,7 +184,9 @@ mod tests {
         let root = dir.path();
         fs::create_dir_all(root.join("a/b/date=2026-01-01")).unwrap();
         fs::create_dir_all(root.join("other")).unwrap();
+        fs::create_dir_all(root.join("odd dir %20 é")).unwrap();
         for (name, body) in [
+            ("odd dir %20 é/back\\slash?q=1#frag %2Fx", "6"),
             ("top.log", "1"),
             ("a/x.gz", "22"),
             ("a/b/with space %41 é.log", "333"),
@@ -206,7 +223,7 @@ mod tests {
                     "{pattern} (ignore_subdirectory {ignore_subdirectory})"
                 );
                 if pattern.is_empty() && !ignore_subdirectory {
-                    assert_eq!(ours.len(), 8, "{ours:#?}");
+                    assert_eq!(ours.len(), 9, "{ours:#?}");
                 }
             }
         }
