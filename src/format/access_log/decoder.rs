@@ -58,28 +58,33 @@ enum Builder {
 }
 
 impl Builder {
-    fn new(column: usize) -> Self {
+    /// A builder for `column` with room for `rows` values.
+    fn new(column: usize, rows: usize) -> Self {
         let c = &COLUMNS[column];
+        let text = || StringViewBuilder::with_capacity(rows);
         match (c.origin, c.ty) {
-            (Origin::Field(_), ColumnType::Timestamp) => {
-                Builder::Time(TimestampMillisecondBuilder::new().with_timezone(super::schema::UTC))
+            (Origin::Field(_), ColumnType::Timestamp) => Builder::Time(
+                TimestampMillisecondBuilder::with_capacity(rows).with_timezone(super::schema::UTC),
+            ),
+            (Origin::Field(_), ColumnType::Int32) => {
+                Builder::Status(Int32Builder::with_capacity(rows))
             }
-            (Origin::Field(_), ColumnType::Int32) => Builder::Status(Int32Builder::new()),
             (Origin::Field(field), ColumnType::Int64) => Builder::Number {
                 field,
-                b: Int64Builder::new(),
+                b: Int64Builder::with_capacity(rows),
             },
-            (Origin::Field(field), _) => Builder::Text {
-                field,
-                b: StringViewBuilder::new(),
-            },
-            (Origin::ExtraFields, _) => Builder::Extra(StringViewBuilder::new()),
-            (Origin::Day, _) => Builder::Day(StringViewBuilder::new()),
-            (Origin::LogLine, _) => Builder::LogLine(Int64Builder::new()),
+            (Origin::Field(field), _) => Builder::Text { field, b: text() },
+            (Origin::ExtraFields, _) => Builder::Extra(text()),
+            (Origin::Day, _) => Builder::Day(text()),
+            (Origin::LogLine, _) => Builder::LogLine(Int64Builder::with_capacity(rows)),
             (Origin::LogObject, _) => Builder::LogObject,
         }
     }
 }
+
+/// The shortest line a batch's capacity is guessed with (real records are 250 bytes or more):
+/// a batch's builders get room for the lines its input can hold, at most a batch.
+const SHORTEST_LINE_GUESS: usize = 200;
 
 /// Counts of what a decoder has seen so far.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +99,10 @@ pub struct DecodeCounts {
 pub struct AccessLogDecoder {
     schema: SchemaRef,
     builders: Vec<Builder>,
+    /// The columns of `builders`, in order.
+    columns: Vec<usize>,
+    /// Whether the builders have been given room for the batch being built.
+    sized: bool,
     /// The `log_object` value as a one-row array, repeated per batch without copying the text
     /// (made only when the column is wanted: most queries over small objects do not).
     object: Option<StringViewArray>,
@@ -129,10 +138,12 @@ impl AccessLogDecoder {
             .unwrap_or_else(|| (0..schema().fields().len()).collect());
         AccessLogDecoder {
             schema: projected_schema(&projection),
-            builders: projection.iter().map(|&c| Builder::new(c)).collect(),
+            builders: projection.iter().map(|&c| Builder::new(c, 0)).collect(),
+            sized: false,
             object: projection
                 .contains(&col::LOG_OBJECT)
                 .then(|| StringViewArray::from_iter_values([object])),
+            columns: projection,
             batch_size: options.batch_size.max(1),
             strict: options.strict,
             rec: Record::default(),
@@ -152,6 +163,15 @@ impl AccessLogDecoder {
     /// always end at a line boundary. With `last`, a final line without a line break is decoded
     /// too. Call [`Self::flush`] when [`Self::is_full`] or when the input is done.
     pub fn decode(&mut self, data: &[u8], last: bool) -> usize {
+        if !self.sized && self.rows == 0 {
+            // Builders emptied by `flush` have no room left: growing each of them by doubling,
+            // batch after batch, copied every column's views several times over.
+            let rows = (data.len() / SHORTEST_LINE_GUESS + 1).min(self.batch_size);
+            for (b, &c) in self.builders.iter_mut().zip(&self.columns) {
+                *b = Builder::new(c, rows);
+            }
+            self.sized = true;
+        }
         let mut pos = 0;
         // UTF-8 is validated a block of lines at a time (a call per line cost more than the
         // validation itself): `data[..block_end]` has been looked at, and is valid text if
@@ -249,6 +269,7 @@ impl AccessLogDecoder {
             return Ok(None);
         }
         let rows = std::mem::take(&mut self.rows);
+        self.sized = false;
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.builders.len());
         for b in &mut self.builders {
             arrays.push(match b {
