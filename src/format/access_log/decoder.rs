@@ -101,7 +101,8 @@ pub struct AccessLogDecoder {
     builders: Vec<Builder>,
     /// The columns of `builders`, in order.
     columns: Vec<usize>,
-    /// Whether the builders have been given room for the batch being built.
+    /// Whether the builders have been given room for the batch being built (cleared by
+    /// `flush`, which leaves them empty).
     sized: bool,
     /// The `log_object` value as a one-row array, repeated per batch without copying the text
     /// (made only when the column is wanted: most queries over small objects do not).
@@ -163,7 +164,7 @@ impl AccessLogDecoder {
     /// always end at a line boundary. With `last`, a final line without a line break is decoded
     /// too. Call [`Self::flush`] when [`Self::is_full`] or when the input is done.
     pub fn decode(&mut self, data: &[u8], last: bool) -> usize {
-        if !self.sized && self.rows == 0 {
+        if !self.sized {
             // Builders emptied by `flush` have no room left: growing each of them by doubling,
             // batch after batch, copied every column's views several times over.
             let rows = (data.len() / SHORTEST_LINE_GUESS + 1).min(self.batch_size);
@@ -184,7 +185,7 @@ impl AccessLogDecoder {
                 None => break,
             };
             if end > block_end {
-                block_end = line_end_after(data, (pos + UTF8_BLOCK).min(data.len())).max(end);
+                block_end = line_end_after(data, (pos + UTF8_BLOCK).min(data.len()));
                 block_valid = std::str::from_utf8(&data[pos..block_end]).is_ok();
             }
             self.line(&data[pos..end], block_valid);
