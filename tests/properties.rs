@@ -145,3 +145,121 @@ proptest! {
         }
     }
 }
+
+/// Pieces of what a requester can put in a Referer or User-Agent to mislead a parser: quotes,
+/// the `" "` between the two headers, a forged tail, a record's time, a whole record's start,
+/// terminal escapes, dashes.
+fn hostile_text() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            Just("\"".to_string()),
+            Just("\" \"".to_string()),
+            Just("\" ".to_string()),
+            Just(" \"".to_string()),
+            Just(" ".to_string()),
+            Just("-".to_string()),
+            Just(" - ".to_string()),
+            Just("[14/Mar/2025:10:00:01 +0000]".to_string()),
+            Just(" - AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= SigV2 ECDHE-RSA-AES128-SHA QueryString evil.example TLSv1.0 - Yes us-east-1".to_string()),
+            Just("79a5 bucket [14/Mar/2025:10:00:01 +0000] 198.51.100.9 - FORGED01 REST.GET.OBJECT k".to_string()),
+            Just("\u{1b}[2J\u{7}".to_string()),
+            "[ -~]{0,12}".prop_map(|s| s),
+        ],
+        1..14,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Whatever the requester writes in the Referer and User-Agent, every field AWS wrote keeps
+    /// its value, the record is not lost, and the requester's text stays in those two fields.
+    #[test]
+    fn what_a_requester_writes_never_moves_another_field(
+        referer in prop_oneof![Just(None), hostile_text().prop_map(Some)],
+        agent in prop_oneof![Just(None), hostile_text().prop_map(Some)],
+        region in prop_oneof![Just(false), Just(true)],
+    ) {
+        let q = |v: &Option<String>| v.as_ref().map_or("-".to_string(), |s| format!("\"{s}\""));
+        let tail = "3HL4kqtJlcpXroDTDmjVBH40Nrjfkd s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader amzn-s3-demo-bucket1.s3.us-west-1.amazonaws.com TLSv1.2 - -";
+        let line = format!(
+            "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be amzn-s3-demo-bucket1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 arn:aws:iam::123456789012:user/alice 3E57427F3EXAMPLE REST.GET.OBJECT photos/a.jpg \"GET /amzn-s3-demo-bucket1/photos/a.jpg HTTP/1.1\" 206 - 5368709120 9663676416 70 65 {} {} {tail}{}",
+            q(&referer), q(&agent), if region { " eu-west-1" } else { "" }
+        );
+        // The one reading that is refused: a requester who forges a second record's start
+        // right after a quote and a space (indistinguishable from two records glued together).
+        let forged_glue = |v: &Option<String>| v.as_deref().is_some_and(|s| format!("\"{s}").contains("\" ") && s.contains("FORGED01"));
+        let mut d = AccessLogDecoder::new("p", &DecoderOptions::default());
+        d.decode(line.as_bytes(), true);
+        let rejects = d.take_rejects();
+        if !rejects.is_empty() {
+            prop_assert!(forged_glue(&referer) || forged_glue(&agent), "{:?}\n{}", rejects, line);
+            prop_assert!(rejects[0].reason.contains("glued"));
+            return Ok(());
+        }
+        let batches = d.flush().unwrap().into_iter().collect::<Vec<_>>();
+        let r = &rows(&batches)[0];
+        prop_assert_eq!(&r["httpstatus"], &json!(206));
+        prop_assert_eq!(&r["bytessent"], &json!(5368709120i64));
+        prop_assert_eq!(&r["objectsize"], &json!(9663676416i64));
+        prop_assert_eq!(&r["turnaroundtime"], &json!(65));
+        prop_assert_eq!(&r["request_uri"], &json!("GET /amzn-s3-demo-bucket1/photos/a.jpg HTTP/1.1"));
+        prop_assert_eq!(&r["versionid"], &json!("3HL4kqtJlcpXroDTDmjVBH40Nrjfkd"));
+        prop_assert_eq!(&r["sigv"], &json!("SigV4"));
+        prop_assert_eq!(&r["authtype"], &json!("AuthHeader"));
+        prop_assert_eq!(&r["tlsversion"], &json!("TLSv1.2"));
+        prop_assert_eq!(&r["endpoint"], &json!("amzn-s3-demo-bucket1.s3.us-west-1.amazonaws.com"));
+        prop_assert_eq!(&r["aclrequired"], &Value::Null);
+        prop_assert_eq!(&r["source_region"], &if region { json!("eu-west-1") } else { Value::Null });
+        prop_assert_eq!(&r["extra_fields"], &Value::Null);
+        let got = |name: &str| r[name].as_str().map(str::to_string);
+        let null_if_dash = |v: &Option<String>| v.clone().filter(|s| s != "-" && !s.is_empty());
+        // The boundary between the two quoted headers is the first `" "`: unambiguous unless
+        // the Referer's text makes one earlier.
+        let exact = match (&referer, &agent) {
+            (Some(r), Some(a)) => format!("\"{r}\" \"{a}\"").find("\" \"") == Some(r.len() + 1),
+            _ => true,
+        };
+        if exact {
+            // The two headers are told apart exactly unless the Referer holds their boundary.
+            prop_assert_eq!(got("referrer"), null_if_dash(&referer), "{}", line);
+            prop_assert_eq!(got("useragent"), null_if_dash(&agent), "{}", line);
+        } else if let Some(a) = agent.as_deref().filter(|a| !a.is_empty() && *a != "-") {
+            // Otherwise the User-Agent still holds the whole real one.
+            let parsed = got("useragent").unwrap_or_default();
+            prop_assert!(parsed.ends_with(a), "{:?} does not end with {:?}\n{}", parsed, a, line);
+        }
+    }
+
+    /// Fields AWS appends after the known ones, quoted or not, never shift the known ones.
+    #[test]
+    fn appended_fields_keep_the_known_ones(
+        extras in proptest::collection::vec(prop_oneof![
+            "[a-z0-9-]{1,10}".prop_map(|s| s),
+            "[a-z0-9 ]{0,12}".prop_map(|s| format!("\"{s}\"")),
+            Just("-".to_string()),
+        ], 1..6),
+        agent in hostile_text(),
+    ) {
+        let line = format!(
+            "79a5 b [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - 3E57427F3EXAMPLE REST.GET.OBJECT k \"GET /k HTTP/1.1\" 200 - 1 1 1 1 \"-\" \"{agent}\" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6U= SigV4 TLS_AES_128_GCM_SHA256 AuthHeader b.s3.amazonaws.com TLSv1.3 - Yes eu-west-1 {}",
+            extras.join(" ")
+        );
+        let (batches, report) = decode_bytes("p", line.as_bytes());
+        if format!("\"{agent}").contains("\" ") && agent.contains("FORGED01") && !report.rejects.is_empty() {
+            // A forged second record's start after a quote and a space: refused as glued.
+            prop_assert!(report.rejects[0].reason.contains("glued"));
+            return Ok(());
+        }
+        prop_assert!(report.rejects.is_empty(), "{:?}\n{}", report.rejects, line);
+        let r = &rows(&batches)[0];
+        prop_assert_eq!(&r["useragent"], &if agent.is_empty() || agent == "-" { Value::Null } else { json!(agent) });
+        prop_assert_eq!(&r["sigv"], &json!("SigV4"));
+        prop_assert_eq!(&r["tlsversion"], &json!("TLSv1.3"));
+        prop_assert_eq!(&r["aclrequired"], &json!("Yes"));
+        prop_assert_eq!(&r["source_region"], &json!("eu-west-1"));
+        let appended = extras.join(" ");
+        prop_assert_eq!(&r["extra_fields"], &if appended == "-" { Value::Null } else { json!(appended) });
+    }
+}

@@ -1,7 +1,9 @@
 //! S3 server access logs: the schema of `access_logs`, the record parser and the decoder.
 
 pub mod decoder;
+pub mod lex;
 pub mod parse;
 pub mod schema;
+mod tail;
 
 pub use decoder::{AccessLogDecoder, DecodeCounts, DecoderOptions};

@@ -1,0 +1,592 @@
+//! Where the text a requester wrote ends: the Referer and User-Agent, and the fields after them.
+//!
+//! In: a line and where its Referer (field 16) starts. Out: the Referer, the User-Agent,
+//! fields 18–27 and the fields AWS appended, written into the [`Record`]; or a refusal.
+//!
+//! The Referer and User-Agent are quoted and AWS does not escape the quotes inside them, so a
+//! requester can write anything there, a whole forged record tail or a record's time included.
+//! Their content is therefore never used to find where they end. What follows the User-Agent
+//! is written by AWS alone and has a recognisable shape field by field ([`fits`]): version ID,
+//! host ID, signature version, cipher suite, authentication type, host header, TLS version,
+//! access point ARN, aclRequired, source region, then whatever AWS appended (quoted or not).
+//! Every quote followed by a space (or the end of the line) may close the User-Agent; the one
+//! chosen is the **last one after which the fields fit and include a value only AWS writes**
+//! ([`signs`]: a host ID, a signature version, …), else the last one after which they fit at
+//! all, else the line's last quote (the reading of records AWS may write in a new way). A tail
+//! forged inside the User-Agent always comes before the real closing quote, so it never wins;
+//! a quoted field AWS appends after the known ones comes after the real tail, but what follows
+//! its quotes does not carry AWS's values (at most dashes), so it never wins either.
+//!
+//! The one thing that cannot be told from a requester's text is which of the two quoted
+//! headers a `" "` inside them belongs to: the Referer ends at the first `" "`, so the
+//! User-Agent always holds the whole real User-Agent (and, at worst, the end of a forged
+//! Referer). Only AWS's fields are evidence of a second record glued on (a line break lost):
+//! a record's start in the tail, or after a closing-quote candidate whose following fields fit
+//! up to it, makes the line a [`Problem::Glued`] reject; a record's time or even a whole
+//! record inside a User-Agent is just text.
+
+use memchr::{memchr_iter, memrchr, memrchr_iter};
+
+use super::lex::token_at;
+use super::lex::{Fail, In, Span, TAIL_FIELDS, TAIL_FIRST, fits, looks_like_record_time, signs};
+use super::parse::{NAMES, Problem, Record, head, text};
+use super::schema::MIN_FIELDS;
+
+/// Fields 18 onwards as read from one position.
+#[derive(Clone, Copy, Default)]
+struct Tail {
+    fields: [Option<Span>; TAIL_FIELDS],
+    /// Known fields present (0 to 10).
+    known: usize,
+    /// Where the fields AWS appended after the known ones start.
+    extras: Option<usize>,
+    /// Every field has its shape.
+    fits: bool,
+    /// Some field holds a value only AWS writes.
+    signed: bool,
+}
+
+/// Reads the tail from `start` (`None`: the line ended). With `stop`, gives up at the first
+/// field without its shape (for weighing candidates; the fields are then incomplete).
+fn read_tail(line: In, start: Option<usize>, stop: bool) -> Tail {
+    let mut tail = Tail {
+        fits: true,
+        ..Tail::default()
+    };
+    let mut next = start;
+    while let Some(p) = next {
+        if tail.known == TAIL_FIELDS {
+            tail.extras = Some(p);
+            break;
+        }
+        let (end, n) = token_at(line, p);
+        let t = &line[p..end];
+        let field = TAIL_FIRST + tail.known;
+        if fits(field, t) {
+            tail.signed |= signs(field, t);
+        } else {
+            tail.fits = false;
+            if stop {
+                return tail;
+            }
+        }
+        tail.fields[tail.known] = text(line, p, end);
+        tail.known += 1;
+        next = n;
+    }
+    tail
+}
+
+/// One way of reading fields 16 and 17.
+#[derive(Clone, Copy, Debug)]
+struct Reading {
+    referer: Option<Span>,
+    agent: Option<Span>,
+    /// Where field 18 starts (`None`: the line ends with field 17).
+    tail_start: Option<usize>,
+    /// The last byte of what the requester wrote (the closing quote, or the bare `-`).
+    close: usize,
+}
+
+fn quoted(open: usize, close: usize, line: In) -> Option<Span> {
+    text(line, open + 1, close)
+}
+
+fn fail(problem: Problem, line: In, at: usize) -> nom::Err<Fail> {
+    Fail::at(problem, &line[at.min(line.len())..])
+}
+
+/// Is `line[p]` a bare `-` field?
+fn bare(line: In, p: usize) -> bool {
+    line.get(p) == Some(&b'-') && matches!(line.get(p + 1), None | Some(b' '))
+}
+
+/// The start of the field after one that ends at `p` (inclusive), unless the line ends.
+fn after(line: In, p: usize) -> Option<usize> {
+    (p + 1 < line.len()).then_some(p + 2)
+}
+
+/// Reads fields 16 onwards from `pos` into `rec`.
+pub(super) fn read(
+    line: In,
+    pos: usize,
+    rec: &mut Record,
+    strict: bool,
+) -> Result<(), nom::Err<Fail>> {
+    let len = line.len();
+    // Where the requester's text opens: the quoted User-Agent after a bare Referer, or the
+    // quoted Referer.
+    let (open, quoted_referer) = if bare(line, pos) {
+        let ua = pos + 2;
+        if ua >= len {
+            return Err(fail(Problem::Truncated { last: NAMES[15] }, line, len));
+        }
+        if bare(line, ua) {
+            let reading = Reading {
+                referer: None,
+                agent: None,
+                tail_start: after(line, ua),
+                close: ua,
+            };
+            return finish(line, rec, reading, pos, strict);
+        }
+        if line[ua] != b'"' {
+            return Err(fail(Problem::BadQuotedField { field: NAMES[16] }, line, ua));
+        }
+        (ua, false)
+    } else if line[pos] == b'"' {
+        (pos, true)
+    } else {
+        return Err(fail(
+            Problem::BadQuotedField { field: NAMES[15] },
+            line,
+            pos,
+        ));
+    };
+    let reading = match choose(line, open, quoted_referer) {
+        Some(reading) => reading,
+        None => positional(line, pos)?,
+    };
+    if let Some(at) = glued(line, open, quoted_referer, &reading) {
+        return Err(fail(Problem::Glued, line, at));
+    }
+    finish(line, rec, reading, pos, strict)
+}
+
+/// The first `" "` after `open`: where a quoted Referer ends and the User-Agent opens.
+fn first_boundary(line: In, open: usize) -> Option<usize> {
+    memchr_iter(b'"', &line[open + 1..])
+        .map(|q| open + 1 + q)
+        .find(|&q| line.get(q + 1) == Some(&b' ') && line.get(q + 2) == Some(&b'"'))
+}
+
+/// The readings in which the quote at `q` ends the requester's text (User-Agent quoted and
+/// closing at `q`; or, after a quoted Referer closing at `q`, a bare `-` User-Agent).
+fn readings(
+    line: In,
+    open: usize,
+    quoted_referer: bool,
+    boundary: Option<usize>,
+    q: usize,
+) -> [Option<Reading>; 2] {
+    let agent_closes = if !quoted_referer {
+        (q > open).then(|| Reading {
+            referer: None,
+            agent: quoted(open, q, line),
+            tail_start: after(line, q),
+            close: q,
+        })
+    } else {
+        boundary.filter(|&b| b + 2 < q).map(|b| Reading {
+            referer: quoted(open, b, line),
+            agent: quoted(b + 2, q, line),
+            tail_start: after(line, q),
+            close: q,
+        })
+    };
+    let referer_closes =
+        (quoted_referer && q > open && line.get(q + 1) == Some(&b' ') && bare(line, q + 2)).then(
+            || Reading {
+                referer: quoted(open, q, line),
+                agent: None,
+                tail_start: after(line, q + 2),
+                close: q + 2,
+            },
+        );
+    [agent_closes, referer_closes]
+}
+
+/// Quotes after `open` that could end the requester's text, the last first.
+fn closing_candidates(
+    line: In<'_>,
+    open: usize,
+    before: usize,
+) -> impl Iterator<Item = usize> + '_ {
+    memrchr_iter(b'"', &line[open + 1..before])
+        .map(move |q| open + 1 + q)
+        .filter(|&q| q + 1 == line.len() || line[q + 1] == b' ')
+}
+
+/// The reading whose tail is AWS's (see the module documentation); `None` when no tail fits.
+fn choose(line: In, open: usize, quoted_referer: bool) -> Option<Reading> {
+    let boundary = if quoted_referer {
+        first_boundary(line, open)
+    } else {
+        None
+    };
+    let mut unsigned = None;
+    for q in closing_candidates(line, open, line.len()) {
+        for reading in readings(line, open, quoted_referer, boundary, q)
+            .into_iter()
+            .flatten()
+        {
+            let tail = read_tail(line, reading.tail_start, true);
+            if !tail.fits {
+                continue;
+            }
+            if tail.signed {
+                return Some(reading);
+            }
+            unsigned = unsigned.or(Some(reading));
+        }
+    }
+    unsigned
+}
+
+/// Where a second record starts, if AWS's fields say one does: in the tail of `reading`, or
+/// after an earlier closing-quote candidate whose fields fit up to a record's start.
+fn glued(line: In, open: usize, quoted_referer: bool, reading: &Reading) -> Option<usize> {
+    // The common case: no record's time anywhere after the first quote.
+    memchr_iter(b'[', &line[open..]).find(|&i| looks_like_record_time(&line[open + i..]))?;
+    if let Some(start) = reading.tail_start
+        && let Some(at) = record_start_after(line, start, line.len(), false)
+    {
+        return Some(at);
+    }
+    let boundary = if quoted_referer {
+        first_boundary(line, open)
+    } else {
+        None
+    };
+    closing_candidates(line, open, reading.close).find_map(|q| {
+        readings(line, open, quoted_referer, boundary, q)
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.tail_start)
+            .find_map(|start| record_start_after(line, start, reading.close, true))
+    })
+}
+
+/// The start of a record (owner, bucket, time, address, requester, request ID, operation)
+/// in `line[from..end]`. With `fitting`, only one whose preceding tokens are fields that fit
+/// the tail's shapes, as many as the known fields are, and anything AWS appended after them
+/// (the second record's owner may be glued to the last of them).
+pub(super) fn record_start_after(
+    line: In,
+    from: usize,
+    end: usize,
+    fitting: bool,
+) -> Option<usize> {
+    if from >= end {
+        return None;
+    }
+    for t in memchr_iter(b'[', &line[from..end]).map(|i| from + i) {
+        if !looks_like_record_time(&line[t..]) || t < from + 4 || line[t - 1] != b' ' {
+            continue;
+        }
+        let bucket = memrchr(b' ', &line[from..t - 1]).map(|i| from + i + 1);
+        let Some(bucket) = bucket.filter(|&b| b > from + 1) else {
+            continue;
+        };
+        let owner = memrchr(b' ', &line[from..bucket - 1]).map_or(from, |i| from + i + 1);
+        // An owner and a bucket never hold a quote (what a requester writes is quoted).
+        if owner + 1 >= bucket || line[owner..t].contains(&b'"') {
+            continue;
+        }
+        if fitting {
+            let before = &line[from..owner];
+            let before = before.strip_suffix(b" ").unwrap_or(before);
+            let fit = before.is_empty()
+                || before
+                    .split(|&b| b == b' ')
+                    .take(TAIL_FIELDS)
+                    .enumerate()
+                    .all(|(j, f)| fits(TAIL_FIRST + j, f));
+            if !fit {
+                continue;
+            }
+        }
+        if head(line, owner).is_ok() {
+            return Some(owner);
+        }
+    }
+    None
+}
+
+/// The reading of records no candidate's tail fits (AWS may write a field in a new way): the
+/// User-Agent closes at the line's last quote, the Referer at the first `" "` before it.
+fn positional(line: In, pos: usize) -> Result<Reading, nom::Err<Fail>> {
+    let len = line.len();
+    let last_quote = memrchr(b'"', line).unwrap_or(0);
+    let (referer, ua_start) = if bare(line, pos) {
+        (None, pos + 2)
+    } else {
+        let open = pos;
+        let boundary = memchr_iter(b'"', &line[open + 1..])
+            .map(|q| q + open + 1)
+            .take_while(|&q| q < last_quote)
+            .find(|&q| {
+                line.get(q + 1) == Some(&b' ')
+                    && line.get(q + 2) == Some(&b'"')
+                    && q + 2 <= last_quote
+            });
+        match boundary {
+            // The User-Agent opens but never closes: the line was cut.
+            Some(q) if q + 2 == last_quote => {
+                return Err(fail(Problem::Truncated { last: NAMES[15] }, line, len));
+            }
+            Some(q) => (quoted(open, q, line), q + 2),
+            None if last_quote > open
+                && bare(line, last_quote + 2)
+                && line.get(last_quote + 1) == Some(&b' ') =>
+            {
+                return Ok(Reading {
+                    referer: quoted(open, last_quote, line),
+                    agent: None,
+                    tail_start: after(line, last_quote + 2),
+                    close: last_quote + 2,
+                });
+            }
+            None if last_quote > open && last_quote + 1 == len => {
+                return Err(fail(Problem::Truncated { last: NAMES[15] }, line, len));
+            }
+            None if last_quote > open && line.get(last_quote + 1) == Some(&b' ') => {
+                return Err(fail(
+                    Problem::BadQuotedField { field: NAMES[16] },
+                    line,
+                    last_quote + 2,
+                ));
+            }
+            None => {
+                return Err(fail(
+                    Problem::BadQuotedField { field: NAMES[15] },
+                    line,
+                    open,
+                ));
+            }
+        }
+    };
+    if ua_start >= len {
+        return Err(fail(Problem::Truncated { last: NAMES[15] }, line, len));
+    }
+    if line[ua_start] != b'"' || last_quote <= ua_start {
+        return Err(fail(
+            Problem::BadQuotedField { field: NAMES[16] },
+            line,
+            ua_start,
+        ));
+    }
+    if last_quote + 1 < len && line[last_quote + 1] != b' ' {
+        return Err(fail(
+            Problem::BadQuotedField { field: NAMES[16] },
+            line,
+            last_quote,
+        ));
+    }
+    Ok(Reading {
+        referer,
+        agent: quoted(ua_start, last_quote, line),
+        tail_start: after(line, last_quote),
+        close: last_quote,
+    })
+}
+
+fn finish(
+    line: In,
+    rec: &mut Record,
+    reading: Reading,
+    pos: usize,
+    strict: bool,
+) -> Result<(), nom::Err<Fail>> {
+    debug_assert!(reading.close >= pos);
+    rec.fields[15] = reading.referer;
+    rec.fields[16] = reading.agent;
+    let tail = read_tail(line, reading.tail_start, false);
+    rec.fields[TAIL_FIRST..TAIL_FIRST + TAIL_FIELDS].copy_from_slice(&tail.fields);
+    rec.field_count = MIN_FIELDS + tail.known;
+    if let Some(p) = tail.extras {
+        rec.extra = text(line, p, line.len());
+        if strict && rec.extra.is_some() {
+            return Err(fail(Problem::ExtraFields, line, p));
+        }
+        rec.field_count += count_fields(&line[p..]);
+    }
+    Ok(())
+}
+
+/// Space-separated fields, a quoted one (spaces and all) counting once.
+fn count_fields(t: In) -> usize {
+    let mut count = 0;
+    let mut i = 0;
+    while i < t.len() {
+        count += 1;
+        if t[i] == b'"'
+            && let Some(close) = t[i + 1..]
+                .windows(2)
+                .position(|w| w == b"\" ")
+                .map(|c| i + 1 + c)
+                .or_else(|| (t.last() == Some(&b'"') && t.len() > i + 1).then_some(t.len() - 1))
+        {
+            i = close + 2;
+            continue;
+        }
+        i = token_at(t, i).1.unwrap_or(t.len());
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse::{Problem, Record, parse_record};
+
+    /// A 27-field record with a real tail; `{ua}` is the User-Agent's text, `{ref}` the
+    /// Referer's.
+    const TEMPLATE: &str = r#"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be amzn-s3-demo-bucket1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 arn:aws:iam::123456789012:user/alice 3E57427F3EXAMPLE REST.GET.OBJECT photos/a.jpg "GET /amzn-s3-demo-bucket1/photos/a.jpg HTTP/1.1" 200 - 113 4096 7 5 "{ref}" "{ua}" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader amzn-s3-demo-bucket1.s3.us-west-1.amazonaws.com TLSv1.2 - Yes eu-west-1"#;
+
+    fn line(referer: &str, agent: &str) -> String {
+        TEMPLATE.replace("{ref}", referer).replace("{ua}", agent)
+    }
+
+    fn fields(line: &str) -> Result<(Record, Vec<Option<String>>, Option<String>), Problem> {
+        let mut rec = Record::default();
+        parse_record(line.as_bytes(), &mut rec, false).map_err(|r| r.problem)?;
+        let f = rec
+            .fields
+            .iter()
+            .map(|s| s.map(|s| s.str(line).to_string()))
+            .collect();
+        let extra = rec.extra.map(|s| s.str(line).to_string());
+        Ok((rec, f, extra))
+    }
+
+    /// Every field of the record equals the template's, with this Referer and User-Agent.
+    fn assert_real(l: &str, referer: Option<&str>, agent: Option<&str>) {
+        let (rec, f, extra) = fields(l).unwrap_or_else(|p| panic!("{p}: {l}"));
+        assert_eq!(f[15].as_deref(), referer, "referer of {l}");
+        assert_eq!(f[16].as_deref(), agent, "agent of {l}");
+        assert_eq!(f[17], None);
+        assert_eq!(f[18].as_deref().map(|h| &h[..4]), Some("s9lz"));
+        assert_eq!(f[19].as_deref(), Some("SigV4"));
+        assert_eq!(
+            f[22].as_deref(),
+            Some("amzn-s3-demo-bucket1.s3.us-west-1.amazonaws.com")
+        );
+        assert_eq!(f[23].as_deref(), Some("TLSv1.2"));
+        assert_eq!(f[25].as_deref(), Some("Yes"));
+        assert_eq!(f[26].as_deref(), Some("eu-west-1"));
+        assert_eq!(extra, None);
+        assert_eq!(rec.field_count, 27);
+        assert_eq!(rec.httpstatus, Some(200));
+        assert_eq!(rec.bytessent, Some(113));
+        assert_eq!(rec.objectsize, Some(4096));
+    }
+
+    #[test]
+    fn a_record_time_in_a_header_is_text() {
+        let time = "[14/Mar/2025:10:00:01 +0000]";
+        for agent in [
+            format!("Mozilla/5.0 {time}"),
+            format!("{time}"),
+            format!("x {time} y"),
+            format!(
+                "79a5 amzn-s3-demo-bucket1 {time} 192.0.2.3 - 3E57427F3EXAMPLE REST.GET.OBJECT k"
+            ),
+        ] {
+            assert_real(&line("-", &agent), None, Some(&agent));
+            assert_real(&line(&agent, "curl/8"), Some(&agent), Some("curl/8"));
+        }
+    }
+
+    #[test]
+    fn a_forged_tail_in_the_user_agent_does_not_replace_the_real_one() {
+        let forged = [
+            // A complete forged tail, then the rest of the agent.
+            r#"Mozilla" - AAAAAAAAAAAAAAAAAAAAAAAAAAAA= SigV2 - QueryString evil.example TLSv1.0 - - us-east-1 x"#,
+            // Balanced quotes, so the rest looks like a quoted extra field.
+            r#"Mozilla" - AAAAAAAAAAAAAAAAAAAAAAAAAAAA= SigV2 - QueryString evil.example TLSv1.0 - - us-east-1 "x"#,
+            // A forged tail ending the agent.
+            r#"Mozilla" - AAAAAAAAAAAAAAAAAAAAAAAAAAAA= SigV2 - QueryString evil.example TLSv1.0 - -"#,
+            // A forged Referer/User-Agent pair and tail.
+            r#"a" "b" - AAAAAAAAAAAAAAAAAAAAAAAAAAAA= SigV2 - QueryString e TLSv1.0 - - us-east-1 " "c"#,
+            r#"" ""#,
+            r#"""#,
+            r#"" "" " "#,
+        ];
+        for agent in forged {
+            assert_real(&line("-", agent), None, Some(agent));
+        }
+    }
+
+    #[test]
+    fn a_forged_tail_or_agent_in_the_referer_keeps_the_real_agent_whole() {
+        let referer = r#"https://x/" - AAAAAAAAAAAAAAAAAAAAAAAAAAAA= SigV2 - QueryString e TLSv1.0 - - us-east-1 x"#;
+        assert_real(
+            &line(referer, "real-agent/1.0"),
+            Some(referer),
+            Some("real-agent/1.0"),
+        );
+        // A `" "` in the Referer: the Referer ends at it, and the User-Agent keeps the rest and
+        // the whole real agent.
+        let (_, f, _) = fields(&line(r#"a" "sqlmap"#, "Mozilla/5.0")).unwrap();
+        assert_eq!(f[15].as_deref(), Some("a"));
+        assert_eq!(f[16].as_deref(), Some(r#"sqlmap" "Mozilla/5.0"#));
+        assert_eq!(f[26].as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn quoted_fields_after_the_known_ones_keep_every_known_field() {
+        let base = line("-", "aws-cli/2.15");
+        for appended in [
+            r#"newfield "new field two""#,
+            r#""quoted first" - -"#,
+            r#""a" "b c" -"#,
+            r#"x "y"" z"#,
+        ] {
+            let l = format!("{base} {appended}");
+            let (rec, f, extra) = fields(&l).unwrap_or_else(|p| panic!("{p}: {l}"));
+            assert_eq!(f[16].as_deref(), Some("aws-cli/2.15"), "{l}");
+            assert_eq!(f[19].as_deref(), Some("SigV4"), "{l}");
+            assert_eq!(f[23].as_deref(), Some("TLSv1.2"), "{l}");
+            assert_eq!(f[26].as_deref(), Some("eu-west-1"), "{l}");
+            assert_eq!(extra.as_deref(), Some(appended));
+            assert!(rec.field_count > 27);
+        }
+        let l = format!("{base} newfield \"new field two\"");
+        assert_eq!(fields(&l).unwrap().0.field_count, 29);
+    }
+
+    #[test]
+    fn glued_records_are_refused_whatever_joins_them() {
+        let a = line("-", "Mozilla/5.0");
+        for glued in [
+            format!("{a}{a}"),
+            format!("{a} {a}"),
+            format!("{a} extra {a}"),
+            // The first record cut in its tail, in its User-Agent's fields, in its Request-URI.
+            format!("{}{a}", &a[..a.find(" SigV4").unwrap()]),
+            format!("{}{a}", &a[..a.find(" 200 - 113").unwrap()]),
+            format!("{}{a}", &a[..a.find(" 192.0.2.3").unwrap()]),
+            format!("{}{a}", &a[..a.find(" photos/a.jpg").unwrap()]),
+        ] {
+            assert_eq!(fields(&glued).map(|_| ()), Err(Problem::Glued), "{glued}");
+        }
+    }
+
+    #[test]
+    fn old_records_without_a_tail_still_read() {
+        let old = r#"79a5 mybucket [12/May/2014:07:54:01 +0000] 10.0.1.2 - 7ACC4BE89EXAMPLE REST.GET.OBJECT foo/bar.html "GET /foo/bar.html HTTP/1.1" 304 - - 1718 10 - "-" "Mozilla/5.0 "quoted" x""#;
+        let (rec, f, _) = fields(old).unwrap();
+        assert_eq!(f[16].as_deref(), Some(r#"Mozilla/5.0 "quoted" x"#));
+        assert_eq!(rec.field_count, 17);
+        let dashes = r#"79a5 b [12/May/2014:07:54:01 +0000] 10.0.1.2 - 7ACC4BE89EXAMPLE REST.GET.OBJECT k "GET /k HTTP/1.1" 200 - - 1 1 - "a" "b" - - - -"#;
+        let (_, f, _) = fields(dashes).unwrap();
+        assert_eq!((f[15].as_deref(), f[16].as_deref()), (Some("a"), Some("b")));
+    }
+
+    #[test]
+    fn a_quoted_referer_then_a_bare_agent() {
+        let l = line("x", "y").replace(r#""x" "y""#, r#""https://a/" "b" -"#);
+        let (_, f, _) = fields(&l).unwrap();
+        assert_eq!(f[15].as_deref(), Some(r#"https://a/" "b"#));
+        assert_eq!(f[16], None);
+        assert_eq!(f[26].as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn extra_fields_count_quoted_ones_once() {
+        assert_eq!(super::count_fields(br#"a "b c" d"#), 3);
+        assert_eq!(super::count_fields(br#""b c""#), 1);
+        assert_eq!(super::count_fields(b"a"), 1);
+        assert_eq!(super::count_fields(br#"a "unclosed x"#), 3);
+    }
+}
