@@ -270,20 +270,24 @@ pub fn is_status(t: In) -> bool {
     t == b"-" || (t.len() == 3 && t.iter().all(u8::is_ascii_digit))
 }
 
+/// A numeric field's token that is neither `-` nor at most 18 digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotANumber;
+
 /// `-` is NULL; otherwise digits.
-pub fn int_value(t: In) -> Result<Option<i64>, ()> {
+pub fn int_value(t: In) -> Result<Option<i64>, NotANumber> {
     if t == b"-" {
         return Ok(None);
     }
     if t.is_empty() || t.len() > 18 {
-        return Err(());
+        return Err(NotANumber);
     }
     t.iter()
         .try_fold(0i64, |acc, b| {
             b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
         })
         .map(Some)
-        .ok_or(())
+        .ok_or(NotANumber)
 }
 
 /// A numeric field (field `idx`): its token and value.
@@ -292,7 +296,7 @@ pub fn number(idx: usize) -> impl Fn(In<'_>) -> PResult<'_, (In<'_>, Option<i64>
         let (rest, t) = token(i)?;
         match int_value(t) {
             Ok(v) => Ok((rest, (t, v))),
-            Err(()) => Err(Fail::at(Problem::BadNumber { field: NAMES[idx] }, i)),
+            Err(NotANumber) => Err(Fail::at(Problem::BadNumber { field: NAMES[idx] }, i)),
         }
     }
 }

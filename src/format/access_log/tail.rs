@@ -437,7 +437,10 @@ mod tests {
         TEMPLATE.replace("{ref}", referer).replace("{ua}", agent)
     }
 
-    fn fields(line: &str) -> Result<(Record, Vec<Option<String>>, Option<String>), Problem> {
+    /// A parsed record, its fields' text and its extra fields' text.
+    type Fields = (Record, Vec<Option<String>>, Option<String>);
+
+    fn fields(line: &str) -> Result<Fields, Problem> {
         let mut rec = Record::default();
         parse_record(line.as_bytes(), &mut rec, false).map_err(|r| r.problem)?;
         let f = rec
@@ -476,7 +479,7 @@ mod tests {
         let time = "[14/Mar/2025:10:00:01 +0000]";
         for agent in [
             format!("Mozilla/5.0 {time}"),
-            format!("{time}"),
+            time.to_string(),
             format!("x {time} y"),
             format!(
                 "79a5 amzn-s3-demo-bucket1 {time} 192.0.2.3 - 3E57427F3EXAMPLE REST.GET.OBJECT k"
