@@ -24,6 +24,7 @@ use crate::format::access_log::{AccessLogDecoder, DecodeCounts, DecoderOptions};
 use crate::format::cloudtrail::{CloudTrailDecoder, Prefilter, shapes};
 use crate::format::{LogKind, Reject, SNIFF_LEN, rejects, sniff};
 use crate::source::decompress::is_gzip;
+use crate::source::decompress::{Chunk, LongLine};
 use crate::source::{Damage, Window, Windows};
 
 /// Windows at least this big are decoded in parallel pieces.
@@ -177,6 +178,9 @@ impl ObjectScan {
         options: Arc<ScanOptions>,
         log: Option<ScanLog>,
     ) -> Self {
+        if let Some(log) = &log {
+            log.unreadable(object, reason);
+        }
         let mut scan = Self::new(object, Bytes::new(), options, log);
         scan.windows = None;
         scan.kind = Some(LogKind::Empty);
@@ -209,6 +213,11 @@ impl ObjectScan {
                     return Ok(());
                 }
                 self.kind = Some(kind);
+                if kind == LogKind::Json
+                    && let Some(windows) = self.windows.as_mut()
+                {
+                    windows.whole_text();
+                }
                 kind
             }
         };
@@ -338,28 +347,75 @@ impl ObjectScan {
         self.counts.rejects += c.rejects;
     }
 
-    fn damage(&mut self, damage: &Damage) -> Result<(), ArrowError> {
-        if self.kind == Some(LogKind::Json) {
-            // The JSON before the damage: its complete records are kept.
-            let data = std::mem::take(&mut self.json);
-            self.decode_json(Buffer::from_vec(data))?;
+    /// A line too long to be a record, skipped by the windows: one reject in its place.
+    fn long_line(&mut self, l: &LongLine) {
+        self.bytes += l.len;
+        if let Some(log) = &self.log {
+            log.advance(l.len);
         }
-        let raw = String::from_utf8_lossy(&damage.partial_line);
+        if self.kind.is_none() {
+            self.kind = Some(LogKind::AccessLog);
+        }
+        self.counts.lines += 1;
         self.counts.rejects += 1;
-        let line = if matches!(self.kind, Some(LogKind::AccessLog) | None) {
-            self.next_line
+        self.rejects
+            .push(Reject::too_long(self.next_line, l.offset, l.len, &l.head));
+        self.next_line += 1;
+        self.next_offset = l.offset + l.len + u64::from(l.terminated);
+    }
+
+    fn damage(&mut self, damage: &Damage) -> Result<(), ArrowError> {
+        // What the damage leaves of a line (of a minified JSON document: all of it) tells the
+        // object's kind when nothing else did.
+        if self.kind.is_none() {
+            let kind = sniff(&damage.partial_line);
+            if kind != LogKind::Empty {
+                self.kind = Some(kind);
+            }
+        }
+        let readable = damage.offset + damage.partial_line.len() as u64;
+        // For JSON, the document's own complaint about where its text ends (the record the
+        // damage cut): one reject with the damage.
+        let mut cut_record = None;
+        if self.kind == Some(LogKind::Json) {
+            // The JSON before the damage, the incomplete line included: every complete record
+            // in it is kept.
+            let mut data = std::mem::take(&mut self.json);
+            data.extend_from_slice(&damage.partial_line);
+            self.bytes += damage.partial_line.len() as u64;
+            let before = self.rejects.len();
+            self.decode_json(Buffer::from_vec(data))?;
+            if self.rejects.len() > before
+                && self
+                    .rejects
+                    .last()
+                    .is_some_and(|r| r.byte_offset >= readable)
+            {
+                cut_record = self.rejects.pop();
+                self.counts.rejects -= 1;
+            }
+        }
+        self.counts.rejects += 1;
+        // A log line cut by the damage is a reject in its place; a document's damage is where
+        // the readable text ends.
+        let (line, at) = if matches!(self.kind, Some(LogKind::AccessLog) | None) {
+            (self.next_line, damage.offset)
         } else {
-            0
+            (0, readable)
         };
-        self.rejects.push(Reject::new(
-            line,
-            damage.offset,
-            format!(
-                "object is damaged: {}; the {} bytes before it were read",
-                damage.cause, damage.offset
-            ),
-            &raw,
-        ));
+        let reason = format!(
+            "object is damaged: {}; the {readable} bytes before it were read",
+            damage.cause
+        );
+        self.rejects.push(match cut_record {
+            Some(r) => Reject {
+                line,
+                byte_offset: at,
+                reason: format!("{reason}: {}", r.reason),
+                raw: r.raw,
+            },
+            None => Reject::from_bytes(line, at, reason, &damage.partial_line),
+        });
         if self.kind.is_none() {
             self.kind = Some(LogKind::AccessLog);
         }
@@ -423,7 +479,11 @@ impl Iterator for ObjectScan {
                     self.windows = None;
                     self.damage(&damage)
                 }
-                Some(Ok(w)) => self.window(&w),
+                Some(Ok(Chunk::Lines(w))) => self.window(&w),
+                Some(Ok(Chunk::LongLine(l))) => {
+                    self.long_line(&l);
+                    Ok(())
+                }
             };
             if let Err(e) = step {
                 self.done = true;
@@ -606,8 +666,30 @@ pub struct ScanLog {
 
 #[derive(Default)]
 struct LogInner {
-    objects: BTreeMap<String, (LogKind, u64, DecodeCounts)>,
+    objects: BTreeMap<String, Seen>,
     examples: BTreeMap<(String, u64), Reject>,
+    /// Objects that could not be fetched or read at all, and why.
+    unreadable: BTreeMap<String, String>,
+}
+
+/// What the log keeps of one object.
+struct Seen {
+    kind: LogKind,
+    bytes: u64,
+    counts: DecodeCounts,
+    /// Its first reject (by line, then offset).
+    first_reject: Option<Reject>,
+}
+
+/// The rejects of one object, summed up: for the `unparsed-records` detection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRejects {
+    pub object: String,
+    /// `access_log`, `cloudtrail` or `binary`, as in the `rejects` table.
+    pub kind: &'static str,
+    pub rejects: u64,
+    /// The first of them.
+    pub first: Reject,
 }
 
 /// Totals over a run.
@@ -620,6 +702,9 @@ pub struct Summary {
     pub rejected_objects: u64,
     /// The first rejects, by object and line: (object, reject).
     pub examples: Vec<(String, Reject)>,
+    /// Objects that could not be fetched or read at all: (object, why). The run went on
+    /// without them; a command's exit code says so (2).
+    pub unreadable: Vec<(String, String)>,
 }
 
 impl ScanLog {
@@ -645,6 +730,11 @@ impl ScanLog {
 
     pub fn record(&self, report: ObjectReport) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let first_reject = report
+            .rejects
+            .iter()
+            .min_by_key(|r| (r.line, r.byte_offset))
+            .cloned();
         for r in report.rejects {
             let key = (report.object.clone(), r.line);
             if inner.examples.len() < SUMMARY_EXAMPLES
@@ -656,25 +746,62 @@ impl ScanLog {
                 }
             }
         }
+        inner.objects.insert(
+            report.object,
+            Seen {
+                kind: report.kind,
+                bytes: report.bytes,
+                counts: report.counts,
+                first_reject,
+            },
+        );
+    }
+
+    /// Every object with rejects: how many, and the first.
+    pub fn rejected_objects(&self) -> Vec<ObjectRejects> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         inner
             .objects
-            .insert(report.object, (report.kind, report.bytes, report.counts));
+            .iter()
+            .filter(|(_, seen)| seen.counts.rejects > 0)
+            .filter_map(|(object, seen)| {
+                Some(ObjectRejects {
+                    object: object.clone(),
+                    kind: reject_kind(seen.kind),
+                    rejects: seen.counts.rejects,
+                    first: seen.first_reject.clone()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Notes an object that could not be read at all.
+    pub fn unreadable(&self, object: &str, reason: &str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner
+            .unreadable
+            .insert(object.to_string(), reason.to_string());
     }
 
     pub fn summary(&self) -> Summary {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut s = Summary::default();
-        for (kind, bytes, counts) in inner.objects.values() {
-            *s.objects.entry(*kind).or_default() += 1;
-            s.bytes += bytes;
-            s.rows += counts.rows;
-            s.rejects += counts.rejects;
-            s.rejected_objects += u64::from(counts.rejects > 0);
+        for seen in inner.objects.values() {
+            *s.objects.entry(seen.kind).or_default() += 1;
+            s.bytes += seen.bytes;
+            s.rows += seen.counts.rows;
+            s.rejects += seen.counts.rejects;
+            s.rejected_objects += u64::from(seen.counts.rejects > 0);
         }
         s.examples = inner
             .examples
             .iter()
             .map(|((o, _), r)| (o.clone(), r.clone()))
+            .collect();
+        s.unreadable = inner
+            .unreadable
+            .iter()
+            .map(|(o, r)| (o.clone(), r.clone()))
             .collect();
         s
     }

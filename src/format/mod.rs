@@ -60,8 +60,21 @@ pub fn sniff(head: &[u8]) -> LogKind {
     match text.iter().find(|b| !b.is_ascii_whitespace()) {
         None => LogKind::Empty,
         Some(b'{') | Some(b'[') => LogKind::Json,
+        Some(_) if is_cloudtrail_fragment(text) => LogKind::Json,
         Some(_) => LogKind::AccessLog,
     }
+}
+
+/// CloudTrail text that starts inside a record (a copy out of a terminal, a download cut at the
+/// front): record keys, and a first line that is not an access-log record (no `[dd/MMM/yyyy`).
+fn is_cloudtrail_fragment(text: &[u8]) -> bool {
+    use memchr::memmem::find;
+    let first_line = &text[..memchr::memchr(b'\n', text).unwrap_or(text.len())];
+    (find(text, b"\"eventVersion\"").is_some() || find(text, b"\"eventSource\"").is_some())
+        && find(text, b"\"eventTime\"").is_some()
+        && !first_line
+            .windows(4)
+            .any(|w| w[0] == b'[' && w[3] == b'/' && w[1].is_ascii_digit())
 }
 
 /// Objects that are never logs, by name: documentation (`*.md`) and hidden or marker files
@@ -73,6 +86,10 @@ pub fn is_ignored(name: &str) -> bool {
 
 /// The longest raw line a reject keeps; longer lines are cut (and say so).
 pub const MAX_REJECT_RAW: usize = 16 * 1024;
+
+/// The longest line read as a record (far beyond any header S3 accepts): a longer one is a
+/// reject with its place and length, so one newline-free object cannot take all memory.
+pub const MAX_LINE: usize = 64 << 20;
 
 /// A line (or a whole object) that could not be read as records, with where it was.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +104,34 @@ pub struct Reject {
 }
 
 impl Reject {
+    /// A line longer than [`MAX_LINE`]: its place, its length, and its first bytes `head`.
+    pub fn too_long(line: u64, byte_offset: u64, len: u64, head: &[u8]) -> Self {
+        let head = &head[..head.len().min(MAX_REJECT_RAW)];
+        Reject {
+            line,
+            byte_offset,
+            reason: format!(
+                "line of {len} bytes is longer than {MAX_LINE} bytes, the longest read as a record"
+            ),
+            raw: format!("{}… [{len} bytes in all]", String::from_utf8_lossy(head)),
+        }
+    }
+
+    /// A reject whose text is `raw` bytes (invalid UTF-8 replaced), of which only the first
+    /// [`MAX_REJECT_RAW`] are converted and kept.
+    pub fn from_bytes(line: u64, byte_offset: u64, reason: String, raw: &[u8]) -> Self {
+        if raw.len() <= MAX_REJECT_RAW {
+            return Self::new(line, byte_offset, reason, &String::from_utf8_lossy(raw));
+        }
+        let head = String::from_utf8_lossy(&raw[..MAX_REJECT_RAW]);
+        Reject {
+            line,
+            byte_offset,
+            reason,
+            raw: format!("{head}… [{} bytes in all]", raw.len()),
+        }
+    }
+
     pub fn new(line: u64, byte_offset: u64, reason: String, raw: &str) -> Self {
         let raw = if raw.len() > MAX_REJECT_RAW {
             let mut cut = MAX_REJECT_RAW;
@@ -124,6 +169,15 @@ mod tests {
         assert_eq!(sniff(b"\xEF\xBB\xBF[{}]"), LogKind::Json);
         assert_eq!(sniff(b"PAR1\x00\x00"), LogKind::Binary);
         assert_eq!(sniff(b" \n\r\n"), LogKind::Empty);
+        // CloudTrail that starts inside a record.
+        assert_eq!(
+            sniff(b"ntName\":\"X\"},{\"eventVersion\":\"1.08\",\"eventTime\":\"2026-01-01T00:00:00Z\"}]}"),
+            LogKind::Json
+        );
+        assert_eq!(
+            sniff(b"79a5 b [06/Feb/2019:00:00:38 +0000] 1.2.3.4 - X REST.GET.OBJECT k \"GET / HTTP/1.1\" 200 - 1 1 1 1 \"-\" \"{\\\"eventVersion\\\":1,\\\"eventTime\\\":2}\""),
+            LogKind::AccessLog
+        );
         assert_eq!(sniff(b""), LogKind::Empty);
     }
 

@@ -5,7 +5,14 @@
 //! copy. Gzip objects (any number of members, as `cat a.gz b.gz` makes) are decompressed whole
 //! with libdeflate when small, else streamed through flate2 one window at a time, which bounds
 //! memory whatever the object's size. Damage (a truncated or corrupt stream) ends the windows
-//! with a [`Damage`] that says where, after every complete line before it.
+//! with a [`Damage`] that says where, after every complete line before it and with the
+//! incomplete one (a minified JSON document is one line: its readable part must not be lost).
+//!
+//! Streaming needs a bound on a line: a line longer than [`MAX_LINE`] is skipped to its line
+//! break and handed over as a [`Chunk::LongLine`] (where it starts, how long it is, its first
+//! bytes), so that it becomes one reject with its true place and the lines after it keep
+//! theirs. JSON is not read line by line: [`Windows::whole_text`] (or a first line that sniffs
+//! as JSON) hands everything over as it comes.
 
 use std::io::Read;
 
@@ -20,9 +27,8 @@ pub const WINDOW_SIZE: usize = 8 << 20;
 /// (about 1.5× faster than streaming); bigger ones are streamed.
 pub const WHOLE_GUNZIP_LIMIT: usize = 64 << 20;
 
-/// A line longer than this is not a log line; it is cut here and the rest skipped to the next
-/// line break, so one newline-free object cannot take all memory.
-pub const MAX_LINE: usize = 64 << 20;
+pub use crate::format::MAX_LINE;
+use crate::format::{LogKind, MAX_REJECT_RAW, sniff};
 
 pub fn is_gzip(data: &[u8]) -> bool {
     data.len() >= 2 && data[0] == 0x1f && data[1] == 0x8b
@@ -38,12 +44,34 @@ pub struct Window {
     pub last: bool,
 }
 
+/// What the windows yield.
+#[derive(Debug, Clone)]
+pub enum Chunk {
+    Lines(Window),
+    /// A line longer than [`MAX_LINE`], not kept (streamed objects only).
+    LongLine(LongLine),
+}
+
+/// A line too long to keep: its place, its length and its first bytes.
+#[derive(Debug, Clone)]
+pub struct LongLine {
+    /// Offset of its first byte in the decompressed object.
+    pub offset: u64,
+    /// Its length, without the line break.
+    pub len: u64,
+    /// Its first [`MAX_REJECT_RAW`] bytes.
+    pub head: Bytes,
+    /// Whether a line break ends it (else the object, or damage, does).
+    pub terminated: bool,
+}
+
 /// Where and why decompression stopped early.
 #[derive(Debug, Clone)]
 pub struct Damage {
     /// Decompressed bytes readable before the damage.
     pub offset: u64,
-    /// The incomplete line just before the damage (may be empty).
+    /// The incomplete line just before the damage (may be empty): for a minified JSON document,
+    /// everything that could be read.
     pub partial_line: Bytes,
     pub cause: String,
 }
@@ -60,6 +88,15 @@ enum Source {
     Done,
 }
 
+/// How a streamed object's content is cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// Whole lines; a line over [`MAX_LINE`] is skipped.
+    Lines,
+    /// As it comes (JSON, read as one text).
+    Whole,
+}
+
 /// Iterator over an object's windows; see the module documentation.
 pub struct Windows {
     source: Source,
@@ -67,6 +104,12 @@ pub struct Windows {
     window: usize,
     /// Damage found while reading the window just returned; reported on the next call.
     pending: Option<Damage>,
+    cut: Cut,
+    /// Whether anything has been handed over yet.
+    started: bool,
+    /// A read error met while skipping a long line, after data that is still to be handed
+    /// over: reported when that data is.
+    failed: Option<std::io::Error>,
 }
 
 impl Windows {
@@ -94,7 +137,16 @@ impl Windows {
             offset: 0,
             window: window.max(1),
             pending: None,
+            cut: Cut::Lines,
+            started: false,
+            failed: None,
         }
+    }
+
+    /// Hands the rest of the content over as it comes, lines of any length included (for JSON,
+    /// which is read as one text).
+    pub fn whole_text(&mut self) {
+        self.cut = Cut::Whole;
     }
 
     fn next_plain(data: &Bytes, pos: &mut usize, window: usize, offset: u64) -> Option<Window> {
@@ -117,7 +169,7 @@ impl Windows {
 }
 
 impl Iterator for Windows {
-    type Item = Result<Window, Damage>;
+    type Item = Result<Chunk, Damage>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if let Some(damage) = self.pending.take() {
@@ -128,92 +180,175 @@ impl Iterator for Windows {
         let offset = self.offset;
         let item = match &mut self.source {
             Source::Done => None,
-            Source::Plain { data, pos } => Self::next_plain(data, pos, window, offset).map(Ok),
+            Source::Plain { data, pos } => {
+                Self::next_plain(data, pos, window, offset).map(|w| Ok(Chunk::Lines(w)))
+            }
             Source::Gzip { reader, carry } => {
-                Some(next_gzip(reader, carry, window, offset, &mut self.pending))
+                let mut stream = Stream {
+                    reader,
+                    carry,
+                    window,
+                    offset,
+                    pending: &mut self.pending,
+                    cut: &mut self.cut,
+                    started: self.started,
+                    failed: &mut self.failed,
+                };
+                Some(stream.next())
             }
         };
+        self.started = true;
         match &item {
-            Some(Ok(w)) if w.last => self.source = Source::Done,
-            Some(Ok(_)) => {}
+            Some(Ok(Chunk::Lines(w))) => {
+                self.offset += w.data.len() as u64;
+                if w.last {
+                    self.source = Source::Done;
+                }
+            }
+            Some(Ok(Chunk::LongLine(l))) => {
+                self.offset += l.len + u64::from(l.terminated);
+                if !l.terminated && self.pending.is_none() {
+                    self.source = Source::Done;
+                }
+            }
             Some(Err(_)) | None => self.source = Source::Done,
-        }
-        if let Some(Ok(w)) = &item {
-            self.offset += w.data.len() as u64;
         }
         item
     }
 }
 
-/// Reads until the buffer holds at least `window` bytes and a line break, or the stream ends.
-fn next_gzip(
-    reader: &mut MultiGzDecoder<std::io::Cursor<Bytes>>,
-    carry: &mut Vec<u8>,
+/// One step of reading a gzip stream.
+struct Stream<'a> {
+    reader: &'a mut MultiGzDecoder<std::io::Cursor<Bytes>>,
+    /// The incomplete line after the last window (a window's data always starts a line).
+    carry: &'a mut Vec<u8>,
     window: usize,
     offset: u64,
-    pending: &mut Option<Damage>,
-) -> Result<Window, Damage> {
-    let mut buf = std::mem::take(carry);
-    buf.reserve(window);
-    let mut last_break = memrchr(b'\n', &buf);
-    let mut error = None;
-    let mut done = false;
-    while !(buf.len() >= window && last_break.is_some()) {
-        if buf.len() >= MAX_LINE && last_break.is_none() {
-            // No line break in MAX_LINE bytes: hand the bytes over as they are.
-            return Ok(Window {
+    pending: &'a mut Option<Damage>,
+    cut: &'a mut Cut,
+    started: bool,
+    failed: &'a mut Option<std::io::Error>,
+}
+
+impl Stream<'_> {
+    /// Reads until the buffer holds at least `window` bytes and a line break, or the stream
+    /// ends.
+    fn next(&mut self) -> Result<Chunk, Damage> {
+        let (window, offset) = (self.window, self.offset);
+        let mut buf = std::mem::take(self.carry);
+        buf.reserve(window);
+        let mut last_break = memrchr(b'\n', &buf);
+        let mut error = None;
+        let mut done = false;
+        while !(buf.len() >= window && (last_break.is_some() || *self.cut == Cut::Whole)) {
+            if buf.len() >= MAX_LINE && last_break.is_none() {
+                // No line break in MAX_LINE bytes (`buf` starts a line). JSON is handed over as
+                // it is; a log line that long is skipped to its end.
+                if !self.started && sniff(&buf) == LogKind::Json {
+                    *self.cut = Cut::Whole;
+                }
+                if *self.cut == Cut::Whole {
+                    return Ok(Chunk::Lines(Window {
+                        data: Bytes::from(buf),
+                        offset,
+                        last: false,
+                    }));
+                }
+                return Ok(Chunk::LongLine(self.skip_line(buf)));
+            }
+            if let Some(e) = self.failed.take() {
+                error = Some(e);
+                break;
+            }
+            let start = buf.len();
+            buf.resize(start + window, 0);
+            let (n, err) = read_some(self.reader, &mut buf[start..]);
+            buf.truncate(start + n);
+            if let Some(i) = memrchr(b'\n', &buf[start..]) {
+                last_break = Some(start + i);
+            }
+            if err.is_some() || n == 0 {
+                error = err;
+                done = true;
+                break;
+            }
+        }
+        if let Some(e) = error {
+            // Keep the complete lines; report the damage after them, with the incomplete line.
+            let cut = last_break.map_or(0, |i| i + 1);
+            let damage = Damage {
+                offset: offset + cut as u64,
+                partial_line: Bytes::copy_from_slice(&buf[cut..]),
+                cause: describe(&e),
+            };
+            buf.truncate(cut);
+            if buf.is_empty() {
+                return Err(damage);
+            }
+            *self.pending = Some(damage);
+            return Ok(Chunk::Lines(Window {
                 data: Bytes::from(buf),
                 offset,
                 last: false,
-            });
+            }));
         }
-        let start = buf.len();
-        buf.resize(start + window, 0);
-        let (n, err) = read_some(reader, &mut buf[start..]);
-        buf.truncate(start + n);
-        if let Some(i) = memrchr(b'\n', &buf[start..]) {
-            last_break = Some(start + i);
+        if done {
+            return Ok(Chunk::Lines(Window {
+                data: Bytes::from(buf),
+                offset,
+                last: true,
+            }));
         }
-        if err.is_some() || n == 0 {
-            error = err;
-            done = true;
-            break;
-        }
-    }
-    if let Some(e) = error {
-        // Keep the complete lines; report the damage after them.
-        let cut = last_break.map_or(0, |i| i + 1);
-        let damage = Damage {
-            offset: offset + cut as u64,
-            partial_line: Bytes::copy_from_slice(&buf[cut..]),
-            cause: describe(&e),
+        let cut = match *self.cut {
+            Cut::Lines => last_break.map_or(buf.len(), |i| i + 1),
+            Cut::Whole => buf.len(),
         };
+        *self.carry = buf[cut..].to_vec();
         buf.truncate(cut);
-        if buf.is_empty() {
-            return Err(damage);
-        }
-        *pending = Some(damage);
-        return Ok(Window {
+        Ok(Chunk::Lines(Window {
             data: Bytes::from(buf),
             offset,
             last: false,
-        });
+        }))
     }
-    if done {
-        return Ok(Window {
-            data: Bytes::from(buf),
-            offset,
-            last: true,
-        });
+
+    /// Reads past the line that `buf` starts (already [`MAX_LINE`] long) to its line break;
+    /// what follows the break is kept for the next window.
+    fn skip_line(&mut self, mut buf: Vec<u8>) -> LongLine {
+        let head = Bytes::copy_from_slice(&buf[..MAX_REJECT_RAW.min(buf.len())]);
+        let mut len = buf.len() as u64;
+        buf.resize(self.window.max(1 << 16), 0);
+        loop {
+            let (n, err) = read_some(self.reader, &mut buf);
+            if let Some(i) = memchr::memchr(b'\n', &buf[..n]) {
+                *self.carry = buf[i + 1..n].to_vec();
+                // The lines after it are handed over first, then the damage.
+                *self.failed = err;
+                return LongLine {
+                    offset: self.offset,
+                    len: len + i as u64,
+                    head,
+                    terminated: true,
+                };
+            }
+            len += n as u64;
+            if let Some(e) = err {
+                *self.pending = Some(Damage {
+                    offset: self.offset + len,
+                    partial_line: Bytes::new(),
+                    cause: describe(&e),
+                });
+            }
+            if n == 0 || self.pending.is_some() {
+                return LongLine {
+                    offset: self.offset,
+                    len,
+                    head,
+                    terminated: false,
+                };
+            }
+        }
     }
-    let cut = last_break.map_or(buf.len(), |i| i + 1);
-    *carry = buf[cut..].to_vec();
-    buf.truncate(cut);
-    Ok(Window {
-        data: Bytes::from(buf),
-        offset,
-        last: false,
-    })
 }
 
 /// Fills `buf` as far as the stream allows; an error comes back with what was read before it.
@@ -369,7 +504,8 @@ mod tests {
         let mut damage = None;
         for item in w {
             match item {
-                Ok(w) => {
+                Ok(Chunk::LongLine(l)) => panic!("unexpected long line {l:?}"),
+                Ok(Chunk::Lines(w)) => {
                     assert_eq!(w.offset as usize, out.len());
                     assert!(
                         w.last || w.data.ends_with(b"\n"),
@@ -460,6 +596,87 @@ mod tests {
         )));
         assert!(out.is_empty());
         assert_eq!(damage.unwrap().offset, 0);
+    }
+
+    /// A streamed gzip object whose lines are `before`, one of `long` bytes, and `after`.
+    fn with_long_line(before: &[u8], long: usize, after: &[u8]) -> Vec<u8> {
+        let mut e = GzEncoder::new(Vec::new(), Compression::fast());
+        e.write_all(before).unwrap();
+        let chunk = vec![b'x'; 1 << 20];
+        let mut left = long;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            e.write_all(&chunk[..n]).unwrap();
+            left -= n;
+        }
+        e.write_all(after).unwrap();
+        let mut raw = e.finish().unwrap();
+        // A second member forces the streaming path whatever the size.
+        raw.extend(gz(b""));
+        raw
+    }
+
+    #[test]
+    fn a_line_longer_than_the_limit_is_skipped_with_its_place_and_length() {
+        let before = b"first line\n";
+        let after = b"\nnext line\nlast line\n";
+        let long = MAX_LINE + 5 * (1 << 20) + 3;
+        let raw = with_long_line(before, long, after);
+        let items: Vec<_> = Windows::with_window_size(Bytes::from(raw), 1 << 20).collect();
+        let mut text = Vec::new();
+        let mut longs = Vec::new();
+        for item in items {
+            match item.expect("no damage") {
+                Chunk::Lines(w) => {
+                    assert!(w.last || w.data.ends_with(b"\n"));
+                    text.extend_from_slice(&w.data);
+                }
+                Chunk::LongLine(l) => {
+                    assert_eq!(l.offset as usize, text.len(), "offset of the long line");
+                    text.extend(std::iter::repeat_n(b'#', l.len as usize + 1));
+                    longs.push(l);
+                }
+            }
+        }
+        assert_eq!(longs.len(), 1);
+        let l = &longs[0];
+        assert_eq!(l.offset as usize, before.len());
+        assert_eq!(l.len as usize, long);
+        assert!(l.terminated);
+        assert_eq!(l.head.len(), MAX_REJECT_RAW);
+        assert!(text.ends_with(b"#next line\nlast line\n"));
+        assert_eq!(text.len(), before.len() + long + after.len());
+    }
+
+    #[test]
+    fn damage_inside_a_long_line_comes_after_the_lines_before_it() {
+        let raw = with_long_line(b"a\n", MAX_LINE + (1 << 20), b"\nb\n");
+        let cut = &raw[..raw.len() - 40];
+        let items: Vec<_> =
+            Windows::with_window_size(Bytes::copy_from_slice(cut), 1 << 20).collect();
+        assert!(matches!(&items[0], Ok(Chunk::Lines(w)) if &w.data[..] == b"a\n"));
+        match items.last() {
+            // The damage is met while the long line is skipped, or before it reaches the limit.
+            Some(Err(d)) => assert!(d.offset as usize + d.partial_line.len() > MAX_LINE, "{d:?}"),
+            other => panic!("damage last, not {other:?}"),
+        }
+    }
+
+    #[test]
+    fn json_is_handed_over_whatever_its_line_length() {
+        let mut doc = b"{\"Records\":[".to_vec();
+        doc.extend(std::iter::repeat_n(b' ', MAX_LINE + 100));
+        doc.extend_from_slice(b"]}");
+        let mut raw = gz(&doc);
+        raw.extend(gz(b""));
+        let mut out = Vec::new();
+        for item in Windows::with_window_size(Bytes::from(raw), 1 << 20) {
+            match item.expect("no damage") {
+                Chunk::Lines(w) => out.extend_from_slice(&w.data),
+                Chunk::LongLine(_) => panic!("JSON is not cut into lines"),
+            }
+        }
+        assert_eq!(out, doc);
     }
 
     #[test]

@@ -19,8 +19,8 @@ use memchr::memchr;
 
 use super::parse::{Record, is_blank, parse_record};
 use super::schema::{COLUMNS, ColumnType, Origin, col, schema};
-use crate::format::Reject;
 use crate::format::time::format_day_slashed;
+use crate::format::{MAX_LINE, Reject};
 
 /// What a decoder needs to know besides the bytes.
 #[derive(Debug, Clone)]
@@ -231,6 +231,12 @@ impl AccessLogDecoder {
         self.counts.lines += 1;
         if is_blank(raw) {
             self.counts.blank += 1;
+            return;
+        }
+        if raw.len() > MAX_LINE {
+            self.counts.rejects += 1;
+            let reject = Reject::too_long(self.line_no, self.offset, raw.len() as u64, raw);
+            self.rejects.push(reject);
             return;
         }
         if valid {

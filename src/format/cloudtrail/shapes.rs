@@ -10,8 +10,12 @@
 //!   JSON string.
 //! - Digest files (no `Records`): recognised and counted, not read as events.
 //!
-//! Anything else JSON is a reject, and after damage in a multi-value object reading resumes at
-//! the next line that starts a JSON object.
+//! Anything else JSON is a reject. Damage never costs the complete records around it: a
+//! document that is cut short, corrupt in the middle, starts inside a record (a copy out of a
+//! terminal, an interrupted download) or ends in garbage is read on from the next record's
+//! start wherever it is (the next `{` whose first key is one a record begins with), the
+//! punctuation of the array skipped, and what lies between records is one reject with its byte
+//! offset.
 
 use std::fmt;
 
@@ -149,16 +153,107 @@ fn read_records_document(text: &str, sink: &mut dyn Sink) -> Option<usize> {
             let after = records
                 .last()
                 .map_or(0, |r| offset_of(text, r.get()) as usize + r.get().len());
-            sink.reject(
-                at as u64,
-                format!(
-                    "JSON is truncated or corrupt after {} records: {e}",
-                    records.len()
-                ),
-                snippet(&text[after.min(text.len())..]),
+            // The records after the damage, if any, are read on.
+            let reason = format!(
+                "JSON is truncated or corrupt after {} records: {e}",
+                records.len()
             );
+            salvage(text, after.min(text.len()), sink, Some((at as u64, reason)));
             None
         }
+    }
+}
+
+/// The first keys a CloudTrail record is written with (a nested object never starts with one).
+const RECORD_KEYS: &[&str] = &[
+    "eventVersion",
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "eventID",
+    "userIdentity",
+    "awsRegion",
+];
+
+/// Where the next record starts at or after `from`: a `{` whose first key is a record's.
+fn next_record_start(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(b'{', &bytes[from.min(bytes.len())..])
+        .map(|i| from + i)
+        .find(|&i| {
+            let rest = text[i + 1..].trim_start();
+            RECORD_KEYS.iter().any(|k| {
+                rest.strip_prefix('"')
+                    .and_then(|r| r.strip_prefix(k))
+                    .is_some_and(|r| r.starts_with('"'))
+            })
+        })
+}
+
+/// Whether the text between two records is only what an array of records puts there.
+fn is_punctuation(gap: &str) -> bool {
+    let mut rest = gap;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || ",[]{}:".contains(c));
+        match rest.get(..9) {
+            Some(k) if k.eq_ignore_ascii_case("\"Records\"") => rest = &rest[9..],
+            _ => return rest.is_empty(),
+        }
+    }
+}
+
+/// Reads the records of damaged text from `from`: each record wherever it starts, the array's
+/// punctuation between them skipped, anything else one reject. `damage` is the reject for what
+/// comes before the first record (where the text broke, and why).
+fn salvage(text: &str, from: usize, sink: &mut dyn Sink, mut damage: Option<(u64, String)>) {
+    let mut pos = from;
+    while pos < text.len() {
+        let next = next_record_start(text, pos);
+        let gap = &text[pos..next.unwrap_or(text.len())];
+        if !is_punctuation(gap)
+            && let Some((at, reason)) = damage.take()
+        {
+            // The damage is this text (garbage, the end of a record the text starts inside).
+            sink.reject(at, reason, snippet(gap));
+        } else if !is_punctuation(gap) {
+            let lead = gap.len() - gap.trim_start().len();
+            sink.reject(
+                (pos + lead) as u64,
+                "text that is not part of a CloudTrail record (the object is damaged here)".into(),
+                snippet(gap.trim_start()),
+            );
+        }
+        let Some(start) = next else { break };
+        let mut one = serde_json::Deserializer::from_str(&text[start..]).into_iter::<&RawValue>();
+        match one.next() {
+            Some(Ok(raw)) => {
+                if !sink.record(raw.get()) {
+                    sink.reject(
+                        start as u64,
+                        "record is not a JSON object".into(),
+                        raw.get(),
+                    );
+                }
+                pos = start + raw.get().len();
+            }
+            _ => {
+                // A record cut short or corrupt: up to the next record's start is the damage,
+                // one reject (where the text broke and why, when that is known).
+                let end = next_record_start(text, start + 1).unwrap_or(text.len());
+                let (at, reason) = match damage.take() {
+                    Some((at, reason)) => (
+                        at,
+                        format!("{reason} (the record at byte {start} is incomplete)"),
+                    ),
+                    None => (start as u64, "record is cut short or corrupt".into()),
+                };
+                sink.reject(at, reason, snippet(&text[start..end]));
+                pos = end;
+            }
+        }
+    }
+    if let Some((at, reason)) = damage {
+        sink.reject(at, reason, "");
     }
 }
 
@@ -222,10 +317,20 @@ fn read_values(text: &str, start: usize, sink: &mut dyn Sink) {
                     classify(text, value.get(), offset_of(text, value.get()), sink, 0)
                 }
                 Some(Err(e)) => {
-                    // Where the failed value starts, then the next line that starts an object.
+                    // Where the failed value starts, then the next line that starts an object
+                    // or, when a record starts before that (minified text, a document that
+                    // starts inside a record), the records from there on.
                     let rest = &text[start + before..];
                     let value_start = start + before + (rest.len() - rest.trim_start().len());
                     let resume = next_object_line(text, value_start);
+                    let record = next_record_start(text, value_start + 1);
+                    if let Some(r) = record
+                        && resume.is_none_or(|l| r < l)
+                    {
+                        let reason = format!("not valid JSON: {e}");
+                        salvage(text, value_start, sink, Some((value_start as u64, reason)));
+                        return;
+                    }
                     let end = resume.unwrap_or(text.len());
                     sink.reject(
                         value_start as u64,
