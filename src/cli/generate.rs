@@ -106,7 +106,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         )
         .with_context(|| format!("cannot write the scenario into {}", args.out.display()))?;
         writeln!(
-            std::io::stdout().lock(),
+            super::output::stdout(),
             "wrote {} access-log lines in {} objects and {} CloudTrail records in {} files into {}, with {} planted attacks (scenario.json)\nrun it from there: {}",
             m.access_log_lines,
             m.access_log_objects,
@@ -180,7 +180,7 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
             Ok(())
         })?;
     writeln!(
-        std::io::stdout().lock(),
+        super::output::stdout(),
         "wrote {objects} objects ({} bytes uncompressed) into {}",
         per_object * objects,
         args.out.display()

@@ -33,6 +33,10 @@ pub struct Args {
     /// Refuse records with unknown trailing fields instead of keeping them in `extra_fields`.
     #[arg(long)]
     pub strict: bool,
+    /// Exit 1 when any line (or object) could not be read as records (they are in the lake's
+    /// `rejects` table).
+    #[arg(long)]
+    pub fail_on_rejects: bool,
 }
 
 pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -62,7 +66,7 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let rows: u64 = report.ingested.iter().map(|o| o.rows).sum();
     let rejects: u64 = report.ingested.iter().map(|o| o.rejects).sum();
     writeln!(
-        std::io::stdout().lock(),
+        super::output::stdout(),
         "ingested {objects} {} ({rows} {}, {rejects} {}) into {} ({} new {}); {} already in the lake",
         plural(objects, "object", "objects"),
         plural(rows, "row", "rows"),
@@ -78,5 +82,23 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         );
     }
     super::summary::print(&summary);
-    Ok(ExitCode::SUCCESS)
+    if !report.failed.is_empty() {
+        eprintln!(
+            "s3trawl: the {} {} that could not be read {} not recorded as ingested: the next run tries again",
+            report.failed.len(),
+            plural(report.failed.len() as u64, "object", "objects"),
+            if report.failed.len() == 1 {
+                "is"
+            } else {
+                "are"
+            },
+        );
+    }
+    Ok(if !report.failed.is_empty() {
+        ExitCode::from(2)
+    } else if args.fail_on_rejects && rejects > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

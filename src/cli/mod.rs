@@ -70,7 +70,11 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("s3trawl: {}", describe(&e));
+            // An error can quote log data (a value that failed to cast): escaped for stderr.
+            eprintln!(
+                "s3trawl: {}",
+                crate::report::escape::terminal(&describe(&e))
+            );
             ExitCode::from(2)
         }
     }
@@ -194,16 +198,19 @@ impl Global {
     }
 }
 
+/// Whether the error is a write into a closed stdout, which ends a command successfully. Known
+/// by the write that failed (or by a typed I/O error in the chain), never by an error's text,
+/// which log data can carry.
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|cause| {
-        cause
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            || cause
-                .downcast_ref::<Error>()
-                .is_some_and(Error::is_broken_pipe)
-            || cause.to_string().contains("Broken pipe")
-    })
+    output::stdout_closed()
+        || e.chain().any(|cause| {
+            cause
+                .downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                || cause
+                    .downcast_ref::<Error>()
+                    .is_some_and(Error::is_broken_pipe)
+        })
 }
 
 /// One line: the error and its causes.

@@ -2,10 +2,11 @@
 //! (except the table, which needs every row to size its columns).
 
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -25,6 +26,45 @@ pub enum Format {
     Ndjson,
 }
 
+/// Whether a write to stdout failed because its reader went away (`s3trawl … | head`).
+/// Recorded where the write happens, so whatever wraps the error on its way up (DataFusion,
+/// arrow's writers, anyhow's context) cannot hide it or imitate it.
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED.load(Ordering::Relaxed)
+}
+
+/// Standard output, locked, noting a broken pipe when one happens.
+pub fn stdout() -> Stdout {
+    Stdout(std::io::stdout().lock())
+}
+
+pub struct Stdout(std::io::StdoutLock<'static>);
+
+impl Stdout {
+    fn note<T>(result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result
+            && e.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            STDOUT_CLOSED.store(true, Ordering::Relaxed);
+        }
+        result
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        Self::note(self.0.write(buf))
+    }
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        Self::note(self.0.write_all(buf))
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Self::note(self.0.flush())
+    }
+}
+
 fn open(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
     Ok(match path {
         Some(p) => {
@@ -32,7 +72,10 @@ fn open(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
                 anyhow::anyhow!("cannot create {}: {e}", p.display())
             })?))
         }
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+        None if std::io::stdout().is_terminal() => {
+            Box::new(BufWriter::new(TerminalSafe::new(stdout())))
+        }
+        None => Box::new(BufWriter::new(stdout())),
     })
 }
 
@@ -153,8 +196,131 @@ fn write_table(
     schema: &SchemaRef,
     batches: &[RecordBatch],
 ) -> anyhow::Result<()> {
-    let table = arrow::util::pretty::pretty_format_batches_with_schema(schema.clone(), batches)?;
+    let shown = batches
+        .iter()
+        .map(inert)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let table = arrow::util::pretty::pretty_format_batches_with_schema(as_text(schema), &shown)?;
     writeln!(out, "{table}")?;
     out.flush()?;
     Ok(())
+}
+
+/// A writer for a terminal: control bytes (C0, DEL, and C1 as UTF-8 writes them) are shown as
+/// `\x1b`-style escapes instead of acting, whatever format the text is in. Line breaks and
+/// tabs pass.
+pub struct TerminalSafe<W: Write> {
+    inner: W,
+    /// A `0xC2` byte whose meaning depends on the next one (C1 controls are `C2 80`–`C2 9F`).
+    lead: bool,
+}
+
+impl<W: Write> TerminalSafe<W> {
+    pub fn new(inner: W) -> Self {
+        TerminalSafe { inner, lead: false }
+    }
+}
+
+impl<W: Write> Write for TerminalSafe<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut out = Vec::with_capacity(buf.len() + 16);
+        for &b in buf {
+            if std::mem::take(&mut self.lead) {
+                if (0x80..=0x9f).contains(&b) {
+                    write!(out, "\\u{{{b:x}}}")?;
+                    continue;
+                }
+                out.push(0xc2);
+            }
+            match b {
+                b'\n' | b'\t' => out.push(b),
+                0x00..=0x1f | 0x7f => write!(out, "\\x{b:02x}")?,
+                0xc2 => self.lead = true,
+                _ => out.push(b),
+            }
+        }
+        self.inner.write_all(&out)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if std::mem::take(&mut self.lead) {
+            self.inner.write_all(&[0xc2])?;
+        }
+        self.inner.flush()
+    }
+}
+
+/// The schema of [`inert`]'s batches: every column text.
+fn as_text(schema: &SchemaRef) -> SchemaRef {
+    Arc::new(Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| Field::new(f.name(), DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Every column as the text the table shows, with control characters escaped (a table is
+/// read by a person, on a terminal or in a file).
+fn inert(batch: &RecordBatch) -> anyhow::Result<RecordBatch> {
+    let options = arrow::util::display::FormatOptions::default();
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for column in batch.columns() {
+        let formatter = arrow::util::display::ArrayFormatter::try_new(column.as_ref(), &options)?;
+        let mut values = arrow::array::StringBuilder::new();
+        for row in 0..column.len() {
+            if column.is_null(row) {
+                values.append_null();
+            } else {
+                values.append_value(crate::report::escape::terminal(
+                    &formatter.value(row).to_string(),
+                ));
+            }
+        }
+        columns.push(Arc::new(values.finish()) as ArrayRef);
+    }
+    Ok(RecordBatch::try_new(as_text(&batch.schema()), columns)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_terminal_sees_no_control_bytes() {
+        let mut out = Vec::new();
+        {
+            let mut w = TerminalSafe::new(&mut out);
+            w.write_all("a\x1b[31mred\x07\r\nb\u{9b}2J é\t".as_bytes())
+                .unwrap();
+            // A C1 control split across writes, and a lead byte at the end.
+            w.write_all(&[b'x', 0xc2]).unwrap();
+            w.write_all(&[0x9b, b'y']).unwrap();
+            w.flush().unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a\\x1b[31mred\\x07\\x0d\nb\\u{9b}2J é\tx\\u{9b}y"
+        );
+    }
+
+    #[test]
+    fn a_table_shows_control_characters_escaped() {
+        let batch = RecordBatch::try_from_iter([(
+            "ua",
+            Arc::new(arrow::array::StringArray::from(vec![
+                Some("x\x1b]0;pwned\x07"),
+                None,
+            ])) as ArrayRef,
+        )])
+        .unwrap();
+        let shown = inert(&batch).unwrap();
+        let text = arrow::util::pretty::pretty_format_batches(&[shown])
+            .unwrap()
+            .to_string();
+        assert!(text.contains("x\\u{1b}]0;pwned\\u{7}"), "{text}");
+        assert!(!text.contains('\x1b'));
+    }
 }

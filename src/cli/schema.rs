@@ -88,11 +88,11 @@ fn columns(table: Table) -> Vec<Col> {
 
 pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     let text = if args.athena {
-        athena_ddl(args)
+        athena_ddl(args)?
     } else {
         listing(args.table)
     };
-    write!(std::io::stdout().lock(), "{text}")?;
+    write!(super::output::stdout(), "{text}")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -113,15 +113,50 @@ fn listing(table: Table) -> String {
     out
 }
 
-fn athena_ddl(args: &Args) -> String {
+/// A Hive table name, each dot-separated part (`db.table`) bare when it is a plain identifier,
+/// else in backquotes with a backquote inside doubled.
+fn hive_name(name: &str) -> anyhow::Result<String> {
+    if name.is_empty() || name.split('.').any(str::is_empty) || name.chars().any(char::is_control) {
+        anyhow::bail!("--name {name:?} is not a table name (empty part or control character)");
+    }
+    Ok(name
+        .split('.')
+        .map(|part| {
+            let plain = part.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if plain {
+                part.to_string()
+            } else {
+                format!("`{}`", part.replace('`', "``"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("."))
+}
+
+/// A Hive string literal: quotes and backslashes escaped with a backslash (Hive reads `''` as
+/// two literals); control characters refused, they have no place in a location.
+fn hive_string(text: &str, what: &str) -> anyhow::Result<String> {
+    if text.chars().any(char::is_control) {
+        anyhow::bail!("{what} {text:?} holds a control character");
+    }
+    Ok(format!(
+        "'{}'",
+        text.replace('\\', "\\\\").replace('\'', "\\'")
+    ))
+}
+
+fn athena_ddl(args: &Args) -> anyhow::Result<String> {
     let (dir, default_name, partitioned) = match args.table {
         Table::AccessLogs => (ACCESS_LOGS_DIR, "access_logs", true),
         Table::CloudTrail => (CLOUDTRAIL_DIR, "cloudtrail", true),
         Table::Rejects => (REJECTS_DIR, "rejects", false),
     };
-    let name = args.name.as_deref().unwrap_or(default_name);
+    let name = hive_name(args.name.as_deref().unwrap_or(default_name))?;
     let base = args.location.trim_end_matches('/');
     let location = format!("{base}/{dir}/");
+    let quoted_location = hive_string(&location, "--location")?;
+    let template = hive_string(&format!("{location}date=${{date}}/"), "--location")?;
     let cols: Vec<String> = columns(args.table)
         .into_iter()
         .filter(|c| !c.computed)
@@ -130,10 +165,10 @@ fn athena_ddl(args: &Args) -> String {
                 format!("  `{}` {}", c.name, c.ty)
             } else {
                 format!(
-                    "  `{}` {} COMMENT '{}'",
+                    "  `{}` {} COMMENT {}",
                     c.name,
                     c.ty,
-                    c.doc.replace('\'', "''")
+                    hive_string(c.doc, "a column's comment").unwrap_or_default()
                 )
             }
         })
@@ -146,13 +181,13 @@ fn athena_ddl(args: &Args) -> String {
         ddl.push_str("PARTITIONED BY (`date` string)\n");
     }
     ddl.push_str(&format!(
-        "STORED AS PARQUET\nLOCATION '{location}'\nTBLPROPERTIES (\n  'parquet.compression'='ZSTD'"
+        "STORED AS PARQUET\nLOCATION {quoted_location}\nTBLPROPERTIES (\n  'parquet.compression'='ZSTD'"
     ));
     if partitioned {
         ddl.push_str(&format!(
-            ",\n  'projection.enabled'='true',\n  'projection.date.type'='date',\n  'projection.date.format'='yyyy-MM-dd',\n  'projection.date.range'='2006-01-01,NOW',\n  'projection.date.interval'='1',\n  'projection.date.interval.unit'='DAYS',\n  'storage.location.template'='{location}date=${{date}}/'"
+            ",\n  'projection.enabled'='true',\n  'projection.date.type'='date',\n  'projection.date.format'='yyyy-MM-dd',\n  'projection.date.range'='2006-01-01,NOW',\n  'projection.date.interval'='1',\n  'projection.date.interval.unit'='DAYS',\n  'storage.location.template'={template}"
         ));
     }
     ddl.push_str("\n);\n");
-    ddl
+    Ok(ddl)
 }

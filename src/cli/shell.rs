@@ -198,7 +198,7 @@ impl Session {
             output::write_stream(stream, self.format, None).await
         }
         .await;
-        let _ = std::io::stdout().flush();
+        let _ = output::stdout().flush();
         match result {
             Ok(rows) => {
                 if self.timer {
@@ -221,7 +221,7 @@ impl Session {
 
     fn error(&mut self, message: &str) {
         self.failed += 1;
-        eprintln!("error: {message}");
+        eprintln!("error: {}", crate::report::escape::terminal(message));
     }
 }
 

@@ -38,6 +38,10 @@ pub struct Args {
         conflicts_with = "query"
     )]
     pub file: Option<PathBuf>,
+    /// Exit 1 when any line (or object) could not be read as records, after writing the
+    /// result (the rejects are in the `rejects` table).
+    #[arg(long)]
+    pub fail_on_rejects: bool,
     /// The SQL statement (after `--logs PATH…`, the last value is the statement).
     #[arg(value_name = "SQL")]
     pub query: Option<String>,
@@ -66,7 +70,8 @@ pub async fn run(mut args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     if let Some(bar) = log.progress() {
         bar.finish_and_clear();
     }
-    super::summary::print(&log.summary());
+    let summary = log.summary();
+    super::summary::print(&summary);
     result?;
-    Ok(ExitCode::SUCCESS)
+    Ok(super::summary::exit_code(&summary, args.fail_on_rejects))
 }

@@ -2,6 +2,7 @@
 //! the first few with their location, so one look tells whether the logs were read whole.
 
 use crate::format::LogKind;
+use crate::report::escape::terminal;
 use crate::scan::Summary;
 
 /// Lines for stderr; empty when everything was read.
@@ -16,18 +17,20 @@ pub fn rejects_summary(summary: &Summary) -> Vec<String> {
             plural(summary.rejected_objects, "object", "objects"),
         ));
         for (object, r) in &summary.examples {
-            let raw: String = r.raw.chars().take(120).collect();
+            // Log text, and names and reasons that quote it, reach stderr escaped.
+            let raw: String = terminal(&r.raw.chars().take(120).collect::<String>());
             let ellipsis = if r.raw.chars().count() > 120 {
                 "…"
             } else {
                 ""
             };
+            let object = terminal(object);
             let place = if r.line == 0 {
-                object.clone()
+                object
             } else {
                 format!("{object}:{} (byte {})", r.line, r.byte_offset)
             };
-            lines.push(format!("  {place}: {}", r.reason));
+            lines.push(format!("  {place}: {}", terminal(&r.reason)));
             if !raw.is_empty() {
                 lines.push(format!("    {raw}{ellipsis}"));
             }
@@ -39,6 +42,16 @@ pub fn rejects_summary(summary: &Summary) -> Vec<String> {
             ));
         }
     }
+    if !summary.unreadable.is_empty() {
+        let n = summary.unreadable.len() as u64;
+        lines.push(format!(
+            "s3trawl: {n} {} could not be read (the others were; exit code 2):",
+            plural(n, "object", "objects")
+        ));
+        for (object, reason) in &summary.unreadable {
+            lines.push(format!("  {}: {}", terminal(object), terminal(reason)));
+        }
+    }
     let digests = summary.objects.get(&LogKind::Digest).copied().unwrap_or(0);
     if digests > 0 {
         lines.push(format!(
@@ -47,6 +60,18 @@ pub fn rejects_summary(summary: &Summary) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// The exit code a run's reading gives: 2 when an object could not be read (after all the
+/// others were), 1 when lines were rejected and `fail_on_rejects` asks for it, else 0.
+pub fn exit_code(summary: &Summary, fail_on_rejects: bool) -> std::process::ExitCode {
+    if !summary.unreadable.is_empty() {
+        std::process::ExitCode::from(2)
+    } else if fail_on_rejects && summary.rejects > 0 {
+        std::process::ExitCode::from(1)
+    } else {
+        std::process::ExitCode::SUCCESS
+    }
 }
 
 pub fn print(summary: &Summary) {

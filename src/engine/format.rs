@@ -45,7 +45,7 @@ use crate::format::access_log::DecoderOptions;
 use crate::format::access_log::decoder::DEFAULT_BATCH_SIZE;
 use crate::format::{access_log, cloudtrail, rejects};
 use crate::scan::{ObjectScan, Output, ScanLog, ScanOptions};
-use crate::source::{fetch, object_display_name, read_local};
+use crate::source::object_display_name;
 
 /// A log table's file format: which table it feeds and how strictly it reads.
 #[derive(Clone)]
@@ -434,11 +434,7 @@ impl ObjectReader {
         name: String,
         meta: ObjectMeta,
     ) -> impl Iterator<Item = Result<RecordBatch>> + Send + 'static {
-        let raw = if self.local {
-            read_local(&meta.location, Some(meta.size))
-        } else {
-            fetch(&self.store, &meta.location).await
-        };
+        let raw = crate::source::read(&self.store, &meta, self.local).await;
         let (options, log, projection) = (self.options, self.log, self.projection);
         let scan = match raw {
             Ok(raw) => ObjectScan::new(&name, raw, options, log),

@@ -23,7 +23,7 @@ use crate::format::access_log::DecoderOptions;
 use crate::format::access_log::schema::{COLUMNS, is_computed, stored_schema};
 use crate::format::{LogKind, Reject, cloudtrail, rejects};
 use crate::scan::{ObjectScan, Output, ScanLog, ScanOptions};
-use crate::source::{LogLocation, fetch, object_display_name, read_local};
+use crate::source::{LogLocation, object_display_name};
 
 /// One object found by listing.
 #[derive(Clone)]
@@ -85,7 +85,16 @@ pub struct IngestReport {
     pub already: usize,
     /// Objects already ingested whose size has changed since (not ingested again).
     pub changed: Vec<String>,
+    /// Objects that could not be fetched or read, and why: not recorded as ingested, so the
+    /// next run tries them again.
+    pub failed: Vec<(String, String)>,
     pub files: Vec<String>,
+}
+
+/// What became of one object.
+enum Outcome {
+    Ingested(IngestedObject),
+    Unreadable(String, String),
 }
 
 enum Message {
@@ -156,58 +165,70 @@ pub async fn ingest(
     };
     let handle = tokio::runtime::Handle::current();
     let log = log.clone();
-    let results: Vec<Result<(IngestedObject, Option<LogKind>)>> =
-        tokio::task::block_in_place(|| {
-            todo.par_iter()
-                .map(|object| {
-                    let raw = if object.local {
-                        read_local(&object.meta.location, Some(object.meta.size))
-                    } else {
-                        handle.block_on(fetch(&object.store, &object.meta.location))
-                    };
-                    let mut scan = match raw {
-                        Ok(raw) => ObjectScan::new(
-                            &object.name,
-                            raw,
-                            Arc::clone(&scan_options),
-                            Some(log.clone()),
-                        ),
-                        Err(e) => ObjectScan::unreadable(
-                            &object.name,
-                            &e.to_string(),
-                            Arc::clone(&scan_options),
-                            Some(log.clone()),
-                        ),
-                    };
-                    while let Some(batch) = scan.next() {
-                        let message = match scan.kind() {
-                            Some(LogKind::CloudTrail) => Message::CloudTrail(batch?),
-                            _ => Message::AccessLogs(batch?),
-                        };
-                        if sender.send(message).is_err() {
+    let results: Vec<Outcome> = tokio::task::block_in_place(|| {
+        todo.par_iter()
+            .map(|object| {
+                let raw = handle.block_on(crate::source::read(
+                    &object.store,
+                    &object.meta,
+                    object.local,
+                ));
+                let raw = match raw {
+                    Ok(raw) => raw,
+                    Err(e) => {
+                        // Nothing of it is written: the next run reads it again.
+                        log.unreadable(&object.name, &e.to_string());
+                        return Outcome::Unreadable(object.name.clone(), e.to_string());
+                    }
+                };
+                let mut scan = ObjectScan::new(
+                    &object.name,
+                    raw,
+                    Arc::clone(&scan_options),
+                    Some(log.clone()),
+                );
+                let mut stopped = None;
+                while let Some(batch) = scan.next() {
+                    let message = match (batch, scan.kind()) {
+                        (Ok(b), Some(LogKind::CloudTrail)) => Message::CloudTrail(b),
+                        (Ok(b), _) => Message::AccessLogs(b),
+                        (Err(e), _) => {
+                            stopped = Some(e);
                             break;
                         }
+                    };
+                    if sender.send(message).is_err() {
+                        break;
                     }
-                    let counts = scan.counts();
-                    let kind = scan.kind();
-                    let rejects = scan.take_rejects();
-                    if !rejects.is_empty() {
-                        let name = crate::scan::reject_kind(kind.unwrap_or(LogKind::Empty));
-                        let _ = sender.send(Message::Rejects(object.name.clone(), name, rejects));
-                    }
-                    Ok((
-                        IngestedObject {
-                            object: object.name.clone(),
-                            size: object.meta.size,
-                            kind: kind.unwrap_or(LogKind::Empty).name().to_string(),
-                            rows: counts.rows,
-                            rejects: counts.rejects,
-                        },
-                        kind,
-                    ))
+                }
+                let mut counts = scan.counts();
+                let kind = scan.kind();
+                let mut rejects = scan.take_rejects();
+                if let Some(e) = stopped {
+                    // The rows before the error are kept (they are written); the rest of the
+                    // object is one reject that says why, and the other objects go on.
+                    counts.rejects += 1;
+                    rejects.push(Reject::new(
+                        0,
+                        0,
+                        format!("decoding stopped after {} rows: {e}", counts.rows),
+                        "",
+                    ));
+                }
+                if !rejects.is_empty() {
+                    let name = crate::scan::reject_kind(kind.unwrap_or(LogKind::Empty));
+                    let _ = sender.send(Message::Rejects(object.name.clone(), name, rejects));
+                }
+                Outcome::Ingested(IngestedObject {
+                    object: object.name.clone(),
+                    size: object.meta.size,
+                    kind: kind.unwrap_or(LogKind::Empty).name().to_string(),
+                    rows: counts.rows,
+                    rejects: counts.rejects,
                 })
-                .collect()
-        });
+            })
+            .collect()
+    });
     drop(sender);
     let files = writer.join().map_err(|_| Error::Lake {
         path: staging.clone(),
@@ -215,8 +236,10 @@ pub async fn ingest(
     })??;
 
     for result in results {
-        let (object, _) = result?;
-        report.ingested.push(object);
+        match result {
+            Outcome::Ingested(object) => report.ingested.push(object),
+            Outcome::Unreadable(name, why) => report.failed.push((name, why)),
+        }
     }
     let record = RunRecord {
         run: run.clone(),

@@ -7,6 +7,7 @@
 //! Compression is recognised by its magic bytes, never by the object's name.
 
 pub mod decompress;
+pub mod keydate;
 pub mod list;
 pub mod location;
 
@@ -24,6 +25,20 @@ pub use location::{LogLocation, object_display_name};
 pub const MMAP_MIN_LEN: u64 = 1 << 20;
 
 /// Reads a whole object. Local files are memory-mapped (from [`MMAP_MIN_LEN`] on), not copied.
+/// An object's bytes, the one way `sql` and `ingest` read them: a local file directly on the
+/// calling thread, anything else through its store.
+pub async fn read(
+    store: &Arc<dyn ObjectStore>,
+    meta: &object_store::ObjectMeta,
+    local: bool,
+) -> Result<Bytes, object_store::Error> {
+    if local {
+        read_local(&meta.location, Some(meta.size))
+    } else {
+        fetch(store, &meta.location).await
+    }
+}
+
 pub async fn fetch(
     store: &Arc<dyn ObjectStore>,
     location: &Path,
