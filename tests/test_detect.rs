@@ -144,6 +144,8 @@ fn trail(minute: i64, fields: Value) -> Value {
 
 struct Case {
     access: Vec<Access>,
+    /// Lines appended to the access log as they are.
+    raw: Vec<String>,
     trail: Vec<Value>,
     config: Option<String>,
     args: Vec<String>,
@@ -152,6 +154,7 @@ struct Case {
 fn case() -> Case {
     Case {
         access: Vec::new(),
+        raw: Vec::new(),
         trail: Vec::new(),
         config: None,
         args: Vec::new(),
@@ -171,6 +174,10 @@ impl Case {
         self.trail.push(trail(minute, fields));
         self
     }
+    fn raw(mut self, line: &str) -> Self {
+        self.raw.push(line.to_string());
+        self
+    }
     fn config(mut self, text: &str) -> Self {
         self.config = Some(text.to_string());
         self
@@ -184,6 +191,7 @@ impl Case {
         // A benign line on another bucket keeps every table non-empty.
         let mut lines: Vec<String> = vec![access().line(0)];
         lines.extend(self.access.iter().enumerate().map(|(i, a)| a.line(i + 1)));
+        lines.extend(self.raw.iter().cloned());
         std::fs::write(logs.join("access.log"), lines.join("\n") + "\n").unwrap();
         if !self.trail.is_empty() {
             std::fs::write(
@@ -855,6 +863,140 @@ fn cloudtrail_tampering() {
     fires("cloudtrail-tampering", &case().t(60, json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging", "requestParameters": {"name": "org-trail"}})));
     fires("cloudtrail-tampering", &case().t(60, json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": "PutEventSelectors", "requestParameters": {"trailName": "t", "eventSelectors": [{"includeManagementEvents": false, "readWriteType": "All", "dataResources": []}]}})));
     quiet("cloudtrail-tampering", &case().t(60, json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": "StartLogging", "requestParameters": {"name": "org-trail"}})));
+}
+
+#[test]
+fn logging_tampering_attempt() {
+    let refused = |source: &str, name: &str, params: Value, error: &str| json!({"eventSource": source, "eventName": name, "requestParameters": params, "errorCode": error, "errorMessage": "denied"});
+    let found = fires(
+        "logging-tampering-attempt",
+        &case().t(
+            60,
+            refused(
+                "cloudtrail.amazonaws.com",
+                "StopLogging",
+                json!({"name": "org-trail"}),
+                "AccessDenied",
+            ),
+        ),
+    );
+    assert_eq!(found[0]["severity"], json!("medium"));
+    assert!(
+        found[0]["details"]
+            .as_str()
+            .unwrap()
+            .contains("StopLogging (AccessDenied)"),
+        "{}",
+        found[0]
+    );
+    // Probing several ways is high.
+    let found = fires(
+        "logging-tampering-attempt",
+        &case()
+            .t(
+                60,
+                refused(
+                    "cloudtrail.amazonaws.com",
+                    "DeleteTrail",
+                    json!({"name": "org-trail"}),
+                    "TrailNotFoundException",
+                ),
+            )
+            .t(
+                61,
+                refused(
+                    "cloudtrail.amazonaws.com",
+                    "PutEventSelectors",
+                    json!({"trailName": "org-trail", "eventSelectors": []}),
+                    "AccessDenied",
+                ),
+            ),
+    );
+    assert_eq!(found[0]["severity"], json!("high"));
+    fires(
+        "logging-tampering-attempt",
+        &case().t(
+            60,
+            refused(
+                "s3.amazonaws.com",
+                "PutBucketLogging",
+                json!({"bucketName": "b", "BucketLoggingStatus": {}}),
+                "AccessDenied",
+            ),
+        ),
+    );
+    fires(
+        "logging-tampering-attempt",
+        &case().t(
+            60,
+            refused(
+                "s3.amazonaws.com",
+                "DeleteBucketPolicy",
+                json!({"bucketName": "b"}),
+                "AccessDenied",
+            ),
+        ),
+    );
+    fires(
+        "logging-tampering-attempt",
+        &case().t(
+            60,
+            refused(
+                "s3.amazonaws.com",
+                "PutBucketVersioning",
+                json!({"bucketName": "b", "VersioningConfiguration": {"Status": "Suspended"}}),
+                "AccessDenied",
+            ),
+        ),
+    );
+    fires(
+        "logging-tampering-attempt",
+        &case().a(Access {
+            op: "REST.DELETE.BUCKETPOLICY",
+            key: None,
+            status: 403,
+            error: "AccessDenied",
+            ..access()
+        }),
+    );
+    // Successful calls are other detections'; refused harmless ones are nothing.
+    quiet("logging-tampering-attempt", &case().t(60, json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging", "requestParameters": {"name": "org-trail"}})));
+    quiet("logging-tampering-attempt", &case().t(60, refused("s3.amazonaws.com", "PutBucketLogging", json!({"bucketName": "b", "BucketLoggingStatus": {"LoggingEnabled": {"TargetBucket": "l", "TargetPrefix": "b/"}}}), "AccessDenied")));
+    quiet(
+        "logging-tampering-attempt",
+        &case().t(
+            60,
+            refused(
+                "cloudtrail.amazonaws.com",
+                "StartLogging",
+                json!({"name": "org-trail"}),
+                "AccessDenied",
+            ),
+        ),
+    );
+}
+
+#[test]
+fn unparsed_records() {
+    // A header crafted to be unreadable, and a line cut short: one finding for the object,
+    // with the first reject's place.
+    let found = fires(
+        "unparsed-records",
+        &case()
+            .raw("this is not a log record")
+            .raw(&access().line(5)[..120]),
+    );
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["count"], json!(2));
+    assert_eq!(found[0]["severity"], json!("medium"));
+    assert!(found[0]["entity"].as_str().unwrap().ends_with("access.log"));
+    assert_eq!(found[0]["evidence"][0]["log_line"], json!(2));
+    assert!(
+        found[0]["details"].as_str().unwrap().contains("at line 2"),
+        "{}",
+        found[0]
+    );
+    quiet("unparsed-records", &case().a(access()));
 }
 
 #[test]

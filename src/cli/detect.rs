@@ -122,6 +122,12 @@ pub fn load_pack(selection: &Selection) -> anyhow::Result<(Vec<Detection>, Arc<C
             anyhow::bail!("the config has settings for an unknown detection: {id}");
         }
     }
+    // Every value the config gives a detection has its parameter's type, before anything runs.
+    for d in &detections {
+        if let Some(settings) = config.detections.get(&d.id) {
+            d.typed_overrides(&settings.params)?;
+        }
+    }
     Ok((detections, Arc::new(config)))
 }
 
@@ -173,7 +179,11 @@ pub async fn prepare_run(selection: &Selection, global: &Global) -> anyhow::Resu
     } else {
         Some(Spill::new().context("creating a temporary folder for the decoded history")?)
     };
-    prepare(&ctx, &window, spill.as_ref())
+    let rejects = crate::detect::rejects::Sources {
+        log: spill.is_some().then_some(&log),
+        lake: selection.lake.is_some(),
+    };
+    prepare(&ctx, &window, spill.as_ref(), rejects)
         .await
         .context("preparing the window")?;
     if let Some(bar) = log.progress() {
@@ -193,7 +203,7 @@ pub fn print_errors(outcome: &Outcome) {
     for (id, error) in &outcome.errors {
         eprintln!(
             "s3trawl: detection {id} failed: {}",
-            error.split_whitespace().collect::<Vec<_>>().join(" ")
+            report::escape::terminal(&error.split_whitespace().collect::<Vec<_>>().join(" "))
         );
     }
 }
@@ -203,7 +213,7 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
         let (detections, _) = load_pack(&args.selection)?;
         for d in &detections {
             writeln!(
-                std::io::stdout().lock(),
+                super::output::stdout(),
                 "{:<45} {:<8} {:<14} {}",
                 d.id,
                 d.severity.name(),
@@ -227,7 +237,7 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
             .map(|s| s.params.clone())
             .unwrap_or_default();
         let sql = d.render(&overrides, &prepared.window.builtins())?;
-        writeln!(std::io::stdout().lock(), "{sql}\n")?;
+        writeln!(super::output::stdout(), "{sql}\n")?;
         let started = std::time::Instant::now();
         let batches = prepared
             .ctx
@@ -236,7 +246,7 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
             .collect()
             .await?;
         writeln!(
-            std::io::stdout().lock(),
+            super::output::stdout(),
             "{}",
             arrow::util::pretty::pretty_format_batches(&batches)?
         )?;
@@ -263,7 +273,7 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
             .with_context(|| format!("cannot write {}", path.display()))?,
         None => {
             use std::io::Write;
-            let mut out = std::io::stdout().lock();
+            let mut out = super::output::stdout();
             out.write_all(text.as_bytes())?;
             out.flush()?;
         }

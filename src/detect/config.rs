@@ -176,17 +176,11 @@ impl Config {
                             })?);
                     }
                     _ => {
-                        let param = match value {
-                            toml::Value::Integer(i) => Param::Int(i),
-                            toml::Value::Float(f) => Param::Float(f),
-                            toml::Value::String(s) => Param::Text(s),
-                            toml::Value::Boolean(b) => Param::Int(i64::from(b)),
-                            other => {
-                                return Err(err(format!(
-                                    "detections.{id}.{key}: unsupported value {other:?}"
-                                )));
-                            }
-                        };
+                        let param = toml_param(value).ok_or_else(|| {
+                            err(format!(
+                                "detections.{id}.{key}: a parameter is an integer, a number, a string or a list of them"
+                            ))
+                        })?;
                         settings.params.insert(key, param);
                     }
                 }
@@ -322,6 +316,20 @@ impl Network {
 /// An address as logged (CloudTrail may log `a, b`: the first one counts).
 pub fn parse_ip(s: &str) -> Option<IpAddr> {
     s.split(',').next()?.trim().parse().ok()
+}
+
+/// A config value as a parameter value (its type is checked against the detection's default
+/// when the two meet).
+fn toml_param(value: toml::Value) -> Option<Param> {
+    Some(match value {
+        toml::Value::Integer(i) => Param::Int(i),
+        toml::Value::Float(f) => Param::Float(f),
+        toml::Value::String(s) => Param::Text(s),
+        toml::Value::Array(items) => {
+            Param::List(items.into_iter().map(toml_param).collect::<Option<_>>()?)
+        }
+        _ => return None,
+    })
 }
 
 #[cfg(test)]

@@ -25,6 +25,8 @@
 
 pub mod config;
 pub mod pack;
+pub mod param;
+pub mod rejects;
 pub mod run;
 pub mod udf;
 
@@ -33,6 +35,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+pub use param::{Param, ParamType};
 
 /// How bad a finding is.
 #[derive(
@@ -100,49 +104,6 @@ impl FromStr for Severity {
     }
 }
 
-/// A parameter's value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Param {
-    Int(i64),
-    Float(f64),
-    Text(String),
-}
-
-impl Param {
-    pub fn parse(text: &str) -> Param {
-        let t = text.trim();
-        if let Ok(i) = t.parse::<i64>() {
-            Param::Int(i)
-        } else if let Ok(f) = t.parse::<f64>() {
-            Param::Float(f)
-        } else if t.len() >= 2 && t.starts_with('\'') && t.ends_with('\'') {
-            Param::Text(t[1..t.len() - 1].replace("''", "'"))
-        } else {
-            Param::Text(t.trim_matches('"').to_string())
-        }
-    }
-
-    /// The value as it is spliced into SQL: numbers as written, text as a quoted literal.
-    pub fn sql(&self) -> String {
-        match self {
-            Param::Int(i) => i.to_string(),
-            Param::Float(f) => format!("{f:?}"),
-            Param::Text(s) => format!("'{}'", s.replace('\'', "''")),
-        }
-    }
-}
-
-impl fmt::Display for Param {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Param::Int(i) => write!(f, "{i}"),
-            Param::Float(x) => write!(f, "{x}"),
-            Param::Text(s) => f.write_str(s),
-        }
-    }
-}
-
 /// A tunable parameter of a detection.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ParamDef {
@@ -203,7 +164,7 @@ impl Detection {
                     continue;
                 }
                 if let Some(spec) = comment.strip_prefix("param ") {
-                    let (assignment, doc) = spec.split_once(':').unwrap_or((spec, ""));
+                    let (assignment, doc) = param::split_spec(spec);
                     let (name, value) = assignment
                         .split_once('=')
                         .ok_or_else(|| err(format!("parameter without a default: {spec}")))?;
@@ -293,40 +254,129 @@ impl Detection {
         })
     }
 
-    /// The SQL with every `${name}` replaced: the parameters' values (overrides first), then
-    /// the built-in ones (`since`, `until`, `baseline_start`, …). Unknown names are an error.
+    /// The config's values for this detection's parameters, each checked against its
+    /// default's type; a key that is not a parameter is an error too.
+    pub fn typed_overrides(
+        &self,
+        given: &BTreeMap<String, Param>,
+    ) -> Result<BTreeMap<String, Param>, RuleError> {
+        given
+            .iter()
+            .map(|(key, value)| {
+                let def = self.params.iter().find(|p| &p.name == key).ok_or_else(|| {
+                    self.error(format!(
+                        "the config sets '{key}', which is not a parameter of this detection"
+                    ))
+                })?;
+                let value = def
+                    .default
+                    .accept(value)
+                    .map_err(|e| self.error(format!("detections.{}.{key}: {e}", self.id)))?;
+                Ok((key.clone(), value))
+            })
+            .collect()
+    }
+
+    fn error(&self, message: String) -> RuleError {
+        RuleError {
+            origin: self.origin.clone(),
+            message,
+        }
+    }
+
+    /// The SQL with every `${name}` replaced: the parameters' values (overrides first, checked
+    /// against the defaults' types), then the built-in ones (`since`, `until`,
+    /// `baseline_start`, …), each as a literal of its type. Unknown names are an error, and so
+    /// is anything but a number inside a quoted literal.
     pub fn render(
         &self,
         overrides: &BTreeMap<String, Param>,
         builtins: &BTreeMap<String, String>,
     ) -> Result<String, RuleError> {
+        let overrides = self.typed_overrides(overrides)?;
         let mut out = String::with_capacity(self.sql.len());
         let mut rest = self.sql.as_str();
+        let mut quotes = SqlQuotes::default();
         while let Some(start) = rest.find("${") {
+            quotes.read(&rest[..start]);
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
-            let end = after.find('}').ok_or_else(|| RuleError {
-                origin: self.origin.clone(),
-                message: "unclosed ${".into(),
-            })?;
+            let end = after
+                .find('}')
+                .ok_or_else(|| self.error("unclosed ${".into()))?;
             let name = after[..end].trim();
-            let value = if let Some(v) = overrides.get(name) {
-                v.sql()
-            } else if let Some(p) = self.params.iter().find(|p| p.name == name) {
-                p.default.sql()
-            } else if let Some(v) = builtins.get(name) {
-                v.clone()
-            } else {
-                return Err(RuleError {
-                    origin: self.origin.clone(),
-                    message: format!("unknown parameter ${{{name}}}"),
-                });
+            let inside = || {
+                self.error(format!(
+                    "${{{name}}} stands inside a quoted literal, where only a number may"
+                ))
+            };
+            let param = overrides.get(name).or_else(|| {
+                self.params
+                    .iter()
+                    .find(|p| p.name == name)
+                    .map(|p| &p.default)
+            });
+            let value = match (param, builtins.get(name)) {
+                (Some(p), _) if quotes.in_literal() => p.inside_literal().ok_or_else(inside)?,
+                (Some(p), _) => p.sql(),
+                (None, Some(v))
+                    if quotes.in_literal() && !v.chars().all(|c| c.is_ascii_digit()) =>
+                {
+                    return Err(inside());
+                }
+                (None, Some(v)) => v.clone(),
+                (None, None) => return Err(self.error(format!("unknown parameter ${{{name}}}"))),
             };
             out.push_str(&value);
             rest = &after[end + 1..];
         }
         out.push_str(rest);
         Ok(out)
+    }
+}
+
+/// Where SQL text stands: in code, inside a `'…'` literal, a `"…"` identifier or a comment,
+/// followed as the text goes by.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum SqlQuotes {
+    #[default]
+    Code,
+    Literal,
+    Identifier,
+    LineComment,
+    BlockComment,
+}
+
+impl SqlQuotes {
+    fn read(&mut self, text: &str) {
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            *self = match (*self, c) {
+                (SqlQuotes::Code, '\'') => SqlQuotes::Literal,
+                (SqlQuotes::Code, '"') => SqlQuotes::Identifier,
+                (SqlQuotes::Code, '-') if chars.peek() == Some(&'-') => {
+                    chars.next();
+                    SqlQuotes::LineComment
+                }
+                (SqlQuotes::Code, '/') if chars.peek() == Some(&'*') => {
+                    chars.next();
+                    SqlQuotes::BlockComment
+                }
+                // A doubled quote inside a literal leaves it and enters it again.
+                (SqlQuotes::Literal, '\'') => SqlQuotes::Code,
+                (SqlQuotes::Identifier, '"') => SqlQuotes::Code,
+                (SqlQuotes::LineComment, '\n') => SqlQuotes::Code,
+                (SqlQuotes::BlockComment, '*') if chars.peek() == Some(&'/') => {
+                    chars.next();
+                    SqlQuotes::Code
+                }
+                (state, _) => state,
+            };
+        }
+    }
+
+    fn in_literal(&self) -> bool {
+        *self != SqlQuotes::Code
     }
 }
 
@@ -420,6 +470,46 @@ mod tests {
         );
         let bad = Detection::parse("-- id: x\n-- severity: low\nSELECT ${nope}", "t").unwrap();
         assert!(bad.render(&BTreeMap::new(), &builtins).is_err());
+        // A config value of the wrong type is an error naming the detection and the key.
+        let wrong = BTreeMap::from([("threshold".to_string(), Param::Text("1 OR 1=1".into()))]);
+        let e = d.render(&wrong, &builtins).unwrap_err().to_string();
+        assert!(
+            e.contains("detections.demo-rule.threshold") && e.contains("expected an integer"),
+            "{e}"
+        );
+        // A string value stays inside its literal.
+        let text = BTreeMap::from([(
+            "label".to_string(),
+            Param::Text("'; DROP TABLE t; --".into()),
+        )]);
+        let sql = d.render(&text, &builtins).unwrap();
+        assert!(sql.contains(" '''; DROP TABLE t; --' AS l"), "{sql}");
+    }
+
+    #[test]
+    fn only_numbers_stand_inside_quotes() {
+        let head =
+            "-- id: q\n-- severity: low\n-- param minutes = 10: m\n-- param label = 'x': l\n\n";
+        for body in [
+            "SELECT INTERVAL '${minutes} ${label}'",
+            "SELECT 1 AS \"${label}\"",
+            "SELECT 1 -- ${label}",
+            "SELECT 'a''${label}'",
+        ] {
+            let d = Detection::parse(&format!("{head}{body}"), "t").unwrap();
+            let e = d.render(&BTreeMap::new(), &BTreeMap::new()).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("${label} stands inside a quoted literal"),
+                "{body}: {e}"
+            );
+        }
+        let body = "SELECT INTERVAL '${minutes} minutes', /* it's */ ${label}, 'a''${minutes}' -- it's\n, ${label}";
+        let d = Detection::parse(&format!("{head}{body}"), "t").unwrap();
+        assert_eq!(
+            d.render(&BTreeMap::new(), &BTreeMap::new()).unwrap(),
+            "SELECT INTERVAL '10 minutes', /* it's */ 'x', 'a''10' -- it's\n, 'x'"
+        );
     }
 
     #[test]

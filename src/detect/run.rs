@@ -6,7 +6,8 @@
 //! event with what came before it). Over raw logs, the history is decoded once (only the
 //! columns detections use) into Parquet files in a temporary folder, so a pack of thirty-odd
 //! queries costs one decode and memory stays bounded whatever the span; over a lake the views
-//! read the lake's Parquet files directly.
+//! read the lake's Parquet files directly. `window_rejects` holds, per object, what could not
+//! be read (see [`super::rejects`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -50,8 +51,9 @@ const LATEST: i64 = 253_402_300_799_000; // 9999-12-31T23:59:59Z
 
 impl Window {
     pub fn baseline_start(&self) -> i64 {
-        self.since
-            .map_or(EARLIEST, |s| s - i64::from(self.baseline_days) * DAY_MS)
+        self.since.map_or(EARLIEST, |s| {
+            s.saturating_sub(i64::from(self.baseline_days) * DAY_MS)
+        })
     }
 
     /// The values `${since}`, `${until}`, `${baseline_start}` and `${baseline_days}` take.
@@ -80,6 +82,9 @@ pub fn timestamp_literal(ms: i64) -> String {
 }
 
 /// `2026-11-01`, `2026-11-01T12:00:00Z`, or a time before now: `24h`, `7d`, `30m`.
+/// The earliest time a span may reach back to: 0001-01-01T00:00:00Z.
+const MIN_TIME_MS: i64 = -62_135_596_800_000;
+
 pub fn parse_time(s: &str, now_ms: i64) -> Result<i64, String> {
     let t = s.trim();
     if let Some((number, unit)) = t.find(|c: char| !c.is_ascii_digit()).map(|i| t.split_at(i))
@@ -94,7 +99,14 @@ pub fn parse_time(s: &str, now_ms: i64) -> Result<i64, String> {
             _ => None,
         };
         if let Some(u) = unit_ms {
-            return Ok(now_ms - n * u);
+            // Checked: `200000000000d` is before any time a log can hold, not a wrap-around.
+            return n
+                .checked_mul(u)
+                .and_then(|back| now_ms.checked_sub(back))
+                .filter(|ms| *ms >= MIN_TIME_MS)
+                .ok_or_else(|| {
+                    format!("'{s}' reaches back before the year 1 (use a shorter span)")
+                });
         }
     }
     if t.len() == 10
@@ -141,6 +153,7 @@ pub async fn prepare(
     ctx: &SessionContext,
     window: &Window,
     spill: Option<&Spill>,
+    rejects: super::rejects::Sources<'_>,
 ) -> datafusion::error::Result<()> {
     let start = timestamp_literal(window.baseline_start());
     let until = timestamp_literal(window.until.unwrap_or(LATEST));
@@ -166,7 +179,8 @@ pub async fn prepare(
         ))
         .await?;
     }
-    Ok(())
+    // After the history: its scans are what saw the raw logs' rejects.
+    super::rejects::register(ctx, window, rejects).await
 }
 
 /// Decodes `history` into Parquet under `spill` and registers it as `history_<table>`.
@@ -240,16 +254,6 @@ pub async fn run(
         }
         let overrides: BTreeMap<String, Param> =
             settings.map(|s| s.params.clone()).unwrap_or_default();
-        if let Some(unknown) = overrides
-            .keys()
-            .find(|k| !d.params.iter().any(|p| &p.name == *k))
-        {
-            outcome.errors.push((
-                d.id.clone(),
-                format!("the config sets '{unknown}', which is not a parameter of this detection"),
-            ));
-            continue;
-        }
         outcome.ran.push(d.id.clone());
         let result = async {
             let sql = d.render(&overrides, &builtins).map_err(|e| e.to_string())?;
@@ -413,5 +417,10 @@ mod tests {
                 .unwrap())
         );
         assert!(parse_time("yesterday", now).is_err());
+        // Spans that reach past any representable time are errors, not wrap-arounds.
+        for huge in ["200000000000d", "9223372036854775807m", "15250284452w"] {
+            let e = parse_time(huge, now).unwrap_err();
+            assert!(e.contains("before the year 1"), "{huge}: {e}");
+        }
     }
 }
