@@ -7,114 +7,14 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
+use common::moto::Moto;
 use common::{corpora, gzip, log_files_under, ok, stderr, stdout};
-use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStoreExt, PutPayload};
 
 const BUCKET: &str = "trawl-logs";
-
-/// An S3-compatible server for one test; killed on drop.
-struct Moto {
-    child: Child,
-    endpoint: String,
-    /// Its log (one line per request: a pipe nobody reads would fill and stall the server).
-    log: tempfile::NamedTempFile,
-}
-
-impl Moto {
-    fn start() -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let log = tempfile::NamedTempFile::new().expect("a log file");
-        let spawn = |program: &str, args: &[&str]| {
-            Command::new(program)
-                .args(args)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdout(Stdio::null())
-                .stderr(log.reopen()?)
-                .spawn()
-        };
-        let child = spawn("moto_server", &[])
-            .or_else(|_| spawn("python3", &["-m", "moto.server"]))
-            .expect("moto_server runs: pip install 'moto[server]' (.ci/run installs it)");
-        let mut moto = Moto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-            log,
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(status) = moto.child.try_wait().expect("wait on moto") {
-                let err = std::fs::read_to_string(moto.log.path()).unwrap_or_default();
-                panic!("moto_server exited ({status}) before listening: {err}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not listen in 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        moto
-    }
-
-    /// Creates a bucket (moto accepts an unsigned CreateBucket).
-    fn create_bucket(&self, bucket: &str) {
-        let host = self.endpoint.trim_start_matches("http://");
-        let mut stream = TcpStream::connect(host).expect("connect to moto");
-        write!(
-            stream,
-            "PUT /{bucket} HTTP/1.1\r\nHost: {host}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    }
-
-    fn store(&self, bucket: &str) -> impl ObjectStore {
-        AmazonS3Builder::new()
-            .with_endpoint(&self.endpoint)
-            .with_allow_http(true)
-            .with_bucket_name(bucket)
-            .with_region("us-east-1")
-            .with_access_key_id("test")
-            .with_secret_access_key("test")
-            .build()
-            .expect("an S3 store for moto")
-    }
-
-    /// Runs the binary with this server as its S3 endpoint.
-    fn s3trawl(&self, dir: &Path, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_s3trawl"))
-            .args(args)
-            .current_dir(dir)
-            .env("NO_COLOR", "1")
-            .env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "test")
-            .env("AWS_SECRET_ACCESS_KEY", "test")
-            .env("AWS_REGION", "us-east-1")
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .output()
-            .expect("the binary runs")
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The objects of the test, by key under `logs/`: every access-log and CloudTrail log file of
 /// the shared corpora, plain and gzipped, a gzip object cut in half, a binary object, and keys

@@ -3,7 +3,9 @@
 //! Every location becomes a DataFusion `ListingTableUrl`, so listing goes through
 //! `object_store` exactly as DataFusion's own tables do; S3 locations get an S3 store registered
 //! for their bucket, configured from the usual `AWS_*` environment variables (an
-//! S3-compatible endpoint via `AWS_ENDPOINT_URL`).
+//! S3-compatible endpoint via `AWS_ENDPOINT_URL`). Requests that fail with a 5xx, SlowDown,
+//! a reset or a stall are retried with backoff (see [`S3Retry`]); a body cut short is resumed
+//! with a range request.
 
 use std::path::Path as FsPath;
 use std::sync::Arc;
@@ -11,6 +13,7 @@ use std::sync::Arc;
 use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::datasource::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::RuntimeEnv;
+use object_store::ClientConfigKey;
 use object_store::path::Path;
 
 use crate::error::{Error, Result};
@@ -66,14 +69,98 @@ impl LogLocation {
             .host_str()
             .unwrap_or_default()
             .to_string();
+        let retry = S3Retry::from_env().map_err(|e| Error::Location(self.given.clone(), e))?;
         let store = object_store::aws::AmazonS3Builder::from_env()
             .with_bucket_name(&bucket)
             .with_allow_http(true)
+            .with_retry(retry.config())
+            .with_config(
+                timeout_key(ClientConfigKey::Timeout),
+                retry.millis(retry.timeout),
+            )
+            .with_config(
+                timeout_key(ClientConfigKey::ConnectTimeout),
+                retry.millis(retry.timeout.min(std::time::Duration::from_secs(5))),
+            )
             .build()
             .map_err(|e| Error::Location(self.given.clone(), e.to_string()))?;
         runtime.register_object_store(self.url.get_url(), Arc::new(store));
         Ok(())
     }
+}
+
+/// How S3 requests are retried: `S3TRAWL_S3_RETRIES` attempts after the first (default 10),
+/// each request given `S3TRAWL_S3_TIMEOUT` seconds (default 30; a stalled server is a failed
+/// attempt), all of them within `S3TRAWL_S3_RETRY_TIMEOUT` seconds (default 180), with
+/// exponential backoff from `S3TRAWL_S3_BACKOFF_MS` milliseconds (default 100) up to 15 s.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct S3Retry {
+    pub retries: usize,
+    pub timeout: std::time::Duration,
+    pub retry_timeout: std::time::Duration,
+    pub backoff: std::time::Duration,
+}
+
+impl Default for S3Retry {
+    fn default() -> Self {
+        S3Retry {
+            retries: 10,
+            timeout: std::time::Duration::from_secs(30),
+            retry_timeout: std::time::Duration::from_secs(180),
+            backoff: std::time::Duration::from_millis(100),
+        }
+    }
+}
+
+impl S3Retry {
+    pub fn from_env() -> std::result::Result<Self, String> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    fn from_vars(var: impl Fn(&str) -> Option<String>) -> std::result::Result<Self, String> {
+        let number = |name: &str| -> std::result::Result<Option<f64>, String> {
+            match var(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite() && *n >= 0.0 && *n < 1e9)
+                    .map(Some)
+                    .ok_or_else(|| format!("{name}={v:?} is not a number of the right range")),
+            }
+        };
+        let seconds = std::time::Duration::from_secs_f64;
+        let d = S3Retry::default();
+        Ok(S3Retry {
+            retries: number("S3TRAWL_S3_RETRIES")?.map_or(d.retries, |n| n as usize),
+            timeout: number("S3TRAWL_S3_TIMEOUT")?.map_or(d.timeout, seconds),
+            retry_timeout: number("S3TRAWL_S3_RETRY_TIMEOUT")?.map_or(d.retry_timeout, seconds),
+            backoff: number("S3TRAWL_S3_BACKOFF_MS")?.map_or(d.backoff, |ms| seconds(ms / 1000.0)),
+        })
+    }
+
+    fn config(&self) -> object_store::RetryConfig {
+        object_store::RetryConfig {
+            backoff: object_store::BackoffConfig {
+                init_backoff: self.backoff,
+                max_backoff: std::time::Duration::from_secs(15).max(self.backoff),
+                base: 2.0,
+            },
+            max_retries: self.retries,
+            retry_timeout: self.retry_timeout,
+        }
+    }
+
+    /// A duration as object_store's client configuration writes it.
+    fn millis(&self, d: std::time::Duration) -> String {
+        format!("{}ms", d.as_millis().max(1))
+    }
+}
+
+/// A client setting, set on the builder after the environment's (which `from_env` read).
+fn timeout_key(key: ClientConfigKey) -> object_store::aws::AmazonS3ConfigKey {
+    object_store::aws::AmazonS3ConfigKey::Client(key)
 }
 
 fn parse_s3(given: &str) -> Result<ListingTableUrl> {
@@ -107,6 +194,35 @@ pub fn object_display_name(store: &ObjectStoreUrl, location: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retries_come_from_the_environment() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(S3Retry::from_vars(vars(&[])), Ok(S3Retry::default()));
+        let r = S3Retry::from_vars(vars(&[
+            ("S3TRAWL_S3_RETRIES", "2"),
+            ("S3TRAWL_S3_TIMEOUT", "1.5"),
+            ("S3TRAWL_S3_BACKOFF_MS", "20"),
+        ]))
+        .unwrap();
+        assert_eq!(r.retries, 2);
+        assert_eq!(r.timeout, std::time::Duration::from_millis(1500));
+        assert_eq!(r.backoff, std::time::Duration::from_millis(20));
+        for bad in ["-1", "soon", "inf", "1e12"] {
+            let e = S3Retry::from_vars(move |n: &str| {
+                (n == "S3TRAWL_S3_TIMEOUT").then(|| bad.to_string())
+            })
+            .unwrap_err();
+            assert!(e.contains("S3TRAWL_S3_TIMEOUT"), "{e}");
+        }
+    }
 
     #[test]
     fn names() {
