@@ -307,51 +307,60 @@ pub fn number(idx: usize) -> impl Fn(In<'_>) -> PResult<'_, (In<'_>, Option<i64>
 pub const TAIL_FIRST: usize = 17;
 pub const TAIL_FIELDS: usize = 10;
 
-fn all(t: In, ok: impl Fn(u8) -> bool) -> bool {
-    !t.is_empty() && t.iter().all(|&b| ok(b))
+// Each byte's class, one bit each, so that one pass over a token (the OR of its bytes'
+// classes) answers every question the shapes ask: which characters it holds, and whether it
+// holds any outside a set.
+const LOWER: u16 = 1;
+const UPPER: u16 = 1 << 1;
+const DIGIT: u16 = 1 << 2;
+const PLUS_SLASH_EQ: u16 = 1 << 3;
+const DOT: u16 = 1 << 4;
+const DASH: u16 = 1 << 5;
+const UNDERSCORE: u16 = 1 << 6;
+const COLON: u16 = 1 << 7;
+const BRACKET: u16 = 1 << 8;
+const QUOTE: u16 = 1 << 9;
+const OTHER: u16 = 1 << 10;
+const ALNUM: u16 = LOWER | UPPER | DIGIT;
+
+const CLASS: [u16; 256] = {
+    let mut t = [OTHER; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = match c {
+            b'a'..=b'z' => LOWER,
+            b'A'..=b'Z' => UPPER,
+            b'0'..=b'9' => DIGIT,
+            b'+' | b'/' | b'=' => PLUS_SLASH_EQ,
+            b'.' => DOT,
+            b'-' => DASH,
+            b'_' => UNDERSCORE,
+            b':' => COLON,
+            b'[' | b']' => BRACKET,
+            b'"' => QUOTE,
+            _ => OTHER,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The classes of the bytes of `t`, together.
+fn classes(t: In) -> u16 {
+    t.iter().fold(0, |acc, &b| acc | CLASS[b as usize])
 }
 
-fn base64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
+/// Whether every byte of `t` (not empty) is of the classes `allowed`.
+fn only(t: In, seen: u16, allowed: u16) -> bool {
+    !t.is_empty() && seen & !allowed == 0
 }
 
 /// Whether `t` can be the value of tail field `field` (`-` always can). Loose enough for what
 /// AWS may write next (a new signature or TLS version, a longer host), strict enough that a
 /// field never holds a quote or another field's kind of value.
 pub fn fits(field: usize, t: In) -> bool {
-    if t == b"-" {
-        return true;
-    }
-    match field {
-        // Version ID: URL-safe base64-like, or `null`.
-        17 => all(t, |b| base64(b) || matches!(b, b'.' | b'_' | b'-')),
-        // Host ID (x-amz-id-2): base64.
-        18 => all(t, base64),
-        // Signature version: SigV2, SigV4, SigV4a, …
-        19 => t.len() <= 16 && t.starts_with(b"SigV") && all(t, |b| b.is_ascii_alphanumeric()),
-        // Cipher suite: ECDHE-RSA-AES128-GCM-SHA256, TLS_AES_128_GCM_SHA256, …
-        20 => all(t, |b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_')),
-        // Authentication type: AuthHeader, QueryString.
-        21 => t.len() <= 32 && all(t, |b| b.is_ascii_alphabetic()),
-        // Host header: a host name or address, perhaps with a port.
-        22 => all(t, |b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']')
-        }),
-        // TLS version: TLSv1.2, TLSV1.1, …
-        23 => {
-            t.len() <= 16
-                && t.len() >= 3
-                && t[..3].eq_ignore_ascii_case(b"TLS")
-                && all(t, |b| b.is_ascii_alphanumeric() || b == b'.')
-        }
-        // Access point ARN.
-        24 => t.starts_with(b"arn:") && !t.contains(&b'"'),
-        // aclRequired.
-        25 => t == b"Yes",
-        // Source region: us-east-1, …
-        26 => t.len() <= 32 && all(t, |b| b.is_ascii_alphanumeric() || b == b'-'),
-        _ => false,
-    }
+    shape(field, t).0
 }
 
 /// Whether `t`, a value that [`fits`] field `field`, is one only AWS would have a reason to
@@ -359,33 +368,78 @@ pub fn fits(field: usize, t: In) -> bool {
 /// authentication type, a host name, a TLS version, an ARN, `Yes`, a region. A tail of dashes
 /// and short words (what may follow a quoted field AWS appends one day) is not signed.
 pub fn signs(field: usize, t: In) -> bool {
-    let has = |ok: fn(&u8) -> bool| t.iter().any(ok);
-    match field {
-        18 => t.len() >= 16,
-        19 | 23..=25 => t != b"-",
-        20 => {
-            t.len() >= 6
-                && has(u8::is_ascii_digit)
-                && has(u8::is_ascii_uppercase)
-                && !has(u8::is_ascii_lowercase)
+    shape(field, t).1
+}
+
+/// [`fits`] and [`signs`] at once, from one pass over the token.
+pub fn shape(field: usize, t: In) -> (bool, bool) {
+    if t == b"-" {
+        return (true, false);
+    }
+    let seen = classes(t);
+    let fits = match field {
+        // Version ID: URL-safe base64-like, or `null`.
+        17 => only(t, seen, ALNUM | PLUS_SLASH_EQ | DOT | UNDERSCORE | DASH),
+        // Host ID (x-amz-id-2): base64.
+        18 => only(t, seen, ALNUM | PLUS_SLASH_EQ),
+        // Signature version: SigV2, SigV4, SigV4a, …
+        19 => t.len() <= 16 && t.starts_with(b"SigV") && only(t, seen, ALNUM),
+        // Cipher suite: ECDHE-RSA-AES128-GCM-SHA256, TLS_AES_128_GCM_SHA256, …
+        20 => only(t, seen, ALNUM | DASH | UNDERSCORE),
+        // Authentication type: AuthHeader, QueryString.
+        21 => t.len() <= 32 && only(t, seen, LOWER | UPPER),
+        // Host header: a host name or address, perhaps with a port.
+        22 => only(t, seen, ALNUM | DOT | DASH | UNDERSCORE | COLON | BRACKET),
+        // TLS version: TLSv1.2, TLSV1.1, …
+        23 => {
+            (3..=16).contains(&t.len())
+                && t[..3].eq_ignore_ascii_case(b"TLS")
+                && only(t, seen, ALNUM | DOT)
         }
+        // Access point ARN.
+        24 => t.starts_with(b"arn:") && seen & QUOTE == 0,
+        // aclRequired.
+        25 => t == b"Yes",
+        // Source region: us-east-1, …
+        26 => t.len() <= 32 && only(t, seen, ALNUM | DASH),
+        _ => false,
+    };
+    if !fits {
+        return (false, false);
+    }
+    let signed = match field {
+        18 => t.len() >= 16,
+        19 | 23..=25 => true,
+        20 => t.len() >= 6 && seen & DIGIT != 0 && seen & UPPER != 0 && seen & LOWER == 0,
         21 => t == b"AuthHeader" || t == b"QueryString",
-        22 => t.contains(&b'.') && has(u8::is_ascii_alphabetic),
+        22 => seen & DOT != 0 && seen & (LOWER | UPPER) != 0,
         26 => is_region(t),
         _ => false,
-    }
+    };
+    (true, signed)
 }
 
 /// `us-east-1`, `eu-west-2`, `us-gov-west-1`, `ap-southeast-5`, …
 fn is_region(t: In) -> bool {
-    let parts: Vec<In> = t.split(|&b| b == b'-').collect();
-    let lower = |p: &In| !p.is_empty() && p.iter().all(u8::is_ascii_lowercase);
-    parts.len() >= 3
-        && parts[0].len() >= 2
-        && parts[..parts.len() - 1].iter().all(lower)
-        && parts
-            .last()
-            .is_some_and(|d| !d.is_empty() && d.iter().all(u8::is_ascii_digit))
+    let mut parts = t.split(|&b| b == b'-');
+    let lower = |p: In| !p.is_empty() && p.iter().all(u8::is_ascii_lowercase);
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    if first.len() < 2 || !lower(first) {
+        return false;
+    }
+    let mut middle = 0;
+    let mut last = None;
+    for p in parts {
+        if let Some(prev) = last.replace(p) {
+            if !lower(prev) {
+                return false;
+            }
+            middle += 1;
+        }
+    }
+    middle >= 1 && last.is_some_and(|d: In| !d.is_empty() && d.iter().all(u8::is_ascii_digit))
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@
 use memchr::{memchr_iter, memrchr, memrchr_iter};
 
 use super::lex::token_at;
-use super::lex::{Fail, In, Span, TAIL_FIELDS, TAIL_FIRST, fits, looks_like_record_time, signs};
+use super::lex::{Fail, In, Span, TAIL_FIELDS, TAIL_FIRST, fits, looks_like_record_time, shape};
 use super::parse::{NAMES, Problem, Record, head, text};
 use super::schema::MIN_FIELDS;
 
@@ -61,9 +61,9 @@ fn read_tail(line: In, start: Option<usize>, stop: bool) -> Tail {
         }
         let (end, n) = token_at(line, p);
         let t = &line[p..end];
-        let field = TAIL_FIRST + tail.known;
-        if fits(field, t) {
-            tail.signed |= signs(field, t);
+        let (fits, signed) = shape(TAIL_FIRST + tail.known, t);
+        if fits {
+            tail.signed |= signed;
         } else {
             tail.fits = false;
             if stop {
@@ -128,7 +128,7 @@ pub(super) fn read(
                 tail_start: after(line, ua),
                 close: ua,
             };
-            return finish(line, rec, reading, pos, strict);
+            return finish(line, rec, reading, None, pos, strict);
         }
         if line[ua] != b'"' {
             return Err(fail(Problem::BadQuotedField { field: NAMES[16] }, line, ua));
@@ -143,14 +143,14 @@ pub(super) fn read(
             pos,
         ));
     };
-    let reading = match choose(line, open, quoted_referer) {
-        Some(reading) => reading,
-        None => positional(line, pos)?,
+    let (reading, tail) = match choose(line, open, quoted_referer) {
+        Some((reading, tail)) => (reading, Some(tail)),
+        None => (positional(line, pos)?, None),
     };
     if let Some(at) = glued(line, open, quoted_referer, &reading) {
         return Err(fail(Problem::Glued, line, at));
     }
-    finish(line, rec, reading, pos, strict)
+    finish(line, rec, reading, tail, pos, strict)
 }
 
 /// The first `" "` after `open`: where a quoted Referer ends and the User-Agent opens.
@@ -207,8 +207,9 @@ fn closing_candidates(
         .filter(|&q| q + 1 == line.len() || line[q + 1] == b' ')
 }
 
-/// The reading whose tail is AWS's (see the module documentation); `None` when no tail fits.
-fn choose(line: In, open: usize, quoted_referer: bool) -> Option<Reading> {
+/// The reading whose tail is AWS's (see the module documentation), with that tail read;
+/// `None` when no tail fits.
+fn choose(line: In, open: usize, quoted_referer: bool) -> Option<(Reading, Tail)> {
     let boundary = if quoted_referer {
         first_boundary(line, open)
     } else {
@@ -224,10 +225,11 @@ fn choose(line: In, open: usize, quoted_referer: bool) -> Option<Reading> {
             if !tail.fits {
                 continue;
             }
+            // A tail that fits was read whole (reading stops only at a field that does not).
             if tail.signed {
-                return Some(reading);
+                return Some((reading, tail));
             }
-            unsigned = unsigned.or(Some(reading));
+            unsigned = unsigned.or(Some((reading, tail)));
         }
     }
     unsigned
@@ -381,17 +383,19 @@ fn positional(line: In, pos: usize) -> Result<Reading, nom::Err<Fail>> {
     })
 }
 
+/// Writes the reading into `rec`, with its tail (read here unless `tail` has it already).
 fn finish(
     line: In,
     rec: &mut Record,
     reading: Reading,
+    tail: Option<Tail>,
     pos: usize,
     strict: bool,
 ) -> Result<(), nom::Err<Fail>> {
     debug_assert!(reading.close >= pos);
     rec.fields[15] = reading.referer;
     rec.fields[16] = reading.agent;
-    let tail = read_tail(line, reading.tail_start, false);
+    let tail = tail.unwrap_or_else(|| read_tail(line, reading.tail_start, false));
     rec.fields[TAIL_FIRST..TAIL_FIRST + TAIL_FIELDS].copy_from_slice(&tail.fields);
     rec.field_count = MIN_FIELDS + tail.known;
     if let Some(p) = tail.extras {
