@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Two s3trawl builds side by side on the data of benches/compare.sh: each s3trawl command of
-the comparison, the two builds interleaved ROUNDS times, the median CPU seconds (user + sys,
+the comparison, the two builds interleaved ROUNDS times, the median (or least) CPU seconds (user + sys,
 children included) and wall seconds of each, and the ratio new/base.
 
     python3 benches/side_by_side.py BASE_BINARY NEW_BINARY [--work /tmp/s3trawl-compare] [--rounds 5]
+        [--stat median|min] [--threads N]
 
 Run benches/compare.sh first: it generates the data in WORK (same SIZE, same files).
 """
@@ -34,6 +35,9 @@ def main():
     ap.add_argument("new")
     ap.add_argument("--work", default="/tmp/s3trawl-compare")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--stat", choices=["median", "min"], default="median",
+                    help="min is steadier on a shared machine (noise only adds time)")
+    ap.add_argument("--threads", type=int, help="pass --threads N to both builds")
     a = ap.parse_args()
     w = a.work
     sql = "SELECT operation, count(*) AS n FROM access_logs GROUP BY operation ORDER BY operation"
@@ -58,11 +62,13 @@ def main():
         outs = {}
         for _ in range(a.rounds):
             for which, binary in (("base", a.base), ("new", a.new)):
-                wall, cpu, out = timed([binary] + args)
+                extra = ["--threads", str(a.threads)] if a.threads else []
+                wall, cpu, out = timed([binary] + args[:1] + extra + args[1:])
                 runs[which].append((wall, cpu))
                 outs[which] = out
         same = "" if outs["base"] == outs["new"] else "  ANSWERS DIFFER"
-        med = {k: (statistics.median(r[1] for r in v), statistics.median(r[0] for r in v)) for k, v in runs.items()}
+        stat = min if a.stat == "min" else statistics.median
+        med = {k: (stat(r[1] for r in v), stat(r[0] for r in v)) for k, v in runs.items()}
         print(f"{name:<40} {med['base'][0]:>10.2f} {med['new'][0]:>10.2f} {med['new'][0] / med['base'][0]:>9.3f} "
               f"{med['base'][1]:>10.2f} {med['new'][1]:>9.2f}{same}", flush=True)
 

@@ -70,11 +70,12 @@ pub fn sniff(head: &[u8]) -> LogKind {
 fn is_cloudtrail_fragment(text: &[u8]) -> bool {
     use memchr::memmem::find;
     let first_line = &text[..memchr::memchr(b'\n', text).unwrap_or(text.len())];
-    (find(text, b"\"eventVersion\"").is_some() || find(text, b"\"eventSource\"").is_some())
+    // The cheap test first: most objects read here are access logs.
+    !first_line
+        .windows(4)
+        .any(|w| w[0] == b'[' && w[3] == b'/' && w[1].is_ascii_digit())
+        && (find(text, b"\"eventVersion\"").is_some() || find(text, b"\"eventSource\"").is_some())
         && find(text, b"\"eventTime\"").is_some()
-        && !first_line
-            .windows(4)
-            .any(|w| w[0] == b'[' && w[3] == b'/' && w[1].is_ascii_digit())
 }
 
 /// Objects that are never logs, by name: documentation (`*.md`) and hidden or marker files

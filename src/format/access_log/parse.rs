@@ -32,7 +32,7 @@ use memchr::{memchr, memchr_iter};
 use nom::Parser;
 
 use super::lex::{
-    Fail, In, Span, bracketed_time, int_value, is_operation, is_request_id, is_status,
+    Fail, In, PResult, Span, bracketed_time, is_operation, is_request_id, is_status,
     looks_like_record_time, number, sep, token, token_at,
 };
 use super::schema::{KNOWN_FIELDS, MIN_FIELDS};
@@ -274,7 +274,7 @@ pub fn parse_record(line: In, rec: &mut Record, strict: bool) -> Result<(), Refu
         let at = line.len() - fail.rest.min(line.len());
         // A line that is no record may be two that lost their line break: say so when a
         // record's start follows.
-        let second = record_time_in(line, 0, line.len())
+        let second = record_time_in(line, 0, line.len(), Some(0))
             .and_then(|first| tail::record_start_after(line, first + 1, line.len(), false));
         match second {
             Some(second) if fail.problem != Problem::Glued => Refusal {
@@ -309,38 +309,30 @@ fn record(line: In, rec: &mut Record, strict: bool) -> Result<(), nom::Err<Fail>
             line.len(),
         ));
     };
+    // Every check for a second record looks for its time, which opens with `[`: one scan
+    // finds the first after this record's time, and most lines have none.
+    let bracket = memchr(b'[', &line[head.time.end as usize..]).map(|i| head.time.end as usize + i);
     // A requester is written by AWS: a record's time inside it is a second record.
     if let Some(span) = head.requester
-        && let Some(at) = record_time_in(line, span.start as usize, span.end as usize)
+        && let Some(at) = record_time_in(line, span.start as usize, span.end as usize, bracket)
     {
         return Err(fail_at(Problem::Glued, line, at));
     }
 
-    // 8, 9: key and Request-URI.
-    let (key, uri, pos) = key_and_request_uri(line, pos)?;
+    // 8–15: key, Request-URI, status, error code and the four numbers.
+    let (key, uri, numbers) = key_and_request_uri(line, pos, bracket)?;
     rec.fields[7] = key;
     rec.fields[8] = uri;
-
-    // 10–15: status, error code and the four numbers.
-    let (i, ((status_text, status), _, error, _, bytes, _, size, _, total, _, turnaround, _)) = (
-        number(9),
-        sep(9),
-        token,
-        sep(10),
-        number(11),
-        sep(11),
-        number(12),
-        sep(12),
-        number(13),
-        sep(13),
-        number(14),
-        sep(14),
-    )
-        .parse(&line[pos..])?;
-    rec.httpstatus = status.and_then(|s| i32::try_from(s).ok());
-    rec.fields[9] = slice_text(line, status_text);
+    let Numbers {
+        status,
+        error,
+        values,
+        rest,
+    } = numbers;
+    rec.httpstatus = status.1.and_then(|s| i32::try_from(s).ok());
+    rec.fields[9] = slice_text(line, status.0);
     rec.fields[10] = slice_text(line, error);
-    for (n, (t, v)) in [bytes, size, total, turnaround].into_iter().enumerate() {
+    for (n, (t, v)) in values.into_iter().enumerate() {
         rec.fields[11 + n] = slice_text(line, t);
         match n {
             0 => rec.bytessent = v,
@@ -351,15 +343,60 @@ fn record(line: In, rec: &mut Record, strict: bool) -> Result<(), nom::Err<Fail>
     }
 
     // 16, 17 and the fields AWS writes after them.
-    tail::read(line, line.len() - i.len(), rec, strict)
+    tail::read(line, line.len() - rest.len(), rec, strict, bracket)
+}
+
+/// Fields 10 to 15: the HTTP status, the error code and the four numbers, each token with
+/// its value, and the rest of the line (the space before the Referer consumed).
+struct Numbers<'a> {
+    status: (In<'a>, Option<i64>),
+    error: In<'a>,
+    values: [(In<'a>, Option<i64>); 4],
+    rest: In<'a>,
+}
+
+/// Fields 10 and 11 (the status, any number here, and the error code) and the rest.
+fn status_and_error(i: In<'_>) -> PResult<'_, ((In<'_>, Option<i64>), In<'_>)> {
+    (number(9), sep(9), token, sep(10))
+        .map(|(status, _, error, _)| (status, error))
+        .parse(i)
+}
+
+/// Fields 12 to 15, the four numbers, and the space after them.
+fn four_numbers(i: In<'_>) -> PResult<'_, [(In<'_>, Option<i64>); 4]> {
+    (
+        number(11),
+        sep(11),
+        number(12),
+        sep(12),
+        number(13),
+        sep(13),
+        number(14),
+        sep(14),
+    )
+        .map(|(bytes, _, size, _, total, _, turnaround, _)| [bytes, size, total, turnaround])
+        .parse(i)
+}
+
+fn numbers(i: In<'_>) -> Result<Numbers<'_>, nom::Err<Fail>> {
+    let (i, (status, error)) = status_and_error(i)?;
+    let (rest, values) = four_numbers(i)?;
+    Ok(Numbers {
+        status,
+        error,
+        values,
+        rest,
+    })
 }
 
 /// Fields 8 and 9 from `pos`: the key (URL-encoded, so one token; more only if a raw space
-/// slipped in) and the Request-URI. Returns where the HTTP status starts.
+/// slipped in) and the Request-URI, then the fields up to the Referer (read once, while the
+/// Request-URI's end is sought).
 fn key_and_request_uri(
-    line: In,
+    line: In<'_>,
     pos: usize,
-) -> Result<(Option<Span>, Option<Span>, usize), nom::Err<Fail>> {
+    bracket: Option<usize>,
+) -> Result<(Option<Span>, Option<Span>, Numbers<'_>), nom::Err<Fail>> {
     let key_start = pos;
     let (mut key_end, mut after_key) = token_at(line, pos);
     let mut extra_tokens = 0;
@@ -386,24 +423,26 @@ fn key_and_request_uri(
         after_key = n;
     };
     // A key is URL-encoded by AWS: a record's time in it is a second record.
-    if let Some(at) = record_time_in(line, key_start, key_end) {
+    if let Some(at) = record_time_in(line, key_start, key_end, bracket) {
         return Err(fail_at(Problem::Glued, line, at));
     }
     let key = text(line, key_start, key_end);
     if line[uri_start] != b'"' {
-        return Ok((key, None, uri_start + 2));
+        return Ok((key, None, numbers(&line[uri_start + 2..])?));
     }
     let mut truncated = None;
     let mut wrong = None;
     for q in memchr_iter(b'"', &line[uri_start + 1..]).map(|q| q + uri_start + 1) {
         match after_request_uri(line, q) {
-            Fits::Yes => {
+            Fits::Yes(numbers) => {
                 // A request line has no quote followed by a space unless it was cut short and
                 // another record follows: a record's start after such a quote is a glue.
-                if let Some(at) = glued_inside(line, uri_start + 1, q) {
+                if bracket.is_some()
+                    && let Some(at) = glued_inside(line, uri_start + 1, q)
+                {
                     return Err(fail_at(Problem::Glued, line, at));
                 }
-                return Ok((key, text(line, uri_start + 1, q), q + 2));
+                return Ok((key, text(line, uri_start + 1, q), numbers));
             }
             Fits::Truncated(last) => truncated = truncated.or(Some(last)),
             Fits::Wrong(problem, at) => wrong = wrong.or(Some((problem, at))),
@@ -419,10 +458,15 @@ fn key_and_request_uri(
     })
 }
 
-/// Where a record's time starts in `line[start..end]`, if anywhere.
-fn record_time_in(line: In, start: usize, end: usize) -> Option<usize> {
-    memchr_iter(b'[', &line[start..end])
-        .map(|i| start + i)
+/// Where a record's time starts in `line[start..end]`, if anywhere; `bracket` is the first
+/// `[` at or before `start` the caller knows of, or the first after it (`None`: there is none).
+fn record_time_in(line: In, start: usize, end: usize, bracket: Option<usize>) -> Option<usize> {
+    let from = start.max(bracket?);
+    if from >= end {
+        return None;
+    }
+    memchr_iter(b'[', &line[from..end])
+        .map(|i| from + i)
         .find(|&at| looks_like_record_time(&line[at..]))
 }
 
@@ -435,8 +479,9 @@ fn glued_inside(line: In, start: usize, end: usize) -> Option<usize> {
     tail::record_start_after(line, quote + 1, end, false)
 }
 
-enum Fits {
-    Yes,
+enum Fits<'a> {
+    /// The fields after the quote, read.
+    Yes(Numbers<'a>),
     /// What follows fits so far, but the line ends too early, after the named field.
     Truncated(&'static str),
     /// An HTTP status follows, but a later field is wrong (this problem, at this byte).
@@ -447,43 +492,58 @@ enum Fits {
 /// Could the quote at `q` close the Request-URI? It must be followed by an HTTP status, an
 /// error code, four numbers and the start of the Referer (`"` or `-`), which a quote inside the
 /// URI practically never is.
-fn after_request_uri(line: In, q: usize) -> Fits {
+fn after_request_uri(line: In<'_>, q: usize) -> Fits<'_> {
     if q + 1 == line.len() {
         return Fits::Truncated(NAMES[8]);
     }
     if line[q + 1] != b' ' {
         return Fits::No;
     }
-    let mut pos = q + 2;
-    for i in 0..6 {
-        let (end, next) = token_at(line, pos);
-        let t = &line[pos..end];
-        let ok = match i {
-            0 => is_status(t),
-            1 => !t.is_empty(),
-            _ => int_value(t).is_ok(),
-        };
-        if !ok {
-            return if i >= 2 {
-                Fits::Wrong(
-                    Problem::BadNumber {
-                        field: NAMES[9 + i],
-                    },
-                    pos,
-                )
-            } else {
-                Fits::No
+    let failed = |e: nom::Err<Fail>| match e {
+        nom::Err::Error(f) | nom::Err::Failure(f) => f,
+        nom::Err::Incomplete(_) => Fail {
+            problem: Problem::BadRequestUri,
+            rest: 0,
+        },
+    };
+    let (i, (status, error)) = match status_and_error(&line[q + 2..]) {
+        Ok(done) => done,
+        Err(e) => {
+            return match failed(e).problem {
+                Problem::Truncated { last }
+                    if is_status(token(&line[q + 2..]).map_or(b"", |(_, t)| t)) =>
+                {
+                    Fits::Truncated(last)
+                }
+                _ => Fits::No,
             };
         }
-        match next {
-            Some(n) => pos = n,
-            None => return Fits::Truncated(NAMES[9 + i]),
-        }
+    };
+    if !is_status(status.0) || error.is_empty() {
+        return Fits::No;
     }
-    if matches!(line[pos], b'"' | b'-') {
-        Fits::Yes
+    let (rest, values) = match four_numbers(i) {
+        Ok(done) => done,
+        Err(e) => {
+            let fail = failed(e);
+            return match fail.problem {
+                Problem::Truncated { last } => Fits::Truncated(last),
+                problem => Fits::Wrong(problem, line.len() - fail.rest),
+            };
+        }
+    };
+    if matches!(rest.first(), Some(b'"' | b'-')) {
+        Fits::Yes(Numbers {
+            status,
+            error,
+            values,
+            rest,
+        })
     } else {
-        Fits::Wrong(Problem::BadQuotedField { field: NAMES[15] }, pos)
+        Fits::Wrong(
+            Problem::BadQuotedField { field: NAMES[15] },
+            line.len() - rest.len(),
+        )
     }
 }
 

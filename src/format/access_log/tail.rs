@@ -60,8 +60,7 @@ fn read_tail(line: In, start: Option<usize>, stop: bool) -> Tail {
             break;
         }
         let (end, n) = token_at(line, p);
-        let t = &line[p..end];
-        let (fits, signed) = shape(TAIL_FIRST + tail.known, t);
+        let (fits, signed) = shape(TAIL_FIRST + tail.known, &line[p..end]);
         if fits {
             tail.signed |= signed;
         } else {
@@ -106,12 +105,14 @@ fn after(line: In, p: usize) -> Option<usize> {
     (p + 1 < line.len()).then_some(p + 2)
 }
 
-/// Reads fields 16 onwards from `pos` into `rec`.
+/// Reads fields 16 onwards from `pos` into `rec`. `bracket`: the first `[` after the record's
+/// time (`None`: there is none, so no second record's time either).
 pub(super) fn read(
     line: In,
     pos: usize,
     rec: &mut Record,
     strict: bool,
+    bracket: Option<usize>,
 ) -> Result<(), nom::Err<Fail>> {
     let len = line.len();
     // Where the requester's text opens: the quoted User-Agent after a bare Referer, or the
@@ -147,7 +148,9 @@ pub(super) fn read(
         Some((reading, tail)) => (reading, Some(tail)),
         None => (positional(line, pos)?, None),
     };
-    if let Some(at) = glued(line, open, quoted_referer, &reading) {
+    if bracket.is_some()
+        && let Some(at) = glued(line, open, quoted_referer, &reading)
+    {
         return Err(fail(Problem::Glued, line, at));
     }
     finish(line, rec, reading, tail, pos, strict)
