@@ -8,6 +8,7 @@
 //! both are given (or raw logs span several object stores), the table is a `UNION ALL` view of
 //! its parts, so every query sees one table whatever the sources.
 
+pub mod cells;
 pub mod coerce;
 pub mod first_n;
 pub mod format;
