@@ -880,6 +880,33 @@ fn logging_tampering_attempt() {
             ),
         ),
     );
+    // A real refused StopLogging: Panther's test record "Error Stopping CloudTrail" (their
+    // rule does not fire on it; an attempt to stop the trail is what this detection is for).
+    let tests: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            corpora().join("detections/panther/tests/aws_cloudtrail_stopped.tests.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut record = tests["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "Error Stopping CloudTrail")
+        .expect("Panther's refused StopLogging")["log"]
+        .clone();
+    assert_eq!(record["errorCode"], json!("InvalidTrailNameException"));
+    record["eventTime"] = json!(iso_time(60));
+    let real = fires("logging-tampering-attempt", &case().t(60, record));
+    assert!(
+        real[0]["details"]
+            .as_str()
+            .unwrap()
+            .contains("StopLogging (InvalidTrailNameException)"),
+        "{}",
+        real[0]
+    );
     assert_eq!(found[0]["severity"], json!("medium"));
     assert!(
         found[0]["details"]
