@@ -218,6 +218,17 @@ pub(super) fn head(line: In, start: usize) -> Result<Head, nom::Err<Fail>> {
     })
 }
 
+/// Does a second record start at `owner`? Its fields 1 to 15 read, up to where its Referer
+/// starts: what a record glued to another has, and what a requester who forges one inside a
+/// header has to write in full (a record's first seven fields alone are easy to come by).
+pub(super) fn is_record_start(line: In, owner: usize) -> bool {
+    let Ok(head) = head(line, owner) else {
+        return false;
+    };
+    head.next
+        .is_some_and(|pos| key_and_request_uri(line, pos, None).is_ok())
+}
+
 /// Fields 5, 6, 7 from `pos`: the requester (possibly several tokens), the request ID and the
 /// operation, found as the first request ID followed by an operation.
 #[expect(

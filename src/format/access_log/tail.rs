@@ -29,7 +29,7 @@ use memchr::{memchr_iter, memrchr, memrchr_iter};
 
 use super::lex::token_at;
 use super::lex::{Fail, In, Span, TAIL_FIELDS, TAIL_FIRST, fits, looks_like_record_time, shape};
-use super::parse::{NAMES, Problem, Record, head, text};
+use super::parse::{NAMES, Problem, Record, is_record_start, text};
 use super::schema::MIN_FIELDS;
 
 /// Fields 18 onwards as read from one position.
@@ -240,6 +240,10 @@ fn choose(line: In, open: usize, quoted_referer: bool) -> Option<(Reading, Tail)
 
 /// Where a second record starts, if AWS's fields say one does: in the tail of `reading`, or
 /// after an earlier closing-quote candidate whose fields fit up to a record's start.
+///
+/// Linear in the line however many quotes and record-like times a header holds: the record
+/// starts before the close are found once, and each candidate asks only for the first of them
+/// after it (owners grow with the times), checked against the tail fields that fit there.
 fn glued(line: In, open: usize, quoted_referer: bool, reading: &Reading) -> Option<usize> {
     // The common case: no record's time anywhere after the first quote.
     memchr_iter(b'[', &line[open..]).find(|&i| looks_like_record_time(&line[open + i..]))?;
@@ -247,6 +251,10 @@ fn glued(line: In, open: usize, quoted_referer: bool, reading: &Reading) -> Opti
         && let Some(at) = record_start_after(line, start, line.len(), false)
     {
         return Some(at);
+    }
+    let starts = record_starts(line, open + 1, reading.close);
+    if starts.is_empty() {
+        return None;
     }
     let boundary = if quoted_referer {
         first_boundary(line, open)
@@ -258,14 +266,91 @@ fn glued(line: In, open: usize, quoted_referer: bool, reading: &Reading) -> Opti
             .into_iter()
             .flatten()
             .filter_map(|r| r.tail_start)
-            .find_map(|start| record_start_after(line, start, reading.close, true))
+            .find_map(|start| start_fitting_after(line, &starts, start, reading.close))
     })
 }
 
-/// The start of a record (owner, bucket, time, address, requester, request ID, operation)
-/// in `line[from..end]`. With `fitting`, only one whose preceding tokens are fields that fit
-/// the tail's shapes, as many as the known fields are, and anything AWS appended after them
-/// (the second record's owner may be glued to the last of them).
+/// A record that starts at `owner`, its time at `time`.
+#[derive(Clone, Copy)]
+struct Start {
+    owner: usize,
+    time: usize,
+}
+
+/// Every record start in `line[from..end]` (each time's owner taken as far back as `from`),
+/// in order.
+fn record_starts(line: In, from: usize, end: usize) -> Vec<Start> {
+    let mut starts = Vec::new();
+    if from >= end {
+        return starts;
+    }
+    for t in memchr_iter(b'[', &line[from..end]).map(|i| from + i) {
+        if let Some(owner) = start_at_time(line, from, t) {
+            starts.push(Start { owner, time: t });
+        }
+    }
+    starts
+}
+
+/// The record whose time is at `t`, its owner and bucket found after `from`: where it starts.
+fn start_at_time(line: In, from: usize, t: usize) -> Option<usize> {
+    if !looks_like_record_time(&line[t..]) || t < from + 4 || line[t - 1] != b' ' {
+        return None;
+    }
+    let bucket = memrchr(b' ', &line[from..t - 1])
+        .map(|i| from + i + 1)
+        .filter(|&b| b > from + 1)?;
+    let owner = memrchr(b' ', &line[from..bucket - 1]).map_or(from, |i| from + i + 1);
+    // An owner and a bucket never hold a quote (what a requester writes is quoted).
+    if owner + 1 >= bucket || line[owner..t].contains(&b'"') {
+        return None;
+    }
+    is_record_start(line, owner).then_some(owner)
+}
+
+/// Whether the tokens of `line[from..owner]` are fields that fit the tail's shapes, as many
+/// as the known fields are (anything AWS appended after them is free).
+fn fits_before(line: In, from: usize, owner: usize) -> bool {
+    let before = &line[from..owner];
+    let before = before.strip_suffix(b" ").unwrap_or(before);
+    before.is_empty()
+        || before
+            .split(|&b| b == b' ')
+            .take(TAIL_FIELDS)
+            .enumerate()
+            .all(|(j, f)| fits(TAIL_FIRST + j, f))
+}
+
+/// [`record_start_after`] with `fitting`, from `from` to `end`, answered from the record
+/// starts found once: the first start at or after `from` (owners grow with their times), or
+/// one whose owner token `from` cuts (then `from` is its owner, as the scan from `from` sees it).
+fn start_fitting_after(line: In, starts: &[Start], from: usize, end: usize) -> Option<usize> {
+    let first = starts.partition_point(|s| s.time < from + 4);
+    for s in &starts[first..] {
+        if s.time >= end {
+            return None;
+        }
+        if s.owner >= from {
+            // Later starts have later owners: more tokens before them, the same first ones.
+            // Only a start whose tokens before it fit can be the answer, and if this one's do
+            // not, a later one's fit only if it has fewer, which it cannot.
+            return fits_before(line, from, s.owner).then_some(s.owner);
+        }
+        // `from` is inside this start's owner or bucket: read it as the scan from `from` would.
+        if let Some(owner) = start_at_time(line, from, s.time)
+            && fits_before(line, from, owner)
+        {
+            return Some(owner);
+        }
+    }
+    None
+}
+
+/// The start of a record (owner, bucket, time, address, requester, request ID, operation,
+/// key, Request-URI, status, error code and the four numbers) in `line[from..end]`. With
+/// `fitting`, only one whose preceding tokens are fields that fit the tail's shapes, as many as
+/// the known fields are, and anything AWS appended after them (the second record's owner may
+/// be glued to the last of them).
 pub(super) fn record_start_after(
     line: In,
     from: usize,
@@ -275,37 +360,10 @@ pub(super) fn record_start_after(
     if from >= end {
         return None;
     }
-    for t in memchr_iter(b'[', &line[from..end]).map(|i| from + i) {
-        if !looks_like_record_time(&line[t..]) || t < from + 4 || line[t - 1] != b' ' {
-            continue;
-        }
-        let bucket = memrchr(b' ', &line[from..t - 1]).map(|i| from + i + 1);
-        let Some(bucket) = bucket.filter(|&b| b > from + 1) else {
-            continue;
-        };
-        let owner = memrchr(b' ', &line[from..bucket - 1]).map_or(from, |i| from + i + 1);
-        // An owner and a bucket never hold a quote (what a requester writes is quoted).
-        if owner + 1 >= bucket || line[owner..t].contains(&b'"') {
-            continue;
-        }
-        if fitting {
-            let before = &line[from..owner];
-            let before = before.strip_suffix(b" ").unwrap_or(before);
-            let fit = before.is_empty()
-                || before
-                    .split(|&b| b == b' ')
-                    .take(TAIL_FIELDS)
-                    .enumerate()
-                    .all(|(j, f)| fits(TAIL_FIRST + j, f));
-            if !fit {
-                continue;
-            }
-        }
-        if head(line, owner).is_ok() {
-            return Some(owner);
-        }
-    }
-    None
+    memchr_iter(b'[', &line[from..end])
+        .map(|i| from + i)
+        .filter_map(|t| start_at_time(line, from, t))
+        .find(|&owner| !fitting || fits_before(line, from, owner))
 }
 
 /// The reading of records no candidate's tail fits (AWS may write a field in a new way): the
@@ -515,6 +573,36 @@ mod tests {
         for agent in forged {
             assert_real(&line("-", agent), None, Some(agent));
         }
+    }
+
+    #[test]
+    fn headers_of_hundreds_of_kilobytes_full_of_forgeries_are_one_field() {
+        // Escape sequences, quotes, forged tails and record times, over and over.
+        let piece = "Mozilla/5.0 \x1b[31m\x07\" - AAAAAAAAAAAAAAAAAAAAAAAAAAAA= SigV4 - AuthHeader \
+            e.example TLSv1.2 - Yes us-east-1 x [06/Feb/2019:00:00:38 +0000] \"GET / HTTP/1.1\" \
+            200 - 1 1 1 1 ";
+        let big = piece.repeat(300_000 / piece.len() + 1);
+        assert!(big.len() > 300_000);
+        assert_real(&line("-", &big), None, Some(&big));
+        assert_real(&line(&big, "curl/8"), Some(&big), Some("curl/8"));
+        let uri = format!("GET /k?{} HTTP/1.1", big.replace(' ', "%20"));
+        let (_, f, _) = fields(
+            &TEMPLATE
+                .replace("GET /amzn-s3-demo-bucket1/photos/a.jpg HTTP/1.1", &uri)
+                .replace("{ref}", "-")
+                .replace("{ua}", "curl/8"),
+        )
+        .unwrap();
+        assert_eq!(f[8].as_deref(), Some(uri.as_str()));
+        assert_eq!(f[26].as_deref(), Some("eu-west-1"));
+        // A header that holds a fitting tail and then a whole record is, to the grammar, two
+        // records glued together (nothing tells them from a lost line break): one reject,
+        // which `unparsed-records` reports; never a row with the second inside.
+        let forged = "x\" - AAAAAAAAAAAAAAAAAAAAAAAAAAAA= SigV4 - AuthHeader e.example TLSv1.2 - \
+            Yes us-east-1 79a5 amzn-s3-demo-bucket1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - \
+            3E57427F3EXAMPLE REST.GET.OBJECT k \"GET / HTTP/1.1\" 200 - 1 1 1 1 \"-\" \"y";
+        let big = forged.repeat(2_000);
+        assert_eq!(fields(&line("-", &big)).err(), Some(Problem::Glued));
     }
 
     #[test]
