@@ -103,59 +103,26 @@ pub fn text(array: &dyn Array, row: usize) -> Result<Option<String>, String> {
     }
 }
 
-/// A cell as an integer: any integer type, a float with no fraction, or a string of digits;
-/// anything else is an error that shows the value.
+/// A cell as an integer: any integer type, a float or decimal with no fraction, or a string of
+/// digits; anything else is an error that shows the value.
 pub fn integer(array: &dyn Array, row: usize) -> Result<Option<i64>, String> {
-    if is_null(array, row) {
-        return Ok(None);
+    match json(array, row)? {
+        Value::Null => Ok(None),
+        Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(v), _) => Ok(Some(v)),
+            (None, Some(v)) if n.is_f64() && v.fract() == 0.0 && v.abs() < 9.0e18 => {
+                Ok(Some(v as i64))
+            }
+            (None, Some(v)) if n.is_f64() => Err(format!("{v} is not a whole number")),
+            _ => Err(format!("{n} does not fit a 64-bit integer")),
+        },
+        Value::String(t) => t
+            .trim()
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| format!("'{t}' is not an integer")),
+        other => Err(format!("{other} is not an integer")),
     }
-    macro_rules! int {
-        ($t:ty) => {
-            i64::try_from(array.as_primitive::<$t>().value(row)).map_err(|_| {
-                format!(
-                    "{} does not fit a 64-bit integer",
-                    array.as_primitive::<$t>().value(row)
-                )
-            })
-        };
-    }
-    let float = |v: f64| {
-        if v.fract() == 0.0 && v.abs() < 9.0e18 {
-            Ok(v as i64)
-        } else {
-            Err(format!("{v} is not a whole number"))
-        }
-    };
-    let value = match array.data_type() {
-        DataType::Int8 => int!(Int8Type),
-        DataType::Int16 => int!(Int16Type),
-        DataType::Int32 => int!(Int32Type),
-        DataType::Int64 => int!(Int64Type),
-        DataType::UInt8 => int!(UInt8Type),
-        DataType::UInt16 => int!(UInt16Type),
-        DataType::UInt32 => int!(UInt32Type),
-        DataType::UInt64 => int!(UInt64Type),
-        DataType::Float16 => float(f64::from(array.as_primitive::<Float16Type>().value(row))),
-        DataType::Float32 => float(f64::from(array.as_primitive::<Float32Type>().value(row))),
-        DataType::Float64 => float(array.as_primitive::<Float64Type>().value(row)),
-        DataType::Decimal32(..)
-        | DataType::Decimal64(..)
-        | DataType::Decimal128(..)
-        | DataType::Decimal256(..) => {
-            let shown = display(array, row)?;
-            shown
-                .parse::<f64>()
-                .map_err(|_| format!("{shown} is not a number"))
-                .and_then(float)
-        }
-        _ => {
-            let t = text(array, row)?.unwrap_or_default();
-            t.trim()
-                .parse::<i64>()
-                .map_err(|_| format!("'{t}' is not an integer"))
-        }
-    }?;
-    Ok(Some(value))
 }
 
 /// A cell as a JSON value.
