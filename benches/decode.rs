@@ -122,6 +122,7 @@ fn sql_end_to_end(c: &mut Criterion) {
                         &Sources {
                             logs: std::slice::from_ref(&location),
                             lake: None,
+                            ..Default::default()
                         },
                         false,
                         &log,
@@ -192,7 +193,7 @@ fn cloudtrail(c: &mut Criterion) {
         b.iter(|| {
             runtime.block_on(async {
                 let ctx = new_context(&EngineOptions::default()).unwrap();
-                register_tables(&ctx, &Sources { logs: std::slice::from_ref(&location), lake: None }, false, &ScanLog::new()).await.unwrap();
+                register_tables(&ctx, &Sources { logs: std::slice::from_ref(&location), lake: None, ..Default::default() }, false, &ScanLog::new()).await.unwrap();
                 let q = "SELECT useridentity.arn, count(*) FROM cloudtrail WHERE eventname IN ('DeleteObject', 'DeleteObjects') GROUP BY 1";
                 ctx.sql(q).await.unwrap().collect().await.unwrap().len()
             })

@@ -9,71 +9,17 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::moto::{Moto, free_port, wait_for_port};
+use common::moto::Moto;
+use common::proxy::Proxy;
 use common::{ok, stderr, stdout};
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStoreExt, PutPayload};
 
 const BUCKET: &str = "fault-logs";
-
-/// The proxy for one test; killed on drop.
-struct Proxy {
-    child: Child,
-    endpoint: String,
-    rules: PathBuf,
-    log: tempfile::NamedTempFile,
-    _dir: tempfile::TempDir,
-}
-
-impl Proxy {
-    fn start(upstream: &str) -> Proxy {
-        let dir = tempfile::tempdir().unwrap();
-        let rules = dir.path().join("rules.json");
-        std::fs::write(&rules, "[]").unwrap();
-        let port = free_port();
-        let upstream_port = upstream.rsplit(':').next().unwrap();
-        let log = tempfile::NamedTempFile::new().unwrap();
-        let mut child = Command::new("python3")
-            .arg(common::project().join("tests/faults/proxy.py"))
-            .args([&port.to_string(), upstream_port, rules.to_str().unwrap()])
-            .stdout(Stdio::null())
-            .stderr(log.reopen().unwrap())
-            .spawn()
-            .expect("python3 runs the proxy");
-        wait_for_port(port, &mut child, "the fault proxy", log.path());
-        Proxy {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-            rules,
-            log,
-            _dir: dir,
-        }
-    }
-
-    /// Replaces the faults (the proxy reads the file again, with fresh counts).
-    fn faults(&self, rules: serde_json::Value) {
-        // A new modification time even within the file system's clock resolution.
-        std::thread::sleep(Duration::from_millis(20));
-        let tmp = self.rules.with_extension("tmp");
-        std::fs::write(&tmp, rules.to_string()).unwrap();
-        std::fs::rename(&tmp, &self.rules).unwrap();
-    }
-
-    fn requests(&self) -> String {
-        std::fs::read_to_string(self.log.path()).unwrap_or_default()
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Generated gzip access-log objects in `dir/logs`, uploaded under `logs/`; their names.
 fn upload(moto: &Moto, dir: &Path, objects: u32, size: &str) -> Vec<String> {

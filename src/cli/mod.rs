@@ -32,6 +32,26 @@ pub struct Cli {
     /// No progress bar.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
+    /// Requests in flight to S3 (listing and fetching), whatever the number of cores.
+    #[arg(
+        long,
+        global = true,
+        env = "S3TRAWL_S3_CONCURRENCY",
+        default_value_t = 64,
+        value_parser = clap::value_parser!(u16).range(1..=1024)
+    )]
+    pub s3_concurrency: u16,
+    /// How many hours after its records a log object may be delivered: objects whose key
+    /// dates them this much after a query's time window are still read.
+    #[arg(
+        long,
+        global = true,
+        env = "S3TRAWL_DELIVERY_SLACK",
+        default_value_t = 12,
+        value_name = "HOURS",
+        value_parser = clap::value_parser!(u16).range(0..=8760)
+    )]
+    pub delivery_slack: u16,
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +111,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = Global {
         threads: cli.threads,
         progress,
+        fetching: crate::engine::table::Fetching {
+            concurrency: usize::from(cli.s3_concurrency),
+            slack_ms: i64::from(cli.delivery_slack) * 3_600_000,
+        },
     };
     match cli.command {
         Command::Sql(args) => sql::run(args, &global).await,
@@ -152,6 +176,7 @@ pub async fn tables_session(
     let sources = crate::engine::Sources {
         logs: &locations,
         lake,
+        fetching: global.fetching,
     };
     crate::engine::register_tables(&ctx, &sources, strict, log).await?;
     Ok((ctx, locations))
@@ -169,6 +194,8 @@ pub fn parse_locations(given: &[String]) -> anyhow::Result<Vec<crate::source::Lo
 pub struct Global {
     pub threads: Option<usize>,
     pub progress: bool,
+    /// How raw logs are listed and fetched.
+    pub fetching: crate::engine::table::Fetching,
 }
 
 impl Global {

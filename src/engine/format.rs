@@ -57,6 +57,8 @@ pub struct LogFormat {
     log: Option<ScanLog>,
     /// Objects to leave out because a lake read in the same query already holds them.
     skip: Arc<HashSet<String>>,
+    /// Objects of a bundle fetched ahead of the one being decoded, per partition.
+    fetch_ahead: usize,
 }
 
 impl fmt::Debug for LogFormat {
@@ -75,7 +77,14 @@ impl LogFormat {
             strict,
             log,
             skip: Arc::default(),
+            fetch_ahead: BUNDLE_READ_AHEAD,
         }
+    }
+
+    /// Fetches `n` objects of a bundle ahead of the one being decoded (in each partition).
+    pub fn fetching_ahead(mut self, n: usize) -> Self {
+        self.fetch_ahead = n.max(1);
+        self
     }
 
     /// Leaves out the named objects (those a lake in the same query already holds).
@@ -191,6 +200,7 @@ impl FileSource for LogSource {
             batch_projection,
             log: self.format.log.clone(),
             skip: Arc::clone(&self.format.skip),
+            fetch_ahead: self.format.fetch_ahead,
         });
         ProjectionOpener::try_new(
             self.projection.clone(),
@@ -355,6 +365,7 @@ struct LogOpener {
     batch_projection: Option<Vec<usize>>,
     log: Option<ScanLog>,
     skip: Arc<HashSet<String>>,
+    fetch_ahead: usize,
 }
 
 /// Small objects that one `PartitionedFile` stands for (its extension): they are read in turn
@@ -364,8 +375,9 @@ struct LogOpener {
 #[derive(Debug)]
 pub struct Bundle(pub Vec<ObjectMeta>);
 
-/// Objects of a bundle fetched ahead of the one being decoded (they are small; on S3 this
-/// keeps several requests in flight).
+/// Objects of a bundle fetched ahead of the one being decoded by default (they are small; a
+/// remote store gets its share of the requests in flight instead, see
+/// [`super::table::Fetching`]).
 const BUNDLE_READ_AHEAD: usize = 8;
 
 impl FileOpener for LogOpener {
@@ -395,6 +407,7 @@ impl FileOpener for LogOpener {
             }));
         }
         let batch_size = self.options.decoder.batch_size;
+        let fetch_ahead = self.fetch_ahead;
         // CloudTrail's string columns are views into each object's decompressed text: joining
         // its batches would keep every object's text alive until a batch fills (or copy it all),
         // so they are handed on as they come. Access-log batches own compact copies.
@@ -405,7 +418,7 @@ impl FileOpener for LogOpener {
                     let reader = reader.clone();
                     async move { futures::stream::iter(reader.scan(name, meta).await) }
                 })
-                .buffered(BUNDLE_READ_AHEAD)
+                .buffered(fetch_ahead)
                 .flatten()
                 .boxed();
             Ok(if join {

@@ -14,6 +14,7 @@ pub mod first_n;
 pub mod format;
 pub mod joda;
 pub mod table;
+pub mod timefilter;
 pub mod udf;
 
 use std::path::{Path, PathBuf};
@@ -80,9 +81,12 @@ pub fn new_context(options: &EngineOptions) -> Result<SessionContext> {
 }
 
 /// Where a table's rows come from.
+#[derive(Default)]
 pub struct Sources<'a> {
     pub logs: &'a [LogLocation],
     pub lake: Option<&'a Path>,
+    /// How raw logs are listed and fetched.
+    pub fetching: table::Fetching,
 }
 
 /// A table of the session: its name, where its raw rows come from, and its lake folder.
@@ -94,6 +98,8 @@ struct TableDef {
     stored: SchemaRef,
     lake_dir: &'static str,
     partitioned: bool,
+    /// The record time and day columns, for pruning objects by their keys.
+    time: Option<timefilter::TimeColumns>,
 }
 
 fn tables() -> Vec<TableDef> {
@@ -108,6 +114,10 @@ fn tables() -> Vec<TableDef> {
             stored: access_log::schema::stored_schema(),
             lake_dir: lake::ACCESS_LOGS_DIR,
             partitioned: true,
+            time: Some(timefilter::TimeColumns {
+                time: "requestdatetime",
+                day: "timestamp",
+            }),
         },
         TableDef {
             name: "cloudtrail",
@@ -119,6 +129,10 @@ fn tables() -> Vec<TableDef> {
             stored: cloudtrail::schema::stored_schema(),
             lake_dir: lake::CLOUDTRAIL_DIR,
             partitioned: true,
+            time: Some(timefilter::TimeColumns {
+                time: "eventtime",
+                day: "timestamp",
+            }),
         },
         TableDef {
             name: "rejects",
@@ -130,6 +144,7 @@ fn tables() -> Vec<TableDef> {
             stored: rejects::schema(),
             lake_dir: lake::REJECTS_DIR,
             partitioned: false,
+            time: None,
         },
     ]
 }
@@ -149,15 +164,17 @@ pub async fn register_tables(
         _ => Default::default(),
     });
     // Raw logs: one listing table per object store (a listing table reads from one store).
-    let mut by_store: Vec<(String, Vec<ListingTableUrl>)> = Vec::new();
+    type Lister = Option<Arc<dyn object_store::list::PaginatedListStore>>;
+    let mut by_store: Vec<(String, Vec<ListingTableUrl>, Lister)> = Vec::new();
     for location in sources.logs {
-        location.register_store(ctx.runtime_env().as_ref())?;
+        let lister = location.register_store(ctx.runtime_env().as_ref())?;
         let store = location.store_url().as_str().to_string();
-        match by_store.iter_mut().find(|(s, _)| *s == store) {
-            Some((_, urls)) => urls.push(location.url.clone()),
-            None => by_store.push((store, vec![location.url.clone()])),
+        match by_store.iter_mut().find(|(s, _, _)| *s == store) {
+            Some((_, urls, _)) => urls.push(location.url.clone()),
+            None => by_store.push((store, vec![location.url.clone()], lister)),
         }
     }
+    let partitions = ctx.state().config().target_partitions().max(1);
     if sources.logs.is_empty() && sources.lake.is_none() {
         return Err(Error::Location(
             String::new(),
@@ -166,11 +183,19 @@ pub async fn register_tables(
     }
     for table in tables() {
         let mut parts = Vec::new();
-        for (i, (_, urls)) in by_store.iter().enumerate() {
+        for (i, (store, urls, lister)) in by_store.iter().enumerate() {
             let log = (table.output != Output::Rejects).then(|| log.clone());
-            let format = LogFormat::new(table.output, strict, log).skipping(Arc::clone(&skip));
+            let mut format = LogFormat::new(table.output, strict, log).skipping(Arc::clone(&skip));
+            if !store.starts_with("file:") {
+                // Each partition's share of the requests in flight.
+                format = format.fetching_ahead(sources.fetching.concurrency.div_ceil(partitions));
+            }
             let part = format!("__raw_{}_{i}", table.name);
-            ctx.register_table(&part, Arc::new(RawLogTable::new(urls.clone(), format)))?;
+            let mut raw = RawLogTable::new(urls.clone(), format).listing_with(lister.clone());
+            if let Some(time) = table.time {
+                raw = raw.pruned_by(time, sources.fetching);
+            }
+            ctx.register_table(&part, Arc::new(raw))?;
             parts.push(format!("SELECT * FROM {part}"));
         }
         if let Some(dir) = sources.lake {

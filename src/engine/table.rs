@@ -21,20 +21,56 @@ use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::listing::{ListingTableUrl, PartitionedFile};
 use datafusion::datasource::physical_plan::{FileGroup, FileScanConfigBuilder};
 use datafusion::datasource::table_schema::TableSchema;
-use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
 use object_store::ObjectMeta;
+use object_store::list::PaginatedListStore;
 
 use super::format::{Bundle, LogFormat};
+use super::timefilter::{TimeColumns, range_of};
 use crate::source::list::list_all;
+use crate::source::prune::KeyWindow;
+use crate::source::walk::list_window;
 
-#[derive(Debug)]
+/// How a raw-log table's objects are listed and fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fetching {
+    /// Requests in flight to an object store (listing, and fetching objects).
+    pub concurrency: usize,
+    /// How late a delivery may be named after its records ([`crate::source::prune`]).
+    pub slack_ms: i64,
+}
+
+impl Default for Fetching {
+    fn default() -> Self {
+        Fetching {
+            concurrency: 64,
+            slack_ms: crate::source::prune::DEFAULT_SLACK_MS,
+        }
+    }
+}
+
 pub struct RawLogTable {
     /// Where the objects are; all in one object store.
     urls: Vec<ListingTableUrl>,
     format: Arc<LogFormat>,
     schema: SchemaRef,
+    /// The table's time columns, when its objects can be pruned by a time restriction.
+    time: Option<TimeColumns>,
+    /// The store's page-by-page listing (S3), for listing only what a time window needs.
+    lister: Option<Arc<dyn PaginatedListStore>>,
+    fetching: Fetching,
+}
+
+impl std::fmt::Debug for RawLogTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawLogTable")
+            .field("urls", &self.urls)
+            .field("time", &self.time)
+            .field("fetching", &self.fetching)
+            .finish()
+    }
 }
 
 impl RawLogTable {
@@ -43,7 +79,60 @@ impl RawLogTable {
             urls,
             schema: format.schema(),
             format: Arc::new(format),
+            time: None,
+            lister: None,
+            fetching: Fetching::default(),
         }
+    }
+
+    /// Objects are left out when their keys say they cannot hold records of the time range a
+    /// query's filters on `time` allow.
+    pub fn pruned_by(mut self, time: TimeColumns, fetching: Fetching) -> Self {
+        self.time = Some(time);
+        self.fetching = fetching;
+        self
+    }
+
+    /// Lists through `lister` (the same store's page-by-page listing) when pruning.
+    pub fn listing_with(mut self, lister: Option<Arc<dyn PaginatedListStore>>) -> Self {
+        self.lister = lister;
+        self
+    }
+
+    /// The objects of `url` the window needs.
+    async fn list(
+        &self,
+        url: &ListingTableUrl,
+        state: &dyn Session,
+        store: &dyn object_store::ObjectStore,
+        window: &KeyWindow,
+    ) -> Result<Vec<ObjectMeta>> {
+        if !window.is_all()
+            && let Some(lister) = &self.lister
+            && url.is_collection()
+        {
+            let prefix = url.prefix().as_ref();
+            let folder = if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}/")
+            };
+            let (objects, _) =
+                list_window(lister, &folder, window, self.fetching.concurrency).await?;
+            let ignore_subdirectory = state
+                .config_options()
+                .execution
+                .listing_table_ignore_subdirectory;
+            return Ok(objects
+                .into_iter()
+                .filter(|m| url.contains(&m.location, ignore_subdirectory))
+                .collect());
+        }
+        let mut objects = list_all(url, state, store).await?;
+        if !window.is_all() {
+            objects.retain(|m| window.may_hold(m.location.as_ref()));
+        }
+        Ok(objects)
     }
 }
 
@@ -57,11 +146,19 @@ impl TableProvider for RawLogTable {
         TableType::Base
     }
 
+    /// Filters are taken to prune objects by time (and applied again above the scan).
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
+    }
+
     async fn scan(
         &self,
         state: &dyn Session,
         projection: Option<&Vec<usize>>,
-        _filters: &[Expr],
+        filters: &[Expr],
         limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let Some(store_url) = self.urls.first().map(ListingTableUrl::object_store) else {
@@ -73,8 +170,12 @@ impl TableProvider for RawLogTable {
         let mut seen = HashSet::new();
         let mut files = Vec::new();
         let several = self.urls.len() > 1;
+        let range = self
+            .time
+            .map_or_else(Default::default, |time| range_of(filters, time));
+        let window = KeyWindow::new(range, self.fetching.slack_ms);
         for url in &self.urls {
-            for meta in list_all(url, state, store.as_ref()).await? {
+            for meta in self.list(url, state, store.as_ref(), &window).await? {
                 if !several || seen.insert(meta.location.clone()) {
                     files.push(PartitionedFile::from(meta));
                 }

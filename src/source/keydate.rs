@@ -15,6 +15,27 @@ pub fn key_time(object: &str) -> Option<i64> {
     access_log_time(name).or_else(|| cloudtrail_time(name))
 }
 
+/// Midnight UTC of the `YYYY/MM/DD/` folder the object sits in (AWS's partitioned access-log
+/// layout and CloudTrail's), if it sits in one.
+pub fn partition_day(object: &str) -> Option<i64> {
+    let mut parts = object.rsplit('/');
+    parts.next()?;
+    let (d, m, y) = (parts.next()?, parts.next()?, parts.next()?);
+    folder_day(y, m, d)
+}
+
+/// Midnight UTC of a `YYYY`, `MM`, `DD` folder triple, if it is a date.
+pub fn folder_day(y: &str, m: &str, d: &str) -> Option<i64> {
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    super::prune::day_start(
+        i64::from(digits(y.as_bytes())?),
+        digits(m.as_bytes())?,
+        digits(d.as_bytes())?,
+    )
+}
+
 fn digits(s: &[u8]) -> Option<u32> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
         return None;
@@ -31,8 +52,8 @@ fn at(y: u32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<i64> {
         .to_epoch_millis(0)
 }
 
-/// `YYYY-MM-DD-HH-MM-SS-` at the start of the name.
-fn access_log_time(name: &str) -> Option<i64> {
+/// `YYYY-MM-DD-HH-MM-SS-` at the start of the name (an object's name, without its folder).
+pub fn access_log_time(name: &str) -> Option<i64> {
     let b = name.as_bytes();
     if b.len() < 20 {
         return None;
@@ -92,6 +113,24 @@ mod tests {
             ),
             ms(2026, 3, 14, 10, 5, 0)
         );
+    }
+
+    #[test]
+    fn day_folders() {
+        assert_eq!(
+            partition_day("l/1/eu-west-1/b/2026/03/14/2026-03-17-10-00-00-A"),
+            ms(2026, 3, 14, 0, 0, 0)
+        );
+        assert_eq!(partition_day("2026/03/14/x"), ms(2026, 3, 14, 0, 0, 0));
+        for key in [
+            "x",
+            "2026/03/14",
+            "a/2026/3/14/x",
+            "a/2026/02/30/x",
+            "a/26/03/14/x",
+        ] {
+            assert_eq!(partition_day(key), None, "{key}");
+        }
     }
 
     #[test]

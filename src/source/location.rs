@@ -14,6 +14,7 @@ use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::datasource::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use object_store::ClientConfigKey;
+use object_store::list::PaginatedListStore;
 use object_store::path::Path;
 
 use crate::error::{Error, Result};
@@ -58,10 +59,14 @@ impl LogLocation {
         self.url.object_store()
     }
 
-    /// Makes sure the runtime can reach this location's object store.
-    pub fn register_store(&self, runtime: &RuntimeEnv) -> Result<()> {
+    /// Makes sure the runtime can reach this location's object store; gives its page-by-page
+    /// listing (S3's) for pruned listings.
+    pub fn register_store(
+        &self,
+        runtime: &RuntimeEnv,
+    ) -> Result<Option<Arc<dyn PaginatedListStore>>> {
         if self.url.scheme() != "s3" {
-            return Ok(());
+            return Ok(None);
         }
         let bucket = self
             .url
@@ -84,8 +89,9 @@ impl LogLocation {
             )
             .build()
             .map_err(|e| Error::Location(self.given.clone(), e.to_string()))?;
-        runtime.register_object_store(self.url.get_url(), Arc::new(store));
-        Ok(())
+        let store = Arc::new(store);
+        runtime.register_object_store(self.url.get_url(), Arc::clone(&store) as _);
+        Ok(Some(store))
     }
 }
 

@@ -10,6 +10,8 @@ pub mod decompress;
 pub mod keydate;
 pub mod list;
 pub mod location;
+pub mod prune;
+pub mod walk;
 
 use std::io::Read;
 use std::sync::Arc;
