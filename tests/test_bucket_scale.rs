@@ -277,6 +277,15 @@ impl Lab {
             .count()
     }
 
+    fn objects_under(&self, prefix: &str) -> usize {
+        let folder = format!("{prefix}/");
+        self.bucket
+            .objects
+            .iter()
+            .filter(|(k, _)| k.starts_with(&folder))
+            .count()
+    }
+
     fn expected(&self, prefix: &str, from: DateTime<Utc>, to: DateTime<Utc>) -> usize {
         self.bucket
             .records
@@ -328,12 +337,7 @@ fn one_day_reads_about_a_day_of_objects_and_answers_as_a_full_scan() {
                 lab.expected(prefix, day(d), day(d + 1)),
                 "{what}: {answer}"
             );
-            let total = lab
-                .bucket
-                .objects
-                .iter()
-                .filter(|(k, _)| k.starts_with(&format!("{prefix}/")))
-                .count();
+            let total = lab.objects_under(prefix);
             assert_eq!(all_gets, total, "{what}: the full scan reads every object");
             // A day and the next (late deliveries), plus the undated keys; event-time
             // partitions also hold the day's objects delivered two days late.
@@ -391,12 +395,7 @@ fn one_day_lists_about_two_days_of_keys() {
         let (objects, stats) = runtime
             .block_on(list_window(&lister, &format!("{prefix}/"), &window, 64))
             .unwrap();
-        let total = lab
-            .bucket
-            .objects
-            .iter()
-            .filter(|(k, _)| k.starts_with(&format!("{prefix}/")))
-            .count();
+        let total = lab.objects_under(prefix);
         let per_day = total as f64 / DAYS as f64;
         per_prefix.insert(prefix, (objects.len(), stats));
         assert!(

@@ -107,6 +107,10 @@ impl RawLogTable {
         store: &dyn object_store::ObjectStore,
         window: &KeyWindow,
     ) -> Result<Vec<ObjectMeta>> {
+        if window.range.is_empty() {
+            // Filters no time passes (`t >= b AND t < a`): no object can hold a row.
+            return Ok(Vec::new());
+        }
         if !window.is_all()
             && let Some(lister) = &self.lister
             && url.is_collection()
