@@ -39,13 +39,11 @@ fn day(i: i64) -> DateTime<Utc> {
 
 /// One access-log record at `t` (AWS's documented example, with its own request ID).
 fn access_record(t: DateTime<Utc>, id: usize) -> String {
-    format!(
-        "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be source-bucket [{}] 192.0.2.3 \
-         79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be {id:016X} REST.GET.OBJECT key-{id} \
-         \"GET /source-bucket/key-{id} HTTP/1.1\" 200 - 113 113 7 6 \"-\" \"S3Console/0.4\" - \
-         s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 \
-         ECDHE-RSA-AES128-GCM-SHA256 AuthHeader source-bucket.s3.us-west-1.amazonaws.com TLSv1.2 - - us-west-1\n",
-        t.format("%d/%b/%Y:%H:%M:%S +0000")
+    common::access_record(
+        t,
+        &format!("{id:016X}"),
+        "REST.GET.OBJECT",
+        &format!("key-{id}"),
     )
 }
 

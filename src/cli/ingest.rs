@@ -33,6 +33,16 @@ pub struct Args {
     /// Refuse records with unknown trailing fields instead of keeping them in `extra_fields`.
     #[arg(long)]
     pub strict: bool,
+    /// Only objects whose keys can hold records from this time on: 2026-11-01,
+    /// 2026-11-01T06:00:00Z, or 24h / 7d before now (objects whose keys carry no date are
+    /// always read). Without it, a run on s3:// lists only keys named since the last run's
+    /// listing got to (less --delivery-slack); a local folder is always listed whole.
+    #[arg(long, value_name = "TIME", conflicts_with = "full")]
+    pub since: Option<String>,
+    /// List every key of an s3:// location, not only those named since the last run (for
+    /// objects copied into the bucket later under older names).
+    #[arg(long)]
+    pub full: bool,
     /// Exit 1 when any line (or object) could not be read as records (they are in the lake's
     /// `rejects` table).
     #[arg(long)]
@@ -41,6 +51,13 @@ pub struct Args {
 
 pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let locations = super::parse_locations(&args.paths)?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| crate::detect::run::parse_time(s, now))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let ctx = engine::new_context(&EngineOptions {
         threads: global.threads,
         strict: args.strict,
@@ -53,6 +70,9 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         &lake,
         &IngestOptions {
             strict: args.strict,
+            fetching: global.fetching,
+            since,
+            full: args.full,
         },
         &log,
     )
@@ -78,7 +98,15 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     )?;
     for name in &report.changed {
         eprintln!(
-            "s3trawl: {name} has changed size since it was ingested; it was not ingested again"
+            "s3trawl: {name} has changed since it was ingested (ETag or size): ingested again, its old rows replaced"
+        );
+    }
+    let duplicates: u64 = report.duplicates.values().sum();
+    if duplicates > 0 {
+        eprintln!(
+            "s3trawl: {duplicates} access-log {} already in the lake (delivered twice) {} not added again",
+            plural(duplicates, "record", "records"),
+            if duplicates == 1 { "was" } else { "were" },
         );
     }
     super::summary::print(&summary);

@@ -29,9 +29,8 @@ use object_store::list::PaginatedListStore;
 
 use super::format::{Bundle, LogFormat};
 use super::timefilter::{TimeColumns, range_of};
-use crate::source::list::list_all;
+use crate::source::list::list_in_window;
 use crate::source::prune::KeyWindow;
-use crate::source::walk::list_window;
 
 /// How a raw-log table's objects are listed and fetched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,46 +97,6 @@ impl RawLogTable {
         self.lister = lister;
         self
     }
-
-    /// The objects of `url` the window needs.
-    async fn list(
-        &self,
-        url: &ListingTableUrl,
-        state: &dyn Session,
-        store: &dyn object_store::ObjectStore,
-        window: &KeyWindow,
-    ) -> Result<Vec<ObjectMeta>> {
-        if window.range.is_empty() {
-            // Filters no time passes (`t >= b AND t < a`): no object can hold a row.
-            return Ok(Vec::new());
-        }
-        if !window.is_all()
-            && let Some(lister) = &self.lister
-            && url.is_collection()
-        {
-            let prefix = url.prefix().as_ref();
-            let folder = if prefix.is_empty() {
-                String::new()
-            } else {
-                format!("{prefix}/")
-            };
-            let (objects, _) =
-                list_window(lister, &folder, window, self.fetching.concurrency).await?;
-            let ignore_subdirectory = state
-                .config_options()
-                .execution
-                .listing_table_ignore_subdirectory;
-            return Ok(objects
-                .into_iter()
-                .filter(|m| url.contains(&m.location, ignore_subdirectory))
-                .collect());
-        }
-        let mut objects = list_all(url, state, store).await?;
-        if !window.is_all() {
-            objects.retain(|m| window.may_hold(m.location.as_ref()));
-        }
-        Ok(objects)
-    }
 }
 
 #[async_trait]
@@ -179,7 +138,11 @@ impl TableProvider for RawLogTable {
             .map_or_else(Default::default, |time| range_of(filters, time));
         let window = KeyWindow::new(range, self.fetching.slack_ms);
         for url in &self.urls {
-            for meta in self.list(url, state, store.as_ref(), &window).await? {
+            let lister = self.lister.as_ref();
+            let concurrency = self.fetching.concurrency;
+            for meta in
+                list_in_window(url, state, store.as_ref(), lister, &window, concurrency).await?
+            {
                 if !several || seen.insert(meta.location.clone()) {
                     files.push(PartitionedFile::from(meta));
                 }

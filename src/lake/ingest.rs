@@ -1,28 +1,40 @@
 //! `ingest`: raw log objects in (access logs and CloudTrail), Parquet lake out, through the same
 //! decoders as SQL.
 //!
-//! Objects are listed like a table's, those the manifest already holds are skipped, and the
-//! rest are fetched and decoded in parallel on rayon. A single writer thread receives the
-//! batches over a bounded channel (so decoding cannot run ahead of writing and fill memory) and
-//! writes them into the run's staging folder; the run is then committed (see [`super`]).
+//! Objects are listed like a table's ([`list_in_window`]); on S3, from where the last run's
+//! listing got to (less the delivery slack) and from `--since`. Those the manifest already holds
+//! with the same size and ETag are skipped; one whose ETag or size changed is ingested again
+//! and its old rows taken out ([`super::replace`]). The rest are fetched with up to
+//! `--s3-concurrency` requests in flight (within a memory budget) and decoded on rayon as they
+//! arrive. A single writer thread receives the batches over a bounded channel (so decoding
+//! cannot run ahead of writing and fill memory), leaves out access-log records the lake
+//! already holds ([`super::dedupe`]) and writes the rest into the run's staging folder; the run
+//! is then committed (see [`super`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use arrow::array::RecordBatch;
-use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::prelude::SessionContext;
+use futures::StreamExt;
 use object_store::{ObjectMeta, ObjectStore};
 use rayon::prelude::*;
+use tokio::sync::Semaphore;
 
+use super::dedupe::Seen;
+use super::replace;
 use super::writer::TableWriter;
 use super::{ACCESS_LOGS_DIR, CLOUDTRAIL_DIR, IngestedObject, Lake, REJECTS_DIR, RunRecord};
+use crate::engine::table::Fetching;
 use crate::error::{Error, Result};
 use crate::format::access_log::DecoderOptions;
 use crate::format::access_log::schema::{COLUMNS, is_computed, stored_schema};
 use crate::format::{LogKind, Reject, cloudtrail, rejects};
 use crate::scan::{ObjectScan, Output, ScanLog, ScanOptions};
+use crate::source::keydate::key_time;
+use crate::source::list::list_in_window;
+use crate::source::prune::{EARLY_MS, KeyWindow, TimeRange};
 use crate::source::{LogLocation, object_display_name};
 
 /// One object found by listing.
@@ -35,17 +47,59 @@ pub struct Listed {
     pub local: bool,
 }
 
-/// Lists every object under the locations, each once, in name order.
-pub async fn list_objects(ctx: &SessionContext, locations: &[LogLocation]) -> Result<Vec<Listed>> {
+/// What listing found: every object under the locations that the window leaves in, each once,
+/// in name order; and per location URL, the latest time a listed key's name carries.
+pub struct Listing {
+    pub objects: Vec<Listed>,
+    pub latest: BTreeMap<String, i64>,
+}
+
+/// Lists the objects under `locations` that may hold records from `--since` on, else, on S3,
+/// only keys named from `listed_up_to` (per location URL) less the delivery slack.
+pub async fn list_objects(
+    ctx: &SessionContext,
+    locations: &[LogLocation],
+    listed_up_to: &BTreeMap<String, i64>,
+    options: &IngestOptions,
+) -> Result<Listing> {
     let state = ctx.state();
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
+    let mut latest = BTreeMap::new();
+    let slack = options.fetching.slack_ms;
     for location in locations {
-        location.register_store(ctx.runtime_env().as_ref())?;
+        let lister = location.register_store(ctx.runtime_env().as_ref())?;
         let store = ctx
             .runtime_env()
             .object_store(location.url.object_store())?;
-        let metas: Vec<ObjectMeta> = list(&location.url, &state, &store).await?;
+        let key = location.url.as_str().to_string();
+        // Where to start: `--since`, else (on S3, unless `--full`) where the last run's listing
+        // got to, less the delivery slack. A local folder is listed whole: that is cheap, and
+        // files copied in later under older names are common there.
+        let start = options.since.or_else(|| {
+            (lister.is_some() && !options.full)
+                .then(|| listed_up_to.get(&key))
+                .flatten()
+                .map(|t| t.saturating_sub(slack + EARLY_MS))
+        });
+        let window = KeyWindow::new(TimeRange::new(start, None), slack);
+        let metas = list_in_window(
+            &location.url,
+            &state,
+            store.as_ref(),
+            lister.as_ref(),
+            &window,
+            options.fetching.concurrency,
+        )
+        .await?;
+        if let Some(t) = metas
+            .iter()
+            .filter_map(|m| key_time(m.location.as_ref()))
+            .max()
+        {
+            latest.insert(key, t);
+        }
+        let local = location.store_url().as_str().starts_with("file:");
         for meta in metas {
             let name = object_display_name(&location.store_url(), &meta.location);
             if !crate::format::is_ignored(&name) && seen.insert(name.clone()) {
@@ -53,27 +107,35 @@ pub async fn list_objects(ctx: &SessionContext, locations: &[LogLocation]) -> Re
                     name,
                     meta,
                     store: Arc::clone(&store),
-                    local: location.store_url().as_str().starts_with("file:"),
+                    local,
                 });
             }
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(out)
-}
-
-async fn list(
-    url: &ListingTableUrl,
-    state: &datafusion::execution::SessionState,
-    store: &Arc<dyn ObjectStore>,
-) -> Result<Vec<ObjectMeta>> {
-    Ok(crate::source::list::list_all(url, state, store.as_ref()).await?)
+    Ok(Listing {
+        objects: out,
+        latest,
+    })
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct IngestOptions {
     pub strict: bool,
+    /// Requests in flight and the delivery slack (as for tables).
+    pub fetching: Fetching,
+    /// Only objects whose keys can hold records from this time on (milliseconds since the
+    /// epoch), instead of from where the last run's listing got to; objects whose keys carry no
+    /// date are always read.
+    pub since: Option<i64>,
+    /// List every key, not only those named since the last run (for objects copied into the
+    /// bucket later under older names).
+    pub full: bool,
 }
+
+/// Bytes of fetched objects waiting to be decoded at most (an object larger than this is
+/// fetched alone).
+const FETCH_BUDGET_KIB: usize = 512 * 1024;
 
 /// What a run did.
 #[derive(Debug, Clone, Default)]
@@ -83,8 +145,13 @@ pub struct IngestReport {
     pub ingested: Vec<IngestedObject>,
     /// Objects the lake already held.
     pub already: usize,
-    /// Objects already ingested whose size has changed since (not ingested again).
+    /// Objects already ingested whose ETag or size has changed since: ingested again, their old
+    /// rows taken out.
     pub changed: Vec<String>,
+    /// Rows taken out of the lake because their object changed.
+    pub rows_replaced: u64,
+    /// Access-log records left out because the lake already held them, by object.
+    pub duplicates: BTreeMap<String, u64>,
     /// Objects that could not be fetched or read, and why: not recorded as ingested, so the
     /// next run tries them again.
     pub failed: Vec<(String, String)>,
@@ -103,7 +170,8 @@ enum Message {
     Rejects(String, &'static str, Vec<Reject>),
 }
 
-/// Ingests the objects under `locations` that the lake does not hold yet.
+/// Ingests the objects under `locations` that the lake does not hold yet (or holds an older
+/// version of).
 pub async fn ingest(
     ctx: &SessionContext,
     locations: &[LogLocation],
@@ -111,13 +179,17 @@ pub async fn ingest(
     options: &IngestOptions,
     log: &ScanLog,
 ) -> Result<IngestReport> {
-    let listed = list_objects(ctx, locations).await?;
+    let runs = lake.runs()?;
+    let listing = list_objects(ctx, locations, &lake.listed_up_to()?, options).await?;
     let held = lake.ingested()?;
     let mut report = IngestReport::default();
     let mut todo = Vec::new();
-    for object in listed {
+    for object in listing.objects {
         match held.get(&object.name) {
-            Some(previous) if previous.size != object.meta.size => report.changed.push(object.name),
+            Some(previous) if changed(previous, &object.meta) => {
+                report.changed.push(object.name.clone());
+                todo.push(object);
+            }
             Some(_) => report.already += 1,
             None => todo.push(object),
         }
@@ -131,6 +203,140 @@ pub async fn ingest(
 
     let run = run_id();
     let staging = lake.staging(&run);
+    let changed: BTreeSet<String> = report.changed.iter().cloned().collect();
+    let rewritten = replace::rewrite(
+        lake.root(),
+        &staging,
+        &replace::files_holding(&runs, &changed),
+    )?;
+    report.rows_replaced = rewritten.rows_removed;
+
+    let (sender, receiver) = sync_channel::<Message>(16);
+    let writer = {
+        let staging = staging.clone();
+        let run = run.clone();
+        let table = lake.root().join(ACCESS_LOGS_DIR);
+        let exclude = changed.iter().cloned().collect();
+        std::thread::spawn(move || write_all(receiver, &staging, &run, &table, exclude))
+    };
+    let results = fetch_and_decode(todo, options, &sender, log).await;
+    drop(sender);
+    let (files, duplicates) = writer.join().map_err(|_| Error::Lake {
+        path: staging.clone(),
+        message: "the writer thread panicked".into(),
+    })??;
+
+    for result in results {
+        match result {
+            Outcome::Ingested(object) => report.ingested.push(object),
+            Outcome::Unreadable(name, why) => report.failed.push((name, why)),
+        }
+    }
+    report.ingested.sort_by(|a, b| a.object.cmp(&b.object));
+    report.failed.sort();
+    report.duplicates = duplicates;
+    // Listing may start later next time, but never after an object that could not be read.
+    let first_failed = report
+        .failed
+        .iter()
+        .filter_map(|(name, _)| key_time(name))
+        .min();
+    let listed_up_to = listing
+        .latest
+        .into_iter()
+        .map(|(location, t)| (location, first_failed.map_or(t, |f| t.min(f))))
+        .collect();
+    let record = RunRecord {
+        run: run.clone(),
+        committed_at: chrono::Utc::now().to_rfc3339(),
+        objects: report.ingested.clone(),
+        files: files.clone(),
+        replaced: rewritten.replaced,
+        removed: rewritten.removed,
+        duplicates: report.duplicates.clone(),
+        listed_up_to,
+    };
+    if !record.objects.is_empty() || !record.files.is_empty() {
+        lake.commit(&record)?;
+        report.run = Some(run);
+        report.files = files;
+    }
+    Ok(report)
+}
+
+/// Whether an object differs from the one ingested under its name: another size, or another
+/// ETag where both are known.
+fn changed(previous: &IngestedObject, now: &ObjectMeta) -> bool {
+    previous.size != now.size
+        || matches!((&previous.etag, &now.e_tag), (Some(a), Some(b)) if a != b)
+}
+
+/// Fetches the objects with up to `--s3-concurrency` requests in flight (their bytes waiting
+/// for a decoder within [`FETCH_BUDGET_KIB`]) and decodes each on rayon as it arrives, sending
+/// its batches to the writer.
+async fn fetch_and_decode(
+    todo: Vec<Listed>,
+    options: &IngestOptions,
+    sender: &SyncSender<Message>,
+    log: &ScanLog,
+) -> Vec<Outcome> {
+    let scan_options = scan_options(options);
+    let budget = Arc::new(Semaphore::new(FETCH_BUDGET_KIB));
+    let (fetched_tx, mut fetched_rx) = tokio::sync::mpsc::channel(rayon::current_num_threads());
+    let concurrency = options.fetching.concurrency.max(1);
+    let fetcher = tokio::spawn(async move {
+        futures::stream::iter(todo)
+            .map(|object| {
+                let budget = Arc::clone(&budget);
+                async move {
+                    if object.local {
+                        // Read (mapped) by the decoder itself, in parallel.
+                        return (object, None, None);
+                    }
+                    let kib = object
+                        .meta
+                        .size
+                        .div_ceil(1024)
+                        .clamp(1, FETCH_BUDGET_KIB as u64);
+                    let permit = budget
+                        .acquire_many_owned(kib as u32)
+                        .await
+                        .expect("the budget is never closed");
+                    let raw = crate::source::read(&object.store, &object.meta, false).await;
+                    (object, Some(raw), Some(permit))
+                }
+            })
+            .buffer_unordered(concurrency)
+            .for_each(|fetched| {
+                let tx = fetched_tx.clone();
+                async move {
+                    let _ = tx.send(fetched).await;
+                }
+            })
+            .await;
+    });
+    let handle = tokio::runtime::Handle::current();
+    let results = tokio::task::block_in_place(|| {
+        std::iter::from_fn(|| fetched_rx.blocking_recv())
+            .par_bridge()
+            .map(|(object, raw, _permit)| {
+                let raw = match raw {
+                    Some(raw) => raw,
+                    None => handle.block_on(crate::source::read(
+                        &object.store,
+                        &object.meta,
+                        object.local,
+                    )),
+                };
+                decode(&object, raw, &scan_options, sender, log)
+            })
+            .collect()
+    });
+    let _ = fetcher.await;
+    results
+}
+
+fn scan_options(options: &IngestOptions) -> Arc<ScanOptions> {
     let stored = |names: Vec<(&str, bool)>| -> Vec<usize> {
         names
             .iter()
@@ -146,7 +352,7 @@ pub async fn ingest(
             .map(|c| (c.name, cloudtrail::schema::is_computed(c)))
             .collect(),
     );
-    let scan_options = Arc::new(ScanOptions {
+    Arc::new(ScanOptions {
         decoder: DecoderOptions {
             projection: Some(access_projection),
             strict: options.strict,
@@ -155,114 +361,85 @@ pub async fn ingest(
         cloudtrail_projection: Some(trail_projection),
         cloudtrail_prefilter: None,
         output: Output::Ingest,
-    });
-
-    let (sender, receiver) = sync_channel::<Message>(16);
-    let writer = {
-        let staging = staging.clone();
-        let run = run.clone();
-        std::thread::spawn(move || write_all(receiver, &staging, &run))
-    };
-    let handle = tokio::runtime::Handle::current();
-    let log = log.clone();
-    let results: Vec<Outcome> = tokio::task::block_in_place(|| {
-        todo.par_iter()
-            .map(|object| {
-                let raw = handle.block_on(crate::source::read(
-                    &object.store,
-                    &object.meta,
-                    object.local,
-                ));
-                let raw = match raw {
-                    Ok(raw) => raw,
-                    Err(e) => {
-                        // Nothing of it is written: the next run reads it again.
-                        log.unreadable(&object.name, &e.to_string());
-                        return Outcome::Unreadable(object.name.clone(), e.to_string());
-                    }
-                };
-                let mut scan = ObjectScan::new(
-                    &object.name,
-                    raw,
-                    Arc::clone(&scan_options),
-                    Some(log.clone()),
-                );
-                let mut stopped = None;
-                while let Some(batch) = scan.next() {
-                    let message = match (batch, scan.kind()) {
-                        (Ok(b), Some(LogKind::CloudTrail)) => Message::CloudTrail(b),
-                        (Ok(b), _) => Message::AccessLogs(b),
-                        (Err(e), _) => {
-                            stopped = Some(e);
-                            break;
-                        }
-                    };
-                    if sender.send(message).is_err() {
-                        break;
-                    }
-                }
-                let mut counts = scan.counts();
-                let kind = scan.kind();
-                let mut rejects = scan.take_rejects();
-                if let Some(e) = stopped {
-                    // The rows before the error are kept (they are written); the rest of the
-                    // object is one reject that says why, and the other objects go on.
-                    counts.rejects += 1;
-                    rejects.push(Reject::new(
-                        0,
-                        0,
-                        format!("decoding stopped after {} rows: {e}", counts.rows),
-                        "",
-                    ));
-                }
-                if !rejects.is_empty() {
-                    let name = crate::scan::reject_kind(kind.unwrap_or(LogKind::Empty));
-                    let _ = sender.send(Message::Rejects(object.name.clone(), name, rejects));
-                }
-                Outcome::Ingested(IngestedObject {
-                    object: object.name.clone(),
-                    size: object.meta.size,
-                    kind: kind.unwrap_or(LogKind::Empty).name().to_string(),
-                    rows: counts.rows,
-                    rejects: counts.rejects,
-                })
-            })
-            .collect()
-    });
-    drop(sender);
-    let files = writer.join().map_err(|_| Error::Lake {
-        path: staging.clone(),
-        message: "the writer thread panicked".into(),
-    })??;
-
-    for result in results {
-        match result {
-            Outcome::Ingested(object) => report.ingested.push(object),
-            Outcome::Unreadable(name, why) => report.failed.push((name, why)),
-        }
-    }
-    let record = RunRecord {
-        run: run.clone(),
-        committed_at: chrono::Utc::now().to_rfc3339(),
-        objects: report.ingested.clone(),
-        files: files.clone(),
-    };
-    if !record.objects.is_empty() || !record.files.is_empty() {
-        lake.commit(&record)?;
-        report.run = Some(run);
-        report.files = files;
-    }
-    Ok(report)
+    })
 }
 
+/// Decodes one fetched object, sending its batches and rejects to the writer.
+fn decode(
+    object: &Listed,
+    raw: std::result::Result<bytes::Bytes, object_store::Error>,
+    scan_options: &Arc<ScanOptions>,
+    sender: &SyncSender<Message>,
+    log: &ScanLog,
+) -> Outcome {
+    let raw = match raw {
+        Ok(raw) => raw,
+        Err(e) => {
+            // Nothing of it is written: the next run reads it again.
+            log.unreadable(&object.name, &e.to_string());
+            return Outcome::Unreadable(object.name.clone(), e.to_string());
+        }
+    };
+    let mut scan = ObjectScan::new(
+        &object.name,
+        raw,
+        Arc::clone(scan_options),
+        Some(log.clone()),
+    );
+    let mut stopped = None;
+    while let Some(batch) = scan.next() {
+        let message = match (batch, scan.kind()) {
+            (Ok(b), Some(LogKind::CloudTrail)) => Message::CloudTrail(b),
+            (Ok(b), _) => Message::AccessLogs(b),
+            (Err(e), _) => {
+                stopped = Some(e);
+                break;
+            }
+        };
+        if sender.send(message).is_err() {
+            break;
+        }
+    }
+    let mut counts = scan.counts();
+    let kind = scan.kind();
+    let mut rejects = scan.take_rejects();
+    if let Some(e) = stopped {
+        // The rows before the error are kept (they are written); the rest of the object is
+        // one reject that says why, and the other objects go on.
+        counts.rejects += 1;
+        rejects.push(Reject::new(
+            0,
+            0,
+            format!("decoding stopped after {} rows: {e}", counts.rows),
+            "",
+        ));
+    }
+    if !rejects.is_empty() {
+        let name = crate::scan::reject_kind(kind.unwrap_or(LogKind::Empty));
+        let _ = sender.send(Message::Rejects(object.name.clone(), name, rejects));
+    }
+    Outcome::Ingested(IngestedObject {
+        object: object.name.clone(),
+        size: object.meta.size,
+        etag: object.meta.e_tag.clone(),
+        kind: kind.unwrap_or(LogKind::Empty).name().to_string(),
+        rows: counts.rows,
+        rejects: counts.rejects,
+    })
+}
+
+/// Writes what the decoders send; the files written and the duplicate records left out.
 fn write_all(
     receiver: Receiver<Message>,
     staging: &std::path::Path,
     run: &str,
-) -> Result<Vec<String>> {
+    access_table: &std::path::Path,
+    exclude: HashSet<String>,
+) -> Result<(Vec<String>, BTreeMap<String, u64>)> {
     let time = |schema: &arrow::datatypes::SchemaRef, name: &str| schema.index_of(name).ok();
     let access_schema = stored_schema();
     let trail_schema = cloudtrail::schema::stored_schema();
+    let mut seen = Seen::new(access_table, &access_schema, exclude)?;
     let mut access = TableWriter::new(
         staging,
         ACCESS_LOGS_DIR,
@@ -280,7 +457,7 @@ fn write_all(
     let mut rejected = TableWriter::new(staging, REJECTS_DIR, run, rejects::schema(), None);
     for message in receiver {
         match message {
-            Message::AccessLogs(batch) => access.write(&batch)?,
+            Message::AccessLogs(batch) => access.write(&seen.filter(&batch)?)?,
             Message::CloudTrail(batch) => trail.write(&batch)?,
             Message::Rejects(object, kind, list) => {
                 rejected.write(&rejects::to_batch(&object, kind, &list)?)?
@@ -290,7 +467,7 @@ fn write_all(
     let mut files = access.finish()?;
     files.extend(trail.finish()?);
     files.extend(rejected.finish()?);
-    Ok(files)
+    Ok((files, seen.duplicates))
 }
 
 /// Run ids sort by time: `20261122T075501Z-1a2b3c4d`.

@@ -16,7 +16,9 @@
 //! forward by the next run. Readers therefore never see a half-written file, and because the
 //! manifest lists every ingested object, running `ingest` again on the same input adds nothing.
 
+pub mod dedupe;
 pub mod ingest;
+pub mod replace;
 pub mod writer;
 
 use std::collections::BTreeMap;
@@ -39,19 +41,39 @@ const STAGING_DIR: &str = "_staging";
 pub struct IngestedObject {
     pub object: String,
     pub size: u64,
+    /// The object's ETag when it was read (an object whose ETag or size changes is ingested
+    /// again, its old rows taken out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
     pub kind: String,
     pub rows: u64,
     pub rejects: u64,
 }
 
 /// The manifest record of one committed run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct RunRecord {
     pub run: String,
     pub committed_at: String,
     pub objects: Vec<IngestedObject>,
     /// Files the run added, relative to the lake's root.
     pub files: Vec<String>,
+    /// Files of earlier runs the run rewrote without the rows of objects it ingested again
+    /// ([`replace`]): renamed over the old ones on commit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaced: Vec<String>,
+    /// Files of earlier runs left with no rows by the same: removed on commit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<String>,
+    /// Access-log records left out because the lake already held them (S3 delivers some
+    /// twice), by object.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub duplicates: BTreeMap<String, u64>,
+    /// Per location listed (its URL): the latest time a listed key's name carries, in
+    /// milliseconds since the epoch, held back to the earliest object that could not be read.
+    /// The next run lists only keys named from there on, less the delivery slack.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub listed_up_to: BTreeMap<String, i64>,
 }
 
 /// An open lake. Holds an exclusive lock for its lifetime, so two ingests never interleave.
@@ -109,6 +131,18 @@ impl Lake {
             .collect())
     }
 
+    /// Where listing got to, per location URL: the latest of the runs' [`RunRecord::listed_up_to`].
+    pub fn listed_up_to(&self) -> Result<BTreeMap<String, i64>> {
+        let mut out: BTreeMap<String, i64> = BTreeMap::new();
+        for run in self.runs()? {
+            for (location, time) in run.listed_up_to {
+                // A later run may hold a location back (an object it could not read).
+                out.insert(location, time);
+            }
+        }
+        Ok(out)
+    }
+
     /// The folder a new run writes into.
     pub fn staging(&self, run: &str) -> PathBuf {
         self.root.join(STAGING_DIR).join(run)
@@ -139,6 +173,25 @@ impl Lake {
 
     fn move_into_place(&self, record: &RunRecord) -> Result<()> {
         let staging = self.staging(&record.run);
+        for file in &record.replaced {
+            // Staged means not renamed yet: the rename replaces the old file atomically.
+            let from = staging.join(file);
+            let to = self.root.join(file);
+            if from.exists() {
+                fs::rename(&from, &to).map_err(|e| Error::io(&to, e))?;
+                if let Some(parent) = to.parent() {
+                    sync_dir(parent);
+                }
+            }
+        }
+        for file in &record.removed {
+            let path = self.root.join(file);
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io(&path, e)),
+            }
+        }
         for file in &record.files {
             let from = staging.join(file);
             let to = self.root.join(file);

@@ -247,7 +247,7 @@ impl TableWriter {
     }
 }
 
-fn partition(day: Option<i64>) -> String {
+pub(super) fn partition(day: Option<i64>) -> String {
     day.map_or_else(|| NO_DATE.to_string(), |d| day_dashed(d * 86_400_000))
 }
 

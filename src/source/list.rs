@@ -13,14 +13,62 @@ use std::fs::{self, Metadata};
 use std::io::ErrorKind;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
 use datafusion::catalog::Session;
 use datafusion::common::{DataFusionError, Result};
 use datafusion::datasource::listing::ListingTableUrl;
 use futures::TryStreamExt;
+use object_store::list::PaginatedListStore;
 use object_store::path::Path;
 use object_store::{ObjectMeta, ObjectStore};
+
+use super::prune::KeyWindow;
+use super::walk::list_window;
+
+/// The objects of `url` that may hold records of `window` (every one when it is open): through
+/// `lister`, S3's page-by-page listing, by prefixes and `start-after` with up to `concurrency`
+/// requests in flight (see [`super::walk`]); elsewhere by listing everything and leaving out
+/// what the keys rule out. Tables and `ingest` both list this way.
+pub async fn list_in_window(
+    url: &ListingTableUrl,
+    state: &dyn Session,
+    store: &dyn ObjectStore,
+    lister: Option<&Arc<dyn PaginatedListStore>>,
+    window: &KeyWindow,
+    concurrency: usize,
+) -> Result<Vec<ObjectMeta>> {
+    if window.range.is_empty() {
+        // Filters no time passes (`t >= b AND t < a`): no object can hold a row.
+        return Ok(Vec::new());
+    }
+    if !window.is_all()
+        && let Some(lister) = lister
+        && url.is_collection()
+    {
+        let prefix = url.prefix().as_ref();
+        let folder = if prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{prefix}/")
+        };
+        let (objects, _) = list_window(lister, &folder, window, concurrency).await?;
+        let ignore_subdirectory = state
+            .config_options()
+            .execution
+            .listing_table_ignore_subdirectory;
+        return Ok(objects
+            .into_iter()
+            .filter(|m| url.contains(&m.location, ignore_subdirectory))
+            .collect());
+    }
+    let mut objects = list_all(url, state, store).await?;
+    if !window.is_all() {
+        objects.retain(|m| window.may_hold(m.location.as_ref()));
+    }
+    Ok(objects)
+}
 
 /// Every object `url` names, as DataFusion's listing would give them.
 pub async fn list_all(

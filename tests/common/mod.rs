@@ -143,3 +143,21 @@ pub fn log_files_under(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// One server access-log record at `t` in AWS's documented shape (27 fields), with its own
+/// request ID, operation and key.
+pub fn access_record(
+    t: chrono::DateTime<chrono::Utc>,
+    request_id: &str,
+    operation: &str,
+    key: &str,
+) -> String {
+    format!(
+        "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be source-bucket [{}] 192.0.2.3 \
+         79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be {request_id} {operation} {key} \
+         \"GET /source-bucket/{key} HTTP/1.1\" 200 - 113 113 7 6 \"-\" \"S3Console/0.4\" - \
+         s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 \
+         ECDHE-RSA-AES128-GCM-SHA256 AuthHeader source-bucket.s3.us-west-1.amazonaws.com TLSv1.2 - - us-west-1\n",
+        t.format("%d/%b/%Y:%H:%M:%S +0000")
+    )
+}

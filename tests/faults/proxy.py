@@ -19,7 +19,8 @@ given), to the first `times` of them (-1: all). Faults:
 - `stall`: nothing for `seconds` (default 5), then the real response;
 - `delay`: `seconds` before the request is forwarded (for slow, healthy servers).
 
-Each request is logged to stderr as `METHOD PATH -> fault`.
+Each request is logged to stderr as `METHOD PATH -> fault`; a listing's answer adds a line
+`= N keys M prefixes` (objects and common prefixes in it).
 """
 
 import asyncio
@@ -116,6 +117,10 @@ async def handle(reader, writer):
                 writer.write(s3_error(500, "Internal Server Error", "InternalError"))
             else:
                 response = await forward(request)
+                if "list-type=2" in path:
+                    keys = response.count(b"<Contents>")
+                    prefixes = response.count(b"<CommonPrefixes>")
+                    print(f"= {keys} keys {prefixes} prefixes", file=sys.stderr, flush=True)
                 if fault == "stall":
                     await asyncio.sleep(rule.get("seconds", 5))
                 if fault in ("reset", "truncate"):
