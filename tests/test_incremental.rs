@@ -269,6 +269,8 @@ fn the_nightly_run_lists_and_fetches_only_what_is_new_and_adds_each_record_once(
         2
     );
 
+    policy_allows_every_request(&lab.proxy.requests());
+
     // Nothing new: nothing fetched, a page or two listed.
     let (out, _, gets, lists, _) = lab.ingest(&[]);
     assert!(out.starts_with("ingested 0 objects"), "{out}");
@@ -314,4 +316,65 @@ fn since_limits_a_first_run_to_the_objects_that_can_hold_its_records() {
         lab.count("SELECT count(*) FROM access_logs WHERE requestdatetime >= TIMESTAMP '2026-05-09 00:00:00'"),
         2 * HOURS.len() as u64 * 3
     );
+}
+
+/// The README's least-privilege policy (with `PREFIX` = `logs`) allows every request the runs
+/// made: each listing's `prefix` matches its `s3:prefix` condition, and each object read is
+/// under `logs/`.
+fn policy_allows_every_request(log: &str) {
+    let readme = std::fs::read_to_string(common::project().join("README.md")).unwrap();
+    let section = &readme[readme.find("## Reading from S3").unwrap()..];
+    let start = section.find("```json\n").unwrap() + 8;
+    let end = start + section[start..].find("```").unwrap();
+    let policy: serde_json::Value = serde_json::from_str(&section[start..end]).unwrap();
+    let statements = policy["Statement"].as_array().unwrap();
+    let list = statements
+        .iter()
+        .find(|s| s["Action"] == "s3:ListBucket")
+        .unwrap();
+    let patterns: Vec<String> = list["Condition"]["StringLike"]["s3:prefix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().replace("PREFIX", "logs"))
+        .collect();
+    let allowed = |prefix: &str| {
+        patterns.iter().any(|p| match p.strip_suffix('*') {
+            Some(head) => prefix.starts_with(head),
+            None => prefix == p,
+        })
+    };
+    let read = statements
+        .iter()
+        .find(|s| s["Action"] == "s3:GetObject")
+        .unwrap()["Resource"]
+        .as_str()
+        .unwrap()
+        .replace("LOG-BUCKET", BUCKET)
+        .replace("PREFIX", "logs");
+    let read = read
+        .trim_start_matches("arn:aws:s3:::")
+        .trim_end_matches('*');
+    let mut lists = 0;
+    for line in log.lines().filter(|l| l.starts_with("GET ")) {
+        let path = line[4..].split(' ').next().unwrap();
+        if path.contains("list-type=2") {
+            lists += 1;
+            let prefix = path
+                .split(['?', '&'])
+                .find_map(|p| p.strip_prefix("prefix="))
+                .unwrap_or("")
+                .replace("%2F", "/");
+            assert!(
+                allowed(&prefix),
+                "the policy refuses listing {prefix:?}: {patterns:?}"
+            );
+        } else {
+            assert!(
+                path[1..].starts_with(read),
+                "the policy refuses reading {path}"
+            );
+        }
+    }
+    assert!(lists > 0);
 }

@@ -50,7 +50,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
-    let locations = super::parse_locations(&args.paths)?;
+    let locations = super::parse_locations(&args.paths, global)?;
     let now = chrono::Utc::now().timestamp_millis();
     let since = args
         .since

@@ -52,6 +52,12 @@ pub struct Cli {
         value_parser = clap::value_parser!(u16).range(0..=8760)
     )]
     pub delivery_slack: u16,
+    /// The AWS profile for s3:// locations (shared config and credentials files; SSO,
+    /// assume-role and credential_process profiles too). It wins over credentials in the
+    /// environment; without it, the SDK's usual chain applies (environment, AWS_PROFILE, web
+    /// identity, ECS and EC2 roles).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +121,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             concurrency: usize::from(cli.s3_concurrency),
             slack_ms: i64::from(cli.delivery_slack) * 3_600_000,
         },
+        profile: cli.profile,
     };
     match cli.command {
         Command::Sql(args) => sql::run(args, &global).await,
@@ -168,7 +175,7 @@ pub async fn tables_session(
     if logs.is_empty() && lake.is_none() {
         anyhow::bail!("say where the logs are: --logs PATH… and/or --lake DIR");
     }
-    let locations = parse_locations(logs)?;
+    let locations = parse_locations(logs, global)?;
     let ctx = crate::engine::new_context(&crate::engine::EngineOptions {
         threads: global.threads,
         strict,
@@ -182,11 +189,17 @@ pub async fn tables_session(
     Ok((ctx, locations))
 }
 
-/// The locations the user named, each resolved (a missing local path is an error).
-pub fn parse_locations(given: &[String]) -> anyhow::Result<Vec<crate::source::LogLocation>> {
+/// The locations the user named, each resolved (a missing local path is an error), reached
+/// with `--profile`.
+pub fn parse_locations(
+    given: &[String],
+    global: &Global,
+) -> anyhow::Result<Vec<crate::source::LogLocation>> {
     Ok(given
         .iter()
-        .map(|l| crate::source::LogLocation::parse(l))
+        .map(|l| {
+            crate::source::LogLocation::parse(l).map(|l| l.with_profile(global.profile.as_deref()))
+        })
         .collect::<Result<Vec<_>, _>>()?)
 }
 
@@ -196,6 +209,8 @@ pub struct Global {
     pub progress: bool,
     /// How raw logs are listed and fetched.
     pub fetching: crate::engine::table::Fetching,
+    /// `--profile`.
+    pub profile: Option<String>,
 }
 
 impl Global {

@@ -167,7 +167,7 @@ pub async fn register_tables(
     type Lister = Option<Arc<dyn object_store::list::PaginatedListStore>>;
     let mut by_store: Vec<(String, Vec<ListingTableUrl>, Lister)> = Vec::new();
     for location in sources.logs {
-        let lister = location.register_store(ctx.runtime_env().as_ref())?;
+        let lister = location.register_store(ctx.runtime_env().as_ref()).await?;
         let store = location.store_url().as_str().to_string();
         match by_store.iter_mut().find(|(s, _, _)| *s == store) {
             Some((_, urls, _)) => urls.push(location.url.clone()),

@@ -68,7 +68,7 @@ pub async fn list_objects(
     let mut latest = BTreeMap::new();
     let slack = options.fetching.slack_ms;
     for location in locations {
-        let lister = location.register_store(ctx.runtime_env().as_ref())?;
+        let lister = location.register_store(ctx.runtime_env().as_ref()).await?;
         let store = ctx
             .runtime_env()
             .object_store(location.url.object_store())?;

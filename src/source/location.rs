@@ -2,10 +2,10 @@
 //!
 //! Every location becomes a DataFusion `ListingTableUrl`, so listing goes through
 //! `object_store` exactly as DataFusion's own tables do; S3 locations get an S3 store registered
-//! for their bucket, configured from the usual `AWS_*` environment variables (an
-//! S3-compatible endpoint via `AWS_ENDPOINT_URL`). Requests that fail with a 5xx, SlowDown,
-//! a reset or a stall are retried with backoff (see [`S3Retry`]); a body cut short is resumed
-//! with a range request.
+//! for their bucket, configured as AWS's tools would be (see [`super::aws`]: the `AWS_*`
+//! environment, profiles, instance roles; an S3-compatible endpoint via `AWS_ENDPOINT_URL`).
+//! Requests that fail with a 5xx, SlowDown, a reset or a stall are retried with backoff (see
+//! [`S3Retry`]); a body cut short is resumed with a range request.
 
 use std::path::Path as FsPath;
 use std::sync::Arc;
@@ -25,6 +25,9 @@ pub struct LogLocation {
     /// What the user typed.
     pub given: String,
     pub url: ListingTableUrl,
+    /// The AWS profile named on the command line for s3:// locations (`None`: the SDK's
+    /// default chain, which reads `AWS_PROFILE`).
+    pub profile: Option<String>,
 }
 
 impl LogLocation {
@@ -52,7 +55,14 @@ impl LogLocation {
         Ok(LogLocation {
             given: given.to_string(),
             url,
+            profile: None,
         })
+    }
+
+    /// The location, reached with the AWS profile `profile` when it is on S3.
+    pub fn with_profile(mut self, profile: Option<&str>) -> Self {
+        self.profile = profile.map(str::to_string);
+        self
     }
 
     pub fn store_url(&self) -> ObjectStoreUrl {
@@ -61,7 +71,7 @@ impl LogLocation {
 
     /// Makes sure the runtime can reach this location's object store; gives its page-by-page
     /// listing (S3's) for pruned listings.
-    pub fn register_store(
+    pub async fn register_store(
         &self,
         runtime: &RuntimeEnv,
     ) -> Result<Option<Arc<dyn PaginatedListStore>>> {
@@ -75,16 +85,17 @@ impl LogLocation {
             .unwrap_or_default()
             .to_string();
         let retry = S3Retry::from_env().map_err(|e| Error::Location(self.given.clone(), e))?;
-        let store = object_store::aws::AmazonS3Builder::from_env()
-            .with_bucket_name(&bucket)
-            .with_allow_http(true)
+        let store = super::aws::setup(self.profile.as_deref())
+            .await
+            .s3_builder(&bucket)
+            .await
             .with_retry(retry.config())
             .with_config(
-                timeout_key(ClientConfigKey::Timeout),
+                super::aws::client_key(ClientConfigKey::Timeout),
                 retry.millis(retry.timeout),
             )
             .with_config(
-                timeout_key(ClientConfigKey::ConnectTimeout),
+                super::aws::client_key(ClientConfigKey::ConnectTimeout),
                 retry.millis(retry.timeout.min(std::time::Duration::from_secs(5))),
             )
             .build()
@@ -162,11 +173,6 @@ impl S3Retry {
     fn millis(&self, d: std::time::Duration) -> String {
         format!("{}ms", d.as_millis().max(1))
     }
-}
-
-/// A client setting, set on the builder after the environment's (which `from_env` read).
-fn timeout_key(key: ClientConfigKey) -> object_store::aws::AmazonS3ConfigKey {
-    object_store::aws::AmazonS3ConfigKey::Client(key)
 }
 
 fn parse_s3(given: &str) -> Result<ListingTableUrl> {

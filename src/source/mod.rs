@@ -6,6 +6,7 @@
 //! decoder never sees half a line and a large object never has to be decompressed whole.
 //! Compression is recognised by its magic bytes, never by the object's name.
 
+pub mod aws;
 pub mod decompress;
 pub mod keydate;
 pub mod list;

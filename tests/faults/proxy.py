@@ -19,7 +19,9 @@ given), to the first `times` of them (-1: all). Faults:
 - `stall`: nothing for `seconds` (default 5), then the real response;
 - `delay`: `seconds` before the request is forwarded (for slow, healthy servers).
 
-Each request is logged to stderr as `METHOD PATH -> fault`; a listing's answer adds a line
+Each request is logged to stderr as `METHOD PATH -> fault SIGNER` (SIGNER: `key=ACCESS_KEY_ID`,
+with `+token` for temporary credentials, or `unsigned`; an STS AssumeRole call's path ends in
+` AssumeRole`); a listing's answer adds a line
 `= N keys M prefixes` (objects and common prefixes in it).
 """
 
@@ -76,18 +78,26 @@ async def read_request(reader):
     method, path, _ = lines[0].split(" ", 2)
     length = 0
     kept = [lines[0]]
+    signer, token = "unsigned", ""
     for line in lines[1:]:
         if not line:
             continue
         name, _, value = line.partition(":")
         if name.lower() == "content-length":
             length = int(value.strip())
+        if name.lower() == "authorization" and "Credential=" in value:
+            signer = "key=" + value.split("Credential=", 1)[1].split("/", 1)[0]
+        if name.lower() == "x-amz-security-token":
+            token = "+token"
         if name.lower() == "connection":
             continue
         kept.append(line)
     body = await reader.readexactly(length) if length else b""
     kept.append("Connection: close")
-    return method, path, ("\r\n".join(kept) + "\r\n\r\n").encode("latin-1") + body
+    request = ("\r\n".join(kept) + "\r\n\r\n").encode("latin-1") + body
+    if method == "POST" and b"Action=AssumeRole" in body:
+        path += " AssumeRole"
+    return method, path, signer + token, request
 
 
 async def forward(request):
@@ -103,12 +113,12 @@ async def handle(reader, writer):
     try:
         while True:
             try:
-                method, path, request = await read_request(reader)
+                method, path, signer, request = await read_request(reader)
             except (asyncio.IncompleteReadError, ConnectionError, ValueError):
                 return
             rule = fault_for(method, path)
             fault = rule["fault"] if rule else None
-            print(f"{method} {path} -> {fault or 'ok'}", file=sys.stderr, flush=True)
+            print(f"{method} {path} -> {fault or 'ok'} {signer}", file=sys.stderr, flush=True)
             if fault == "delay":
                 await asyncio.sleep(rule.get("seconds", 0.2))
             if fault == "slowdown":
