@@ -155,7 +155,7 @@ class Proxy:
                 lists += 1
             elif line.startswith("GET "):
                 gets += 1
-            elif line.startswith("= ") and line.endswith(" keys"):
+            elif line.startswith("= "):  # `= N keys M prefixes`
                 keys += int(line.split()[1])
         return {"gets": gets, "lists": lists, "keys": keys}
 
@@ -203,7 +203,7 @@ def main():
         weed_env = dict(os.environ, **ENV)
         server = subprocess.Popen(
             [weed, "mini", f"-dir={work / 'weed'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-             f"-s3.port={s3_port}", "-admin.ui=false", "-webdav=false"]
+             f"-s3.port={s3_port}", "-admin.ui=false", "-webdav=false", "-master.telemetry=false"]
             + [f"-{k}={v}" for k, v in ports.items()],
             env=weed_env,
             cwd=work,

@@ -417,3 +417,81 @@ fn one_day_lists_about_two_days_of_keys() {
     }
     eprintln!("{per_prefix:?}");
 }
+
+/// The most requests the proxy was answering at once, over its log lines from `from` on.
+fn most_in_flight(log: &str, from: usize) -> usize {
+    log.lines()
+        .skip(from)
+        .filter_map(|l| l.rsplit_once(" inflight=").map(|(_, n)| n.parse().unwrap()))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Fetches keep as many requests in flight as asked for, whatever the number of threads:
+/// `--s3-concurrency` (default 64), or `s3_concurrency` in a detect config.
+#[test]
+fn fetches_keep_the_requests_in_flight_asked_for_whatever_the_threads() {
+    let lab = lab();
+    // Every object fetch waits 100 ms at the proxy, as over a slow network.
+    lab.proxy.faults(serde_json::json!([
+        {"method": "GET", "path": "/org-logs/flat/", "fault": "delay", "seconds": 0.1}
+    ]));
+    let objects = lab.objects_under("flat");
+    let location = format!("s3://{BUCKET}/flat/");
+    let run = |args: &[&str]| {
+        let before = lab.proxy.requests().lines().count();
+        ok(lab
+            .moto
+            .command(&lab.proxy.endpoint, lab.dir.path(), args)
+            .output()
+            .unwrap());
+        most_in_flight(&lab.proxy.requests(), before)
+    };
+    let count = "SELECT count(*) FROM access_logs";
+    for (threads, asked, expected) in [("1", None, 64), ("2", Some("16"), 16), ("1", Some("4"), 4)]
+    {
+        let mut args = vec!["sql", "--quiet", "--threads", threads, "--logs", &location];
+        if let Some(n) = asked {
+            args.extend(["--s3-concurrency", n]);
+        }
+        args.push(count);
+        let most = run(&args);
+        assert!(
+            most <= expected && most * 4 >= expected * 3,
+            "{threads} threads, --s3-concurrency {asked:?}: at most {most} requests in flight ({objects} objects)"
+        );
+    }
+    let config = lab.dir.path().join("detect.toml");
+    std::fs::write(&config, "[settings]\ns3_concurrency = 3\n").unwrap();
+    let config = config.to_str().unwrap();
+    let args = [
+        "detect",
+        "--quiet",
+        "--threads",
+        "2",
+        "--logs",
+        &location,
+        "--config",
+        config,
+        "--since",
+        "2026-01-01",
+        "--format",
+        "json",
+    ];
+    let before = lab.proxy.requests().lines().count();
+    let o = lab
+        .moto
+        .command(&lab.proxy.endpoint, lab.dir.path(), &args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.code().is_some_and(|c| c < 2),
+        "{}",
+        common::stderr(&o)
+    );
+    let most = most_in_flight(&lab.proxy.requests(), before);
+    assert!(
+        (2..=3).contains(&most),
+        "the config's 3: at most {most} in flight"
+    );
+}

@@ -163,6 +163,16 @@ pub async fn prepare_run(selection: &Selection, global: &Global) -> anyhow::Resu
             .or(config.settings.baseline_days)
             .unwrap_or(7),
     };
+    let mut global = global.clone();
+    if !global.s3_concurrency_given
+        && let Some(n) = config.settings.s3_concurrency
+    {
+        if n == 0 {
+            anyhow::bail!("the config's s3_concurrency must be at least 1");
+        }
+        global.fetching.concurrency = usize::from(n);
+    }
+    let global = &global;
     let log = ScanLog::new().with_progress(global.progress_bar(None, "decoding"));
     let (ctx, locations) = super::tables_session(
         &selection.logs,

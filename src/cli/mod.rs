@@ -32,15 +32,15 @@ pub struct Cli {
     /// No progress bar.
     #[arg(long, short = 'q', global = true)]
     pub quiet: bool,
-    /// Requests in flight to S3 (listing and fetching), whatever the number of cores.
+    /// Requests in flight to S3 (listing and fetching), whatever the number of cores
+    /// [default: the config's `s3_concurrency`, else 64].
     #[arg(
         long,
         global = true,
         env = "S3TRAWL_S3_CONCURRENCY",
-        default_value_t = 64,
         value_parser = clap::value_parser!(u16).range(1..=1024)
     )]
-    pub s3_concurrency: u16,
+    pub s3_concurrency: Option<u16>,
     /// How many hours after its records a log object may be delivered: objects whose key
     /// dates them this much after a query's time window are still read.
     #[arg(
@@ -118,10 +118,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         threads: cli.threads,
         progress,
         fetching: crate::engine::table::Fetching {
-            concurrency: usize::from(cli.s3_concurrency),
+            concurrency: cli
+                .s3_concurrency
+                .map_or(DEFAULT_S3_CONCURRENCY, usize::from),
             slack_ms: i64::from(cli.delivery_slack) * 3_600_000,
         },
         profile: cli.profile,
+        s3_concurrency_given: cli.s3_concurrency.is_some(),
     };
     match cli.command {
         Command::Sql(args) => sql::run(args, &global).await,
@@ -204,6 +207,7 @@ pub fn parse_locations(
 }
 
 /// Options every command shares.
+#[derive(Debug, Clone)]
 pub struct Global {
     pub threads: Option<usize>,
     pub progress: bool,
@@ -211,7 +215,12 @@ pub struct Global {
     pub fetching: crate::engine::table::Fetching,
     /// `--profile`.
     pub profile: Option<String>,
+    /// Whether `--s3-concurrency` (or its variable) was given: else a config may set it.
+    pub s3_concurrency_given: bool,
 }
+
+/// Requests in flight to S3 unless the command line or a config says otherwise.
+pub const DEFAULT_S3_CONCURRENCY: usize = 64;
 
 impl Global {
     /// A progress bar on stderr, or a hidden one when stderr is not a terminal.

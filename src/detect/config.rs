@@ -65,6 +65,8 @@ pub struct Settings {
     pub private_buckets: Vec<String>,
     #[serde(default)]
     pub offensive_user_agents: Vec<String>,
+    /// Requests in flight to S3 (`--s3-concurrency` wins).
+    pub s3_concurrency: Option<u16>,
 }
 
 /// Settings of one detection: `enabled`, `severity`, and parameter values.

@@ -187,8 +187,9 @@ pub async fn register_tables(
             let log = (table.output != Output::Rejects).then(|| log.clone());
             let mut format = LogFormat::new(table.output, strict, log).skipping(Arc::clone(&skip));
             if !store.starts_with("file:") {
-                // Each partition's share of the requests in flight.
-                format = format.fetching_ahead(sources.fetching.concurrency.div_ceil(partitions));
+                // Each partition's share of the requests in flight (never more in all than
+                // asked, unless there are more partitions than requests).
+                format = format.fetching_ahead((sources.fetching.concurrency / partitions).max(1));
             }
             let part = format!("__raw_{}_{i}", table.name);
             let mut raw = RawLogTable::new(urls.clone(), format).listing_with(lister.clone());

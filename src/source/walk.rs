@@ -12,8 +12,9 @@
 //!   key name to its last when only the delivery slack reaches it, and left out otherwise;
 //! - with `-` as delimiter where AWS's flat access-log names (`YYYY-MM-DD-HH-MM-SS-…`) lie
 //!   side by side in one folder (found when a folder's page holds one): years, then months,
-//!   then days are common prefixes, and a day is listed like a day folder. Names that do not
-//!   continue as a date (`2026-notes.txt`, `eu-west-1/`) are walked as folders again.
+//!   then days are common prefixes, and a day is listed like a day folder; of a day that only
+//!   the delivery slack reaches, the hours it reaches. Names that do not continue as a date
+//!   (`2026-notes.txt`, `eu-west-1/`) are walked as folders again.
 //!
 //! A name that begins like a date of a month outside the window (`2025-01-…`) is taken for
 //! one; anything else that is not an AWS name of another time is listed.
@@ -39,7 +40,7 @@ enum Job {
     /// A folder, `/` as delimiter.
     Folder(String),
     /// Flat dated names under `base` (a folder), `-` as delimiter; `depth` date parts (year,
-    /// month) are already in `prefix`.
+    /// month, day) are already in `prefix`.
     Dated {
         prefix: String,
         base: String,
@@ -296,30 +297,35 @@ fn day_job(prefix: String, base: &str, day: i64, window: &KeyWindow, folder: boo
     if !window.day_may_hold(day) {
         return None;
     }
-    let range = window.range;
-    if folder && range.meets(day, day + DAY_MS) {
+    if folder && window.range.meets(day, day + DAY_MS) {
         return Some(Job::All(prefix));
     }
+    names_job(prefix, base, day, day + DAY_MS, window)
+}
+
+/// How the keys under `prefix` named from `from` to `to` (a day or an hour of deliveries) are
+/// listed: whole when the window needs every delivery of the span, from/to the window's key
+/// names when it needs some, not at all when it needs none.
+fn names_job(prefix: String, base: &str, from: i64, to: i64, window: &KeyWindow) -> Option<Job> {
     // Deliveries named in [start - EARLY, end + slack) are needed.
+    let range = window.range;
     let needed = TimeRange::new(
         range.start.map(|s| s - EARLY_MS),
         range.end.map(|e| e.saturating_add(window.slack_ms)),
     );
-    let covers =
-        needed.start.is_none_or(|s| s <= day) && needed.end.is_none_or(|e| e >= day + DAY_MS);
-    if covers {
+    if !needed.meets(from, to) {
+        return None;
+    }
+    if needed.start.is_none_or(|s| s <= from) && needed.end.is_none_or(|e| e >= to) {
         return Some(Job::All(prefix));
     }
     let names = NameShape::of(base);
     Some(Job::Between {
         after: needed
             .start
-            .filter(|&s| s > day)
+            .filter(|&s| s > from)
             .map(|s| names.at(s, false)),
-        stop: needed
-            .end
-            .filter(|&e| e < day + DAY_MS)
-            .map(|e| names.at(e, true)),
+        stop: needed.end.filter(|&e| e < to).map(|e| names.at(e, true)),
         prefix,
     })
 }
@@ -354,7 +360,30 @@ fn dated_job(
         }
         2 if digits(2) => {
             let day = folder_day(&date[..4], &date[5..7], part)?;
-            Some(day_job(prefix.to_string(), base, day, window, false))
+            Some(
+                match day_job(prefix.to_string(), base, day, window, false) {
+                    // Only the day's first deliveries (those the slack reaches): by hour, so that
+                    // the listing stops about where the window does rather than a page later.
+                    Some(Job::Between { stop: Some(_), .. }) => Some(Job::Dated {
+                        prefix: prefix.to_string(),
+                        base: base.to_string(),
+                        depth: 3,
+                    }),
+                    other => other,
+                },
+            )
+        }
+        3 if digits(2) => {
+            let day = folder_day(&date[..4], &date[5..7], &date[8..10])?;
+            let hour: i64 = part.parse().ok().filter(|h| *h < 24)?;
+            let from = day + hour * 3_600_000;
+            Some(names_job(
+                prefix.to_string(),
+                base,
+                from,
+                from + 3_600_000,
+                window,
+            ))
         }
         _ => None,
     }
@@ -449,6 +478,39 @@ mod tests {
                 stop: None,
             })
         );
+        // Flat names: the next day by hour, the hours the slack reaches.
+        let flat = |date: &str, part: &str, depth| {
+            let prefix = format!("logs/{date}");
+            dated_job(&prefix, "logs/", date, part, depth, &w)
+        };
+        assert_eq!(
+            flat("2026-03-15-", "15", 2),
+            Some(Some(Job::Dated {
+                prefix: "logs/2026-03-15-".into(),
+                base: "logs/".into(),
+                depth: 3,
+            }))
+        );
+        assert_eq!(
+            flat("2026-03-15-11-", "11", 3),
+            Some(Some(Job::All("logs/2026-03-15-11-".into())))
+        );
+        assert_eq!(flat("2026-03-15-12-", "12", 3), Some(None));
+        assert_eq!(flat("2026-03-15-23-", "23", 3), Some(None));
+        assert_eq!(
+            flat("2026-03-14-", "14", 2),
+            Some(Some(Job::All("logs/2026-03-14-".into())))
+        );
+        // The day before: its last EARLY, from a key on.
+        assert_eq!(
+            flat("2026-03-13-", "13", 2),
+            Some(Some(Job::Between {
+                prefix: "logs/2026-03-13-".into(),
+                after: Some("logs/2026-03-13-23-55-00".into()),
+                stop: None,
+            }))
+        );
+        assert_eq!(flat("2026-03-15-xx-", "xx", 3), None);
         // A bucket named like a year is walked.
         assert_eq!(
             folder_job("a/2024/".into(), &w),

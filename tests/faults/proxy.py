@@ -19,9 +19,9 @@ given), to the first `times` of them (-1: all). Faults:
 - `stall`: nothing for `seconds` (default 5), then the real response;
 - `delay`: `seconds` before the request is forwarded (for slow, healthy servers).
 
-Each request is logged to stderr as `METHOD PATH -> fault SIGNER` (SIGNER: `key=ACCESS_KEY_ID`,
-with `+token` for temporary credentials, or `unsigned`; an STS AssumeRole call's path ends in
-` AssumeRole`); a listing's answer adds a line
+Each request is logged to stderr as `METHOD PATH -> fault SIGNER inflight=N` (SIGNER:
+`key=ACCESS_KEY_ID`, with `+token` for temporary credentials, or `unsigned`; N: requests being
+answered, this one included; an STS AssumeRole call's path ends in ` AssumeRole`); a listing's answer adds a line
 `= N keys M prefixes` (objects and common prefixes in it).
 """
 
@@ -32,7 +32,7 @@ import sys
 
 LISTEN, UPSTREAM, RULES = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 
-state = {"mtime": None, "rules": [], "counts": []}
+state = {"mtime": None, "rules": [], "counts": [], "inflight": 0}
 
 
 def rules():
@@ -110,6 +110,7 @@ async def forward(request):
 
 
 async def handle(reader, writer):
+    counted = False
     try:
         while True:
             try:
@@ -118,7 +119,13 @@ async def handle(reader, writer):
                 return
             rule = fault_for(method, path)
             fault = rule["fault"] if rule else None
-            print(f"{method} {path} -> {fault or 'ok'} {signer}", file=sys.stderr, flush=True)
+            state["inflight"] += 1
+            counted = True
+            print(
+                f"{method} {path} -> {fault or 'ok'} {signer} inflight={state['inflight']}",
+                file=sys.stderr,
+                flush=True,
+            )
             if fault == "delay":
                 await asyncio.sleep(rule.get("seconds", 0.2))
             if fault == "slowdown":
@@ -150,6 +157,8 @@ async def handle(reader, writer):
     except (ConnectionError, asyncio.CancelledError):
         return
     finally:
+        if counted:
+            state["inflight"] -= 1
         if not writer.is_closing():
             writer.close()
 
