@@ -10,8 +10,11 @@ access-log objects (flat AWS names, `logs/YYYY-MM-DD-HH-MM-SS-UNIQUE`, spread ov
 days, 4 records each) straight to it, and puts our fault proxy (`tests/faults/proxy.py`) in
 front of it with `--delay` seconds added to every request. Through the proxy it measures:
 
+0. a full scan with no delay added: what the server and the proxy take by themselves on this
+   machine (they share its cores with s3trawl);
 1. a full scan (`SELECT count(*) FROM access_logs`): wall time, peak RSS and the average number
-   of requests in flight (objects x delay / wall seconds);
+   of requests in flight, as the issue counts it (objects x delay / wall seconds) and as the
+   proxy saw it (the sum of the requests' durations / wall seconds);
 2. `aws s3 sync` (PyPI `awscli`, default settings) copying the same objects to disk;
 3. a one-day query: objects fetched and keys listed, against one day's objects;
 4. `ingest` of the whole bucket into a lake, then `--new` objects delivered the day after and
@@ -130,8 +133,9 @@ def upload(client, objs):
 class Proxy:
     def __init__(self, upstream_port, delay, work):
         self.port = free_port()
-        rules = work / "rules.json"
-        rules.write_text(json.dumps([{"fault": "delay", "seconds": delay}]))
+        self.rules = work / "rules.json"
+        self.set_delay(delay)
+        rules = self.rules
         self.log_path = work / "proxy.log"
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
@@ -142,14 +146,25 @@ class Proxy:
         wait_for(self.port, "the proxy", self.proc)
         self.endpoint = f"http://127.0.0.1:{self.port}"
 
+    def set_delay(self, delay):
+        """Seconds added to every request from now on (the proxy rereads its rules)."""
+        time.sleep(0.02)
+        tmp = self.rules.with_suffix(".tmp")
+        tmp.write_text(json.dumps([{"fault": "delay", "seconds": delay}] if delay else []))
+        tmp.rename(self.rules)
+
     def mark(self):
         self.log.flush()
         return len(self.log_path.read_text().splitlines())
 
-    def since(self, mark):
-        """Object GETs, listing requests and keys listed after `mark`."""
+    def since(self, mark, wall=None):
+        """Object GETs, listing requests and keys listed after `mark`; with the command's wall
+        seconds, also the requests the proxy was answering on average (Little's law: the sum
+        of their durations over the wall time), which, unlike objects x delay / wall, counts
+        the time the server itself takes."""
         time.sleep(0.2)
         gets = lists = keys = 0
+        busy_ms = 0.0
         for line in self.log_path.read_text().splitlines()[mark:]:
             if "list-type=2" in line:
                 lists += 1
@@ -157,7 +172,12 @@ class Proxy:
                 gets += 1
             elif line.startswith("= "):  # `= N keys M prefixes`
                 keys += int(line.split()[1])
-        return {"gets": gets, "lists": lists, "keys": keys}
+            elif line.startswith("~ "):  # `~ MS ms`
+                busy_ms += float(line.split()[1])
+        seen = {"gets": gets, "lists": lists, "keys": keys}
+        if wall:
+            seen["proxy_in_flight"] = round(busy_ms / 1000 / wall, 1)
+        return seen
 
 
 def timed(cmd, env):
@@ -234,10 +254,18 @@ def main():
             location = f"s3://{BUCKET}/logs/"
             sql = [s3trawl, "sql", "--quiet", "--format", "csv", "--logs", location]
 
+            # 0. What the server and the proxy take by themselves: a full scan, no delay added.
+            proxy.set_delay(0)
+            mark = proxy.mark()
+            out, wall, _ = timed(sql + ["SELECT count(*) FROM access_logs"], env)
+            assert count_of(out) == len(records), (out, len(records))
+            figures["full_scan_no_delay"] = {"seconds": round(wall, 2), **proxy.since(mark, wall)}
+            proxy.set_delay(args.delay)
+
             # 1. Full scan.
             mark = proxy.mark()
             out, wall, rss = timed(sql + ["SELECT count(*) FROM access_logs"], env)
-            seen = proxy.since(mark)
+            seen = proxy.since(mark, wall)
             assert count_of(out) == len(records), (out, len(records))
             figures["full_scan"] = {
                 "seconds": round(wall, 2),
@@ -254,7 +282,7 @@ def main():
             figures["aws_s3_sync"] = {
                 "seconds": round(wall, 2),
                 "in_flight": round(args.objects * args.delay / wall, 1),
-                **proxy.since(mark),
+                **proxy.since(mark, wall),
             }
 
             # 3. One day in the middle.
@@ -280,7 +308,7 @@ def main():
             lake = str(work / "lake")
             mark = proxy.mark()
             _, wall, rss = timed([s3trawl, "ingest", "--quiet", location, "--lake", lake], env)
-            seen = proxy.since(mark)
+            seen = proxy.since(mark, wall)
             figures["ingest_all"] = {
                 "seconds": round(wall, 2),
                 "peak_rss_mib": round(rss, 1),

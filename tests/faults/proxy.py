@@ -21,7 +21,8 @@ given), to the first `times` of them (-1: all). Faults:
 
 Each request is logged to stderr as `METHOD PATH -> fault SIGNER inflight=N` (SIGNER:
 `key=ACCESS_KEY_ID`, with `+token` for temporary credentials, or `unsigned`; N: requests being
-answered, this one included; an STS AssumeRole call's path ends in ` AssumeRole`); a listing's answer adds a line
+answered, this one included; an STS AssumeRole call's path ends in ` AssumeRole`), and its end as
+`~ MS ms` (how long it took, from the request read to the answer written); a listing's answer adds a line
 `= N keys M prefixes` (objects and common prefixes in it).
 """
 
@@ -29,6 +30,7 @@ import asyncio
 import json
 import os
 import sys
+import time
 
 LISTEN, UPSTREAM, RULES = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 
@@ -111,6 +113,7 @@ async def forward(request):
 
 async def handle(reader, writer):
     counted = False
+    started = None
     try:
         while True:
             try:
@@ -121,6 +124,7 @@ async def handle(reader, writer):
             fault = rule["fault"] if rule else None
             state["inflight"] += 1
             counted = True
+            started = time.monotonic()
             print(
                 f"{method} {path} -> {fault or 'ok'} {signer} inflight={state['inflight']}",
                 file=sys.stderr,
@@ -159,6 +163,8 @@ async def handle(reader, writer):
     finally:
         if counted:
             state["inflight"] -= 1
+            ms = (time.monotonic() - started) * 1000
+            print(f"~ {ms:.1f} ms", file=sys.stderr, flush=True)
         if not writer.is_closing():
             writer.close()
 
