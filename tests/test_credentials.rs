@@ -98,7 +98,8 @@ impl Lab {
             .requests()
             .lines()
             .skip(before)
-            .filter(|l| !l.starts_with("= "))
+            // Requests only, not the lines about their answers (`= …`) and durations (`~ …`).
+            .filter(|l| !l.starts_with("= ") && !l.starts_with("~ "))
             .map(str::to_string)
             .collect();
         (o, lines)
