@@ -495,3 +495,162 @@ fn fetches_keep_the_requests_in_flight_asked_for_whatever_the_threads() {
         "the config's 3: at most {most} in flight"
     );
 }
+
+/// A nightly `ingest` of each layout (flat, partitioned by delivery and by event time, an
+/// organisation trail) after new deliveries within the delivery slack: the second run fetches
+/// the new objects and nothing else, and adds their records.
+#[test]
+fn the_nightly_ingest_of_each_layout_fetches_only_the_new_deliveries() {
+    let lab = lab();
+    let new_day = day(DAYS);
+    let name = |t: DateTime<Utc>, n: usize| format!("{}-{n:016X}", t.format("%Y-%m-%d-%H-%M-%S"));
+    let access = |t: DateTime<Utc>, n: usize| access_record(t, 900_000 + n);
+    // (prefix, new objects: key, body, records)
+    let deliveries: Vec<(&str, Vec<(String, Vec<u8>, usize)>)> = vec![
+        (
+            "flat",
+            vec![
+                (
+                    format!("flat/{}", name(new_day + Duration::hours(2), 1)),
+                    access(new_day - Duration::hours(1), 1).into_bytes(),
+                    1,
+                ),
+                (
+                    format!("flat/{}", name(new_day + Duration::hours(4), 2)),
+                    (access(new_day + Duration::hours(3), 2) + &access(new_day, 3)).into_bytes(),
+                    2,
+                ),
+            ],
+        ),
+        (
+            "part",
+            vec![(
+                format!(
+                    "part/123456789012/eu-west-1/source-bucket/{}/{}",
+                    new_day.format("%Y/%m/%d"),
+                    name(new_day + Duration::hours(3), 4)
+                ),
+                access(new_day + Duration::hours(2), 4).into_bytes(),
+                1,
+            )],
+        ),
+        (
+            "event",
+            vec![
+                // The lab's last event-time delivery is named on day 31 at 01:00 (day 29's,
+                // two days late). Since then: day 30's last events, six hours late into day
+                // 30's folder, and day 31's first.
+                (
+                    format!(
+                        "event/123456789012/eu-west-1/source-bucket/{}/{}",
+                        new_day.format("%Y/%m/%d"),
+                        name(day(DAYS + 1) + Duration::hours(6), 5)
+                    ),
+                    gzip(access(day(DAYS + 1) - Duration::minutes(30), 5).as_bytes()),
+                    1,
+                ),
+                (
+                    format!(
+                        "event/123456789012/eu-west-1/source-bucket/{}/{}",
+                        day(DAYS + 1).format("%Y/%m/%d"),
+                        name(day(DAYS + 1) + Duration::hours(3), 6)
+                    ),
+                    gzip(access(day(DAYS + 1) + Duration::hours(1), 6).as_bytes()),
+                    1,
+                ),
+            ],
+        ),
+        (
+            "ct",
+            vec![(
+                format!(
+                    "ct/AWSLogs/o-abc123/222222222222/CloudTrail/eu-west-1/{}/222222222222_CloudTrail_eu-west-1_{}_{:08x}.json.gz",
+                    new_day.format("%Y/%m/%d"),
+                    (new_day + Duration::minutes(5)).format("%Y%m%dT%H%MZ"),
+                    7
+                ),
+                gzip(
+                    format!(
+                        "{{\"Records\":[{}]}}",
+                        cloudtrail_record(
+                            new_day + Duration::minutes(1),
+                            "222222222222",
+                            "eu-west-1",
+                            900_007
+                        )
+                    )
+                    .as_bytes(),
+                ),
+                1,
+            )],
+        ),
+    ];
+    let store = lab.moto.store(BUCKET);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    for (prefix, new) in deliveries {
+        let lake = lab.dir.path().join(format!("lake-{prefix}"));
+        let lake = lake.to_str().unwrap();
+        let location = format!("s3://{BUCKET}/{prefix}/");
+        let ingest = || {
+            let before = lab.proxy.requests().lines().count();
+            let out = ok(lab
+                .moto
+                .command(
+                    &lab.proxy.endpoint,
+                    lab.dir.path(),
+                    &["ingest", "--quiet", &location, "--lake", lake],
+                )
+                .output()
+                .unwrap());
+            let gets = lab
+                .proxy
+                .requests()
+                .lines()
+                .skip(before)
+                .filter(|l| l.starts_with("GET ") && !l.contains("list-type=2"))
+                .count();
+            (out, gets)
+        };
+        let rows = || {
+            let table = if prefix == "ct" {
+                "cloudtrail"
+            } else {
+                "access_logs"
+            };
+            let out = ok(common::s3trawl_in(
+                lab.dir.path(),
+                &[
+                    "sql",
+                    "--format",
+                    "csv",
+                    "--lake",
+                    lake,
+                    &format!("SELECT count(*) FROM {table}"),
+                ],
+            ));
+            first_number(&out)
+        };
+        let (_, gets) = ingest();
+        assert_eq!(
+            gets,
+            lab.objects_under(prefix),
+            "{prefix}: the first run reads every object"
+        );
+        let before = rows();
+        for (key, body, _) in &new {
+            runtime
+                .block_on(store.put(
+                    &ObjectPath::from(key.as_str()),
+                    PutPayload::from(body.clone()),
+                ))
+                .unwrap();
+        }
+        let (out, gets) = ingest();
+        assert_eq!(gets, new.len(), "{prefix}: {out}");
+        let added: usize = new.iter().map(|(_, _, records)| records).sum();
+        assert_eq!(rows(), before + added, "{prefix}");
+    }
+}
