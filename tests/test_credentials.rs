@@ -2,8 +2,9 @@
 //! logs the access key ID every request is signed with: profiles from the shared config and
 //! credentials files (`--profile`, `AWS_PROFILE`), an assume-role profile (STS AssumeRole at
 //! the configured endpoint, answered by moto, then S3 requests signed with its temporary
-//! credentials), which of the environment and a profile wins, and a missing profile as an
-//! error that names it.
+//! credentials), web identity (AssumeRoleWithWebIdentity, answered by moto), container
+//! credentials (an ECS-style endpoint the test serves on 127.0.0.1), which of the environment
+//! and a profile wins, and a missing profile as an error that names it.
 //!
 //! Needs `moto_server` and `python3` (`.ci/run` installs moto).
 
@@ -170,4 +171,98 @@ fn a_missing_profile_is_an_error_that_names_it() {
         err.contains("no-such-profile") && err.contains("credentials"),
         "{err}"
     );
+}
+
+/// Web identity (EKS service accounts, GitHub Actions): a token file and a role, exchanged at
+/// STS (moto's, at the configured endpoint) for the role's temporary credentials.
+#[test]
+fn web_identity_exchanges_its_token_for_the_roles_credentials() {
+    let lab = lab();
+    let token = lab.dir.path().join("token");
+    std::fs::write(&token, "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2ln").unwrap();
+    // No shared files: only the web identity.
+    std::fs::remove_file(lab.dir.path().join("credentials")).unwrap();
+    let (o, lines) = lab.count(
+        &[],
+        &[
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", token.to_str().unwrap()),
+            ("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/log-reader"),
+            ("AWS_ROLE_SESSION_NAME", "s3trawl-test"),
+            ("AWS_REGION", "us-east-1"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}\n{lines:?}", stderr(&o));
+    assert_eq!(stdout(&o).lines().nth(1), Some("2"));
+    let (sts, s3): (Vec<&String>, Vec<&String>) = lines
+        .iter()
+        .partition(|l| l.contains("Action=AssumeRoleWithWebIdentity") || l.starts_with("POST / "));
+    assert_eq!(sts.len(), 1, "{lines:?}");
+    assert!(!s3.is_empty());
+    for line in s3 {
+        assert!(line.contains(" key=") && line.contains("+token "), "{line}");
+    }
+}
+
+/// ECS and other container credentials: the endpoint in AWS_CONTAINER_CREDENTIALS_FULL_URI
+/// (served here by the test on 127.0.0.1) gives the task role's credentials.
+#[test]
+fn container_credentials_come_from_the_container_endpoint() {
+    use std::io::{BufRead, BufReader, Write};
+    let lab = lab();
+    std::fs::remove_file(lab.dir.path().join("credentials")).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let served = std::thread::spawn(move || {
+        let mut asked = 0;
+        // One answer is enough: the credentials are cached until they expire. A run that
+        // never asks leaves the test after 60 s rather than hanging it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let accepted = loop {
+            match listener.accept() {
+                Ok((stream, _)) => break Some(stream),
+                Err(_) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                Err(_) => break None,
+            }
+        };
+        if let Some(stream) = accepted {
+            stream.set_nonblocking(false).unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                if line
+                    .to_ascii_lowercase()
+                    .starts_with("authorization: task-token")
+                {
+                    asked += 1;
+                }
+                line.clear();
+            }
+            let body = r#"{"AccessKeyId":"ECSTASKKEY","SecretAccessKey":"ecs-secret","Token":"ecs-token","Expiration":"2099-01-01T00:00:00Z"}"#;
+            let mut stream = stream;
+            write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+        }
+        asked
+    });
+    let uri = format!("http://127.0.0.1:{port}/v2/credentials/task");
+    let (o, lines) = lab.count(
+        &[],
+        &[
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri.as_str()),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "task-token"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().nth(1), Some("2"));
+    for line in &lines {
+        assert!(line.contains(" key=ECSTASKKEY+token "), "{line}");
+    }
+    assert_eq!(served.join().unwrap(), 1, "the token was sent");
 }
