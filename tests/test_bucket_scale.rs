@@ -496,6 +496,9 @@ fn fetches_keep_the_requests_in_flight_asked_for_whatever_the_threads() {
     );
 }
 
+/// An object delivered after a run: key, body, records.
+type NewObject = (String, Vec<u8>, usize);
+
 /// A nightly `ingest` of each layout (flat, partitioned by delivery and by event time, an
 /// organisation trail) after new deliveries within the delivery slack: the second run fetches
 /// the new objects and nothing else, and adds their records.
@@ -505,8 +508,8 @@ fn the_nightly_ingest_of_each_layout_fetches_only_the_new_deliveries() {
     let new_day = day(DAYS);
     let name = |t: DateTime<Utc>, n: usize| format!("{}-{n:016X}", t.format("%Y-%m-%d-%H-%M-%S"));
     let access = |t: DateTime<Utc>, n: usize| access_record(t, 900_000 + n);
-    // (prefix, new objects: key, body, records)
-    let deliveries: Vec<(&str, Vec<(String, Vec<u8>, usize)>)> = vec![
+    // (prefix, new objects)
+    let deliveries: Vec<(&str, Vec<NewObject>)> = vec![
         (
             "flat",
             vec![
