@@ -40,12 +40,12 @@ windows AS (
     FROM denied
     GROUP BY source_key, date_bin(INTERVAL '${window_minutes} minutes', time)
 )
-SELECT source_key AS entity, ip, array_element(first_value(principals), 1) AS principal, sum(n) AS count, min(first_seen) AS first_seen,
+SELECT source_key AS entity, ip, array_element(first_value(principals ORDER BY n DESC, slot), 1) AS principal, sum(n) AS count, min(first_seen) AS first_seen,
        max(last_seen) AS last_seen,
        CASE WHEN max(n) >= 5 * ${threshold} THEN 'high' ELSE 'medium' END AS severity,
        concat(max(n), ' denied requests in ', ${window_minutes}, ' minutes at most, over ', max(buckets), ' buckets and ',
-              max(keys), ' keys; principals: ', array_to_string(first_value(principals), ', ')) AS details,
-       first_value(evidence ORDER BY n DESC) AS evidence
+              max(keys), ' keys; principals: ', array_to_string(first_value(principals ORDER BY n DESC, slot), ', ')) AS details,
+       first_value(evidence ORDER BY n DESC, slot) AS evidence
 FROM windows
 WHERE n >= ${threshold}
 GROUP BY source_key, ip

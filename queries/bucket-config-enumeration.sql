@@ -53,7 +53,7 @@ windows AS (
 )
 SELECT principal AS entity, principal, ip, sum(n) AS count, min(first_seen) AS first_seen, max(last_seen) AS last_seen,
        concat(max(pairs), ' distinct settings read in one window, over ', max(buckets), ' buckets') AS details,
-       first_value(evidence ORDER BY pairs DESC) AS evidence
+       first_value(evidence ORDER BY pairs DESC, slot) AS evidence
 FROM windows
 WHERE pairs >= ${threshold}
 GROUP BY principal, ip

@@ -81,7 +81,7 @@ judged AS (
 SELECT principal AS entity, principal, bucket, max(deleted) AS count, min(first_read) AS first_seen,
        max(last_delete) AS last_seen,
        concat(max(bytes), ' bytes read, then ', max(deleted), ' objects deleted') AS details,
-       array_concat(first_value(read_evidence), first_value(delete_evidence ORDER BY deleted DESC)) AS evidence
+       array_concat(first_value(read_evidence), first_value(delete_evidence ORDER BY deleted DESC, source)) AS evidence
 FROM judged
 GROUP BY principal, bucket
 HAVING max(deleted) >= ${min_deletes}

@@ -36,7 +36,7 @@ per_source AS (
 )
 SELECT principal AS entity, principal, min(ip) AS ip, bucket, max(n) AS count, min(first_seen) AS first_seen,
        max(last_seen) AS last_seen, max(n) || ' object versions permanently deleted' AS details,
-       first_value(evidence ORDER BY n DESC) AS evidence
+       first_value(evidence ORDER BY n DESC, source) AS evidence
 FROM per_source
 GROUP BY principal, bucket
 HAVING max(n) >= ${threshold}
