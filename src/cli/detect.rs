@@ -75,7 +75,7 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "table")]
     pub format: FindingFormat,
     /// Exit with 1 when a finding reaches this severity.
-    #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
+    #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = super::severity())]
     pub fail_on: Severity,
     /// Write the findings to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
@@ -196,9 +196,7 @@ pub async fn prepare_run(selection: &Selection, global: &Global) -> anyhow::Resu
     prepare(&ctx, &window, spill.as_ref(), rejects)
         .await
         .context("preparing the window")?;
-    if let Some(bar) = log.progress() {
-        bar.finish_and_clear();
-    }
+    log.finish_progress();
     Ok(Prepared {
         ctx,
         detections,

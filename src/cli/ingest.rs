@@ -77,9 +77,7 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         &log,
     )
     .await;
-    if let Some(bar) = log.progress() {
-        bar.finish_and_clear();
-    }
+    log.finish_progress();
     let report = report?;
     let summary = log.summary();
     let objects = report.ingested.len() as u64;

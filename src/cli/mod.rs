@@ -223,14 +223,14 @@ pub struct Global {
 pub const DEFAULT_S3_CONCURRENCY: usize = 64;
 
 impl Global {
-    /// A progress bar on stderr, or a hidden one when stderr is not a terminal.
+    /// Progress of the scans as a bar on stderr, or nothing when stderr is not a terminal.
     pub fn progress_bar(
         &self,
         total: Option<u64>,
         message: &'static str,
-    ) -> indicatif::ProgressBar {
+    ) -> std::sync::Arc<dyn crate::scan::Progress> {
         if !self.progress {
-            return indicatif::ProgressBar::hidden();
+            return std::sync::Arc::new(Bar(indicatif::ProgressBar::hidden()));
         }
         let bar = match total {
             Some(n) => indicatif::ProgressBar::new(n),
@@ -245,8 +245,32 @@ impl Global {
         }
         bar.set_message(message);
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
-        bar
+        std::sync::Arc::new(Bar(bar))
     }
+}
+
+/// The scans' progress on an indicatif bar.
+struct Bar(indicatif::ProgressBar);
+
+impl crate::scan::Progress for Bar {
+    fn advance(&self, bytes: u64) {
+        self.0.inc(bytes);
+    }
+
+    fn expect(&self, total: u64) {
+        self.0.set_length(total);
+    }
+
+    fn finish(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// A severity argument: one of the names, from the least severe to the most.
+pub fn severity() -> impl clap::builder::TypedValueParser<Value = crate::detect::Severity> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(crate::detect::Severity::ALL.map(|s| s.name()))
+        .try_map(|name| name.parse::<crate::detect::Severity>())
 }
 
 /// Whether the error is a write into a closed stdout, which ends a command successfully. Known

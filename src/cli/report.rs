@@ -44,7 +44,7 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Exit with 1 when a new finding reaches this severity.
-    #[arg(long, value_enum, default_value = "high", value_name = "SEVERITY")]
+    #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = super::severity())]
     pub fail_on: Severity,
     /// Which findings count for --fail-on: those new since the previous report, or all.
     #[arg(long, value_enum, default_value = "new")]

@@ -67,9 +67,7 @@ pub async fn run(mut args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let frame = ctx.sql(&query).await?;
     let stream = frame.execute_stream().await?;
     let result = output::write_stream(stream, args.format, args.output.as_deref()).await;
-    if let Some(bar) = log.progress() {
-        bar.finish_and_clear();
-    }
+    log.finish_progress();
     let summary = log.summary();
     super::summary::print(&summary);
     result?;

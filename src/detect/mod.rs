@@ -50,7 +50,6 @@ pub use param::{Param, ParamType};
     Hash,
     Serialize,
     Deserialize,
-    clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {

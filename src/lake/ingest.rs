@@ -197,9 +197,7 @@ pub async fn ingest(
     if todo.is_empty() {
         return Ok(report);
     }
-    if let Some(bar) = log.progress() {
-        bar.set_length(todo.iter().map(|o| o.meta.size).sum());
-    }
+    log.expect(todo.iter().map(|o| o.meta.size).sum());
 
     let run = run_id();
     let staging = lake.staging(&run);

@@ -1,0 +1,189 @@
+//! What the scans of a run saw, shared by all of them, and their progress.
+//!
+//! In: each object's [`ObjectReport`] when its scan is done, the objects that could not be read,
+//! and the decompressed bytes as they are read. Out: a [`Summary`] (counts, the first rejects,
+//! the unreadable objects) for the command line to print, the rejected objects for the
+//! `unparsed-records` detection, and progress through a [`Progress`] that the caller supplies
+//! (the command line shows a bar; the library knows nothing of how).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use super::{ObjectReport, reject_kind};
+use crate::format::access_log::DecodeCounts;
+use crate::format::{LogKind, Reject};
+
+/// Where scans report progress.
+pub trait Progress: Send + Sync {
+    /// `bytes` more decompressed bytes were read.
+    fn advance(&self, bytes: u64);
+    /// The total to expect, once it is known (the compressed sizes of the objects to read).
+    fn expect(&self, _total: u64) {}
+    /// The work is done.
+    fn finish(&self) {}
+}
+
+/// How many reject examples the summary keeps.
+pub const SUMMARY_EXAMPLES: usize = 5;
+
+/// What the scans of a run saw, shared by all of them: counts per object and a few reject
+/// examples, for the summary on stderr. An object scanned twice in one query is counted once.
+#[derive(Clone, Default)]
+pub struct ScanLog {
+    inner: Arc<Mutex<LogInner>>,
+    progress: Option<Arc<dyn Progress>>,
+}
+
+#[derive(Default)]
+struct LogInner {
+    objects: BTreeMap<String, Seen>,
+    examples: BTreeMap<(String, u64), Reject>,
+    /// Objects that could not be fetched or read at all, and why.
+    unreadable: BTreeMap<String, String>,
+}
+
+/// What the log keeps of one object.
+struct Seen {
+    kind: LogKind,
+    bytes: u64,
+    counts: DecodeCounts,
+    /// Its first reject (by line, then offset).
+    first_reject: Option<Reject>,
+}
+
+/// The rejects of one object, summed up: for the `unparsed-records` detection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRejects {
+    pub object: String,
+    /// `access_log`, `cloudtrail` or `binary`, as in the `rejects` table.
+    pub kind: &'static str,
+    pub rejects: u64,
+    /// The first of them.
+    pub first: Reject,
+}
+
+/// Totals over a run.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub objects: BTreeMap<LogKind, u64>,
+    pub bytes: u64,
+    pub rows: u64,
+    pub rejects: u64,
+    pub rejected_objects: u64,
+    /// The first rejects, by object and line: (object, reject).
+    pub examples: Vec<(String, Reject)>,
+    /// Objects that could not be fetched or read at all: (object, why). The run went on
+    /// without them; a command's exit code says so (2).
+    pub unreadable: Vec<(String, String)>,
+}
+
+impl ScanLog {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reports progress (decompressed bytes) to `progress`.
+    pub fn with_progress(mut self, progress: Arc<dyn Progress>) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    pub(super) fn advance(&self, bytes: u64) {
+        if let Some(p) = &self.progress {
+            p.advance(bytes);
+        }
+    }
+
+    /// The total progress will reach.
+    pub fn expect(&self, total: u64) {
+        if let Some(p) = &self.progress {
+            p.expect(total);
+        }
+    }
+
+    /// The scans are over: progress is no longer shown.
+    pub fn finish_progress(&self) {
+        if let Some(p) = &self.progress {
+            p.finish();
+        }
+    }
+
+    pub fn record(&self, report: ObjectReport) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let first_reject = report
+            .rejects
+            .iter()
+            .min_by_key(|r| (r.line, r.byte_offset))
+            .cloned();
+        for r in report.rejects {
+            let key = (report.object.clone(), r.line);
+            if inner.examples.len() < SUMMARY_EXAMPLES
+                || inner.examples.keys().next_back().is_some_and(|k| key < *k)
+            {
+                inner.examples.insert(key, r);
+                while inner.examples.len() > SUMMARY_EXAMPLES {
+                    inner.examples.pop_last();
+                }
+            }
+        }
+        inner.objects.insert(
+            report.object,
+            Seen {
+                kind: report.kind,
+                bytes: report.bytes,
+                counts: report.counts,
+                first_reject,
+            },
+        );
+    }
+
+    /// Every object with rejects: how many, and the first.
+    pub fn rejected_objects(&self) -> Vec<ObjectRejects> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner
+            .objects
+            .iter()
+            .filter(|(_, seen)| seen.counts.rejects > 0)
+            .filter_map(|(object, seen)| {
+                Some(ObjectRejects {
+                    object: object.clone(),
+                    kind: reject_kind(seen.kind),
+                    rejects: seen.counts.rejects,
+                    first: seen.first_reject.clone()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Notes an object that could not be read at all.
+    pub fn unreadable(&self, object: &str, reason: &str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner
+            .unreadable
+            .insert(object.to_string(), reason.to_string());
+    }
+
+    pub fn summary(&self) -> Summary {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let mut s = Summary::default();
+        for seen in inner.objects.values() {
+            *s.objects.entry(seen.kind).or_default() += 1;
+            s.bytes += seen.bytes;
+            s.rows += seen.counts.rows;
+            s.rejects += seen.counts.rejects;
+            s.rejected_objects += u64::from(seen.counts.rejects > 0);
+        }
+        s.examples = inner
+            .examples
+            .iter()
+            .map(|((o, _), r)| (o.clone(), r.clone()))
+            .collect();
+        s.unreadable = inner
+            .unreadable
+            .iter()
+            .map(|(o, r)| (o.clone(), r.clone()))
+            .collect();
+        s
+    }
+}
+
