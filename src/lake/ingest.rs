@@ -2,36 +2,32 @@
 //! decoders as SQL.
 //!
 //! Objects are listed like a table's ([`list_in_window`]); on S3, from where the last run's
-//! listing got to (less the delivery slack) and from `--since`. Those the manifest already holds
+//! listing got to (less the delivery slack) or from `--since`. Those the manifest already holds
 //! with the same size and ETag are skipped; one whose ETag or size changed is ingested again
 //! and its old rows taken out ([`super::replace`]). The rest are fetched with up to
 //! `--s3-concurrency` requests in flight (within a memory budget) and decoded on rayon as they
-//! arrive. A single writer thread receives the batches over a bounded channel (so decoding
+//! arrive ([`super::fetch`]). A single writer thread receives the batches over a bounded channel (so decoding
 //! cannot run ahead of writing and fill memory), leaves out access-log records the lake
 //! already holds ([`super::dedupe`]) and writes the rest into the run's staging folder; the run
 //! is then committed (see [`super`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, sync_channel};
 
-use arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
-use futures::StreamExt;
 use object_store::{ObjectMeta, ObjectStore};
-use rayon::prelude::*;
-use tokio::sync::Semaphore;
 
 use super::dedupe::Seen;
+use super::fetch::{Message, Outcome, fetch_and_decode};
 use super::replace;
 use super::writer::TableWriter;
 use super::{ACCESS_LOGS_DIR, CLOUDTRAIL_DIR, IngestedObject, Lake, REJECTS_DIR, RunRecord};
 use crate::engine::table::Fetching;
 use crate::error::{Error, Result};
-use crate::format::access_log::DecoderOptions;
-use crate::format::access_log::schema::{COLUMNS, is_computed, stored_schema};
-use crate::format::{LogKind, Reject, cloudtrail, rejects};
-use crate::scan::{ObjectScan, Output, ScanLog, ScanOptions};
+use crate::format::access_log::schema::stored_schema;
+use crate::format::{cloudtrail, rejects};
+use crate::scan::ScanLog;
 use crate::source::keydate::key_time;
 use crate::source::list::list_in_window;
 use crate::source::prune::{EARLY_MS, KeyWindow, TimeRange};
@@ -133,10 +129,6 @@ pub struct IngestOptions {
     pub full: bool,
 }
 
-/// Bytes of fetched objects waiting to be decoded at most (an object larger than this is
-/// fetched alone).
-const FETCH_BUDGET_KIB: usize = 512 * 1024;
-
 /// What a run did.
 #[derive(Debug, Clone, Default)]
 pub struct IngestReport {
@@ -156,18 +148,6 @@ pub struct IngestReport {
     /// next run tries them again.
     pub failed: Vec<(String, String)>,
     pub files: Vec<String>,
-}
-
-/// What became of one object.
-enum Outcome {
-    Ingested(IngestedObject),
-    Unreadable(String, String),
-}
-
-enum Message {
-    AccessLogs(RecordBatch),
-    CloudTrail(RecordBatch),
-    Rejects(String, &'static str, Vec<Reject>),
 }
 
 /// Ingests the objects under `locations` that the lake does not hold yet (or holds an older
@@ -267,163 +247,6 @@ pub async fn ingest(
 fn changed(previous: &IngestedObject, now: &ObjectMeta) -> bool {
     previous.size != now.size
         || matches!((&previous.etag, &now.e_tag), (Some(a), Some(b)) if a != b)
-}
-
-/// Fetches the objects with up to `--s3-concurrency` requests in flight (their bytes waiting
-/// for a decoder within [`FETCH_BUDGET_KIB`]) and decodes each on rayon as it arrives, sending
-/// its batches to the writer.
-async fn fetch_and_decode(
-    todo: Vec<Listed>,
-    options: &IngestOptions,
-    sender: &SyncSender<Message>,
-    log: &ScanLog,
-) -> Vec<Outcome> {
-    let scan_options = scan_options(options);
-    let budget = Arc::new(Semaphore::new(FETCH_BUDGET_KIB));
-    let (fetched_tx, mut fetched_rx) = tokio::sync::mpsc::channel(rayon::current_num_threads());
-    let concurrency = options.fetching.concurrency.max(1);
-    let fetcher = tokio::spawn(async move {
-        futures::stream::iter(todo)
-            .map(|object| {
-                let budget = Arc::clone(&budget);
-                async move {
-                    if object.local {
-                        // Read (mapped) by the decoder itself, in parallel.
-                        return (object, None, None);
-                    }
-                    let kib = object
-                        .meta
-                        .size
-                        .div_ceil(1024)
-                        .clamp(1, FETCH_BUDGET_KIB as u64);
-                    let permit = budget
-                        .acquire_many_owned(kib as u32)
-                        .await
-                        .expect("the budget is never closed");
-                    let raw = crate::source::read(&object.store, &object.meta, false).await;
-                    (object, Some(raw), Some(permit))
-                }
-            })
-            .buffer_unordered(concurrency)
-            .for_each(|fetched| {
-                let tx = fetched_tx.clone();
-                async move {
-                    let _ = tx.send(fetched).await;
-                }
-            })
-            .await;
-    });
-    let handle = tokio::runtime::Handle::current();
-    let results = tokio::task::block_in_place(|| {
-        std::iter::from_fn(|| fetched_rx.blocking_recv())
-            .par_bridge()
-            .map(|(object, raw, _permit)| {
-                let raw = match raw {
-                    Some(raw) => raw,
-                    None => handle.block_on(crate::source::read(
-                        &object.store,
-                        &object.meta,
-                        object.local,
-                    )),
-                };
-                decode(&object, raw, &scan_options, sender, log)
-            })
-            .collect()
-    });
-    let _ = fetcher.await;
-    results
-}
-
-fn scan_options(options: &IngestOptions) -> Arc<ScanOptions> {
-    let stored = |names: Vec<(&str, bool)>| -> Vec<usize> {
-        names
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| !c.1)
-            .map(|(i, _)| i)
-            .collect()
-    };
-    let access_projection = stored(COLUMNS.iter().map(|c| (c.name, is_computed(c))).collect());
-    let trail_projection = stored(
-        cloudtrail::schema::columns()
-            .iter()
-            .map(|c| (c.name, cloudtrail::schema::is_computed(c)))
-            .collect(),
-    );
-    Arc::new(ScanOptions {
-        decoder: DecoderOptions {
-            projection: Some(access_projection),
-            strict: options.strict,
-            ..Default::default()
-        },
-        cloudtrail_projection: Some(trail_projection),
-        cloudtrail_prefilter: None,
-        output: Output::Ingest,
-    })
-}
-
-/// Decodes one fetched object, sending its batches and rejects to the writer.
-fn decode(
-    object: &Listed,
-    raw: std::result::Result<bytes::Bytes, object_store::Error>,
-    scan_options: &Arc<ScanOptions>,
-    sender: &SyncSender<Message>,
-    log: &ScanLog,
-) -> Outcome {
-    let raw = match raw {
-        Ok(raw) => raw,
-        Err(e) => {
-            // Nothing of it is written: the next run reads it again.
-            log.unreadable(&object.name, &e.to_string());
-            return Outcome::Unreadable(object.name.clone(), e.to_string());
-        }
-    };
-    let mut scan = ObjectScan::new(
-        &object.name,
-        raw,
-        Arc::clone(scan_options),
-        Some(log.clone()),
-    );
-    let mut stopped = None;
-    while let Some(batch) = scan.next() {
-        let message = match (batch, scan.kind()) {
-            (Ok(b), Some(LogKind::CloudTrail)) => Message::CloudTrail(b),
-            (Ok(b), _) => Message::AccessLogs(b),
-            (Err(e), _) => {
-                stopped = Some(e);
-                break;
-            }
-        };
-        if sender.send(message).is_err() {
-            break;
-        }
-    }
-    let mut counts = scan.counts();
-    let kind = scan.kind();
-    let mut rejects = scan.take_rejects();
-    if let Some(e) = stopped {
-        // The rows before the error are kept (they are written); the rest of the object is
-        // one reject that says why, and the other objects go on.
-        counts.rejects += 1;
-        rejects.push(Reject::new(
-            0,
-            0,
-            format!("decoding stopped after {} rows: {e}", counts.rows),
-            "",
-        ));
-    }
-    if !rejects.is_empty() {
-        let name = crate::scan::reject_kind(kind.unwrap_or(LogKind::Empty));
-        let _ = sender.send(Message::Rejects(object.name.clone(), name, rejects));
-    }
-    Outcome::Ingested(IngestedObject {
-        object: object.name.clone(),
-        size: object.meta.size,
-        etag: object.meta.e_tag.clone(),
-        kind: kind.unwrap_or(LogKind::Empty).name().to_string(),
-        rows: counts.rows,
-        rejects: counts.rejects,
-    })
 }
 
 /// Writes what the decoders send; the files written and the duplicate records left out.

@@ -17,6 +17,7 @@
 //! manifest lists every ingested object, running `ingest` again on the same input adds nothing.
 
 pub mod dedupe;
+mod fetch;
 pub mod ingest;
 pub mod replace;
 pub mod writer;
