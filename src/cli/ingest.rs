@@ -14,7 +14,6 @@ use std::process::ExitCode;
 use crate::engine::{self, EngineOptions};
 use crate::lake::Lake;
 use crate::lake::ingest::{IngestOptions, ingest};
-use crate::scan::ScanLog;
 
 use super::Global;
 use super::summary::plural;
@@ -55,7 +54,7 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let since = args
         .since
         .as_deref()
-        .map(|s| crate::detect::run::parse_time(s, now))
+        .map(|s| crate::detect::parse_time(s, now))
         .transpose()
         .map_err(anyhow::Error::msg)?;
     let ctx = engine::new_context(&EngineOptions {
@@ -63,7 +62,7 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         strict: args.strict,
     })?;
     let lake = Lake::open(&args.lake)?;
-    let log = ScanLog::new().with_progress(global.progress_bar(Some(0), "ingesting"));
+    let log = super::scan_log(global, Some(0), "ingesting");
     let report = ingest(
         &ctx,
         &locations,

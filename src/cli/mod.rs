@@ -6,6 +6,7 @@ pub mod ingest;
 pub mod output;
 pub mod report;
 pub mod schema;
+pub mod selection;
 pub mod shell;
 pub mod sql;
 pub mod summary;
@@ -152,44 +153,28 @@ pub struct Tables {
 }
 
 impl Tables {
+    /// A session with `access_logs`, `cloudtrail` and `rejects` over the given logs and/or
+    /// lake.
     pub async fn session(
         &self,
         global: &Global,
         log: &crate::scan::ScanLog,
     ) -> anyhow::Result<datafusion::prelude::SessionContext> {
-        let (ctx, _) =
-            tables_session(&self.logs, self.lake.as_deref(), self.strict, global, log).await?;
-        Ok(ctx)
+        if self.logs.is_empty() && self.lake.is_none() {
+            anyhow::bail!("say where the logs are: --logs PATH… and/or --lake DIR");
+        }
+        let locations = parse_locations(&self.logs, global)?;
+        let options = crate::engine::EngineOptions {
+            threads: global.threads,
+            strict: self.strict,
+        };
+        let sources = crate::engine::Sources {
+            logs: &locations,
+            lake: self.lake.as_deref(),
+            fetching: global.fetching,
+        };
+        Ok(crate::engine::open(&options, &sources, log).await?)
     }
-}
-
-/// A session with `access_logs`, `cloudtrail` and `rejects` over the given logs and/or lake
-/// (what `sql`, `shell`, `detect` and `report` read), and the locations parsed.
-pub async fn tables_session(
-    logs: &[String],
-    lake: Option<&std::path::Path>,
-    strict: bool,
-    global: &Global,
-    log: &crate::scan::ScanLog,
-) -> anyhow::Result<(
-    datafusion::prelude::SessionContext,
-    Vec<crate::source::LogLocation>,
-)> {
-    if logs.is_empty() && lake.is_none() {
-        anyhow::bail!("say where the logs are: --logs PATH… and/or --lake DIR");
-    }
-    let locations = parse_locations(logs, global)?;
-    let ctx = crate::engine::new_context(&crate::engine::EngineOptions {
-        threads: global.threads,
-        strict,
-    })?;
-    let sources = crate::engine::Sources {
-        logs: &locations,
-        lake,
-        fetching: global.fetching,
-    };
-    crate::engine::register_tables(&ctx, &sources, strict, log).await?;
-    Ok((ctx, locations))
 }
 
 /// The locations the user named, each resolved (a missing local path is an error), reached
@@ -247,6 +232,15 @@ impl Global {
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
         std::sync::Arc::new(Bar(bar))
     }
+}
+
+/// A log for a command's scans, their progress shown as `global` says.
+pub fn scan_log(
+    global: &Global,
+    total: Option<u64>,
+    message: &'static str,
+) -> crate::scan::ScanLog {
+    crate::scan::ScanLog::new().with_progress(global.progress_bar(total, message))
 }
 
 /// The scans' progress on an indicatif bar.

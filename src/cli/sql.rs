@@ -11,7 +11,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::scan::ScanLog;
 use anyhow::Context;
 
 use super::Global;
@@ -61,7 +60,7 @@ pub async fn run(mut args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             anyhow::bail!("no SQL statement given (`s3trawl shell` opens an interactive session)")
         }
     };
-    let log = ScanLog::new().with_progress(global.progress_bar(None, "decoding"));
+    let log = super::scan_log(global, None, "decoding");
     let ctx = args.tables.session(global, &log).await?;
 
     let frame = ctx.sql(&query).await?;

@@ -24,11 +24,15 @@
 //! read when present; any other column is kept as extra detail.
 
 pub mod config;
+pub mod error;
+mod findings;
+pub mod history;
 pub mod pack;
 pub mod param;
 pub mod rejects;
 pub mod run;
 pub mod udf;
+pub mod window;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -36,21 +40,13 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use error::{DetectionError, Error, RowProblem};
 pub use param::{Param, ParamType};
+pub use run::{Failure, Outcome, Run, RunSpec};
+pub use window::{Window, parse_time};
 
 /// How bad a finding is.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Serialize,
-    Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Info,

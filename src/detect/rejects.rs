@@ -23,7 +23,7 @@ use datafusion::datasource::MemTable;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::prelude::SessionContext;
 
-use super::run::Window;
+use super::window::Window;
 use crate::format::Reject;
 use crate::scan::{ObjectRejects, ScanLog};
 use crate::source::keydate::key_time;

@@ -1,300 +1,298 @@
-//! Running detections over a time window.
+//! A detection run, from its inputs to its findings: the library's `detect` and `report`.
 //!
-//! The window is `[since, until)`; the baseline is the `baseline_days` before `since`. Each
-//! table gets three views the detections query: `window_<table>` (the window),
-//! `baseline_<table>` (the baseline) and `history_<table>` (both, for comparisons of each
-//! event with what came before it). Over raw logs, the history is decoded once (only the
-//! columns detections use) into Parquet files in a temporary folder, so a pack of thirty-odd
-//! queries costs one decode and memory stays bounded whatever the span; over a lake the views
-//! read the lake's Parquet files directly. `window_rejects` holds, per object, what could not
-//! be read (see [`super::rejects`]).
+//! In: a [`RunSpec`] — where the logs are (raw locations and/or a lake), the window, the pack
+//! (built-in, `--rules`, `--only`) and the config. [`Run::prepare`] loads and checks the pack
+//! and the config, opens the tables ([`crate::engine::open`]) and registers the window views
+//! ([`super::history`]); [`Run::execute`] runs each detection and gives an [`Outcome`]: typed
+//! findings, the detections that ran, and the ones that failed with a [`DetectionError`] each.
+//! Nothing here prints or picks an exit code; the command line does.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use datafusion::config::TableParquetOptions;
-use datafusion::dataframe::DataFrameWriteOptions;
-use datafusion::prelude::{ParquetReadOptions, SessionContext};
-use serde_json::Value;
+use datafusion::prelude::SessionContext;
 
 use super::config::Config;
-use super::{Detection, Evidence, Finding, Param, Severity};
-use crate::engine::cells::Columns;
-use crate::format::cloudtrail::json::iso_time;
-use crate::format::time::Civil;
+use super::error::{DetectionError, Error};
+use super::findings::findings;
+use super::history::{Spill, prepare};
+use super::window::Window;
+use super::{Detection, Finding, Param, pack, udf};
+use crate::engine::table::Fetching;
+use crate::engine::{EngineOptions, Sources};
+use crate::scan::ScanLog;
+use crate::source::LogLocation;
 
-/// The time span analysed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    /// Milliseconds since the epoch; `None`: from the start of the data.
+/// What a run reads and runs.
+#[derive(Debug, Clone, Default)]
+pub struct RunSpec {
+    /// Raw log locations (already resolved).
+    pub logs: Vec<LogLocation>,
+    /// A lake written by `ingest`.
+    pub lake: Option<PathBuf>,
+    /// Milliseconds since the epoch; `None`: from the start, to the end of the data.
     pub since: Option<i64>,
-    /// Exclusive; `None`: to the end of the data.
     pub until: Option<i64>,
-    pub baseline_days: u32,
+    /// Days before the window that serve as the baseline (else the config's, else 7).
+    pub baseline_days: Option<u32>,
+    /// Only these detections (empty: all).
+    pub only: Vec<String>,
+    /// The TOML config: allow-lists, threat lists, per-detection settings.
+    pub config: Option<PathBuf>,
+    /// A folder of the user's own detections, added to the pack.
+    pub rules: Option<PathBuf>,
+    /// Refuse access-log records with unknown trailing fields.
+    pub strict: bool,
+    pub threads: Option<usize>,
+    /// How raw logs are listed and fetched.
+    pub fetching: Fetching,
+    /// Requests in flight to S3 as the user asked (`None`: the config's, else
+    /// `fetching`'s).
+    pub s3_concurrency: Option<usize>,
 }
 
-impl Default for Window {
-    fn default() -> Self {
-        Window {
-            since: None,
-            until: None,
-            baseline_days: 7,
+/// The pack a spec selects, and its config, checked: unknown ids (in `--only` or in the
+/// config) and config values of the wrong type are errors before anything runs.
+pub fn load_pack(spec: &RunSpec) -> Result<(Vec<Detection>, Arc<Config>), Error> {
+    let config = match &spec.config {
+        Some(path) => Config::load(path)?,
+        None => Config::default(),
+    };
+    let mut detections = pack::load(spec.rules.as_deref())?;
+    if !spec.only.is_empty() {
+        if let Some(id) = spec
+            .only
+            .iter()
+            .find(|id| !detections.iter().any(|d| &d.id == *id))
+        {
+            return Err(Error::UnknownOnly(id.clone()));
+        }
+        detections.retain(|d| spec.only.contains(&d.id));
+    }
+    if spec.only.is_empty()
+        && let Some(id) = config
+            .detections
+            .keys()
+            .find(|id| !detections.iter().any(|d| &d.id == *id))
+    {
+        return Err(Error::UnknownInConfig(id.clone()));
+    }
+    // Every value the config gives a detection has its parameter's type, before anything runs.
+    for d in &detections {
+        if let Some(settings) = config.detections.get(&d.id) {
+            d.typed_overrides(&settings.params)?;
         }
     }
+    Ok((detections, Arc::new(config)))
 }
 
-const DAY_MS: i64 = 86_400_000;
-/// Far enough from any log to mean "unbounded" in SQL comparisons.
-const EARLIEST: i64 = 0;
-const LATEST: i64 = 253_402_300_799_000; // 9999-12-31T23:59:59Z
-
-impl Window {
-    pub fn baseline_start(&self) -> i64 {
-        self.since.map_or(EARLIEST, |s| {
-            s.saturating_sub(i64::from(self.baseline_days) * DAY_MS)
-        })
-    }
-
-    /// The values `${since}`, `${until}`, `${baseline_start}` and `${baseline_days}` take.
-    pub fn builtins(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([
-            (
-                "since".into(),
-                timestamp_literal(self.since.unwrap_or(EARLIEST)),
-            ),
-            (
-                "until".into(),
-                timestamp_literal(self.until.unwrap_or(LATEST)),
-            ),
-            (
-                "baseline_start".into(),
-                timestamp_literal(self.baseline_start()),
-            ),
-            ("baseline_days".into(), self.baseline_days.to_string()),
-        ])
-    }
+/// A run ready to execute: the tables open, the window's views registered.
+pub struct Run {
+    pub ctx: SessionContext,
+    pub detections: Vec<Detection>,
+    pub window: Window,
+    pub config: Arc<Config>,
+    /// What the scans of raw logs saw (counts, rejects, unreadable objects).
+    pub log: ScanLog,
+    /// Whether raw logs are read (else only a lake).
+    reads_raw: bool,
+    /// The decoded history of raw logs, held as long as the run (and removed with it).
+    _spill: Option<Spill>,
 }
 
-/// A SQL literal of the UTC timestamp type the tables use.
-pub fn timestamp_literal(ms: i64) -> String {
-    format!("arrow_cast(to_timestamp_millis({ms}), 'Timestamp(ms, \"UTC\")')")
-}
-
-/// `2026-11-01`, `2026-11-01T12:00:00Z`, or a time before now: `24h`, `7d`, `30m`.
-/// The earliest time a span may reach back to: 0001-01-01T00:00:00Z.
-const MIN_TIME_MS: i64 = -62_135_596_800_000;
-
-pub fn parse_time(s: &str, now_ms: i64) -> Result<i64, String> {
-    let t = s.trim();
-    if let Some((number, unit)) = t.find(|c: char| !c.is_ascii_digit()).map(|i| t.split_at(i))
-        && !number.is_empty()
-        && let Ok(n) = number.parse::<i64>()
-    {
-        let unit_ms = match unit {
-            "m" | "min" => Some(60_000),
-            "h" => Some(3_600_000),
-            "d" => Some(DAY_MS),
-            "w" => Some(7 * DAY_MS),
-            _ => None,
+impl Run {
+    /// Loads the pack and config, opens the tables and registers the window's views. The
+    /// scans of raw logs report to `log`.
+    pub async fn prepare(spec: &RunSpec, log: ScanLog) -> Result<Run, Error> {
+        if spec.logs.is_empty() && spec.lake.is_none() {
+            return Err(Error::NoSources);
+        }
+        let (detections, config) = load_pack(spec)?;
+        if let (Some(s), Some(u)) = (spec.since, spec.until)
+            && s >= u
+        {
+            return Err(Error::EmptyWindow);
+        }
+        let window = Window {
+            since: spec.since,
+            until: spec.until,
+            baseline_days: spec
+                .baseline_days
+                .or(config.settings.baseline_days)
+                .unwrap_or(7),
         };
-        if let Some(u) = unit_ms {
-            // Checked: `200000000000d` is before any time a log can hold, not a wrap-around.
-            return n
-                .checked_mul(u)
-                .and_then(|back| now_ms.checked_sub(back))
-                .filter(|ms| *ms >= MIN_TIME_MS)
-                .ok_or_else(|| {
-                    format!("'{s}' reaches back before the year 1 (use a shorter span)")
-                });
+        let mut fetching = spec.fetching;
+        match (spec.s3_concurrency, config.settings.s3_concurrency) {
+            (Some(n), _) => fetching.concurrency = n,
+            (None, Some(0)) => return Err(Error::NoConcurrency),
+            (None, Some(n)) => fetching.concurrency = usize::from(n),
+            (None, None) => {}
         }
-    }
-    if t.len() == 10
-        && let [y, m, d] = t.split('-').collect::<Vec<_>>()[..]
-        && let (Ok(y), Ok(m), Ok(d)) = (y.parse(), m.parse(), d.parse())
-        && let Some(ms) = Civil::date(y, m, d).to_epoch_millis(0)
-    {
-        return Ok(ms);
-    }
-    iso_time(t).ok_or_else(|| {
-        format!("not a time: '{s}' (use 2026-11-01, 2026-11-01T12:00:00Z, 24h or 7d)")
-    })
-}
-
-/// Columns of each table the detections may use (the history held in memory).
-const ACCESS_COLUMNS: &str = "bucketowner, bucket_name, requestdatetime, remoteip, requester, requestid, operation, key, httpstatus, errorcode, bytessent, objectsize, totaltime, useragent, versionid, sigv, ciphersuite, authtype, endpoint, tlsversion, accesspointarn, aclrequired, source_region, log_object, log_line";
-const TRAIL_COLUMNS: &str = "useridentity, eventtime, eventsource, eventname, awsregion, sourceipaddress, useragent, errorcode, errormessage, requestparameters, responseelements, additionaleventdata, requestid, eventid, resources, eventtype, readonly, recipientaccountid, vpcendpointid, eventcategory, managementevent, tlsdetails, s3_bucket, s3_key, bytes_in, bytes_out, sigv, ciphersuite, authtype, aclrequired, tlsversion, log_object, log_line";
-
-/// A temporary folder for the decoded history, removed when dropped.
-#[derive(Debug)]
-pub struct Spill(PathBuf);
-
-impl Spill {
-    pub fn new() -> std::io::Result<Self> {
-        let dir = std::env::temp_dir().join(format!("s3trawl-history-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir)?;
-        Ok(Spill(dir))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for Spill {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Registers the window views. With `spill`, the history is decoded into Parquet files there
-/// first (raw logs); without, the views read the tables as they are (a lake).
-pub async fn prepare(
-    ctx: &SessionContext,
-    window: &Window,
-    spill: Option<&Spill>,
-    rejects: super::rejects::Sources<'_>,
-) -> datafusion::error::Result<()> {
-    let start = timestamp_literal(window.baseline_start());
-    let until = timestamp_literal(window.until.unwrap_or(LATEST));
-    let since = timestamp_literal(window.since.unwrap_or(EARLIEST));
-    for (table, time, columns) in [
-        ("access_logs", "requestdatetime", ACCESS_COLUMNS),
-        ("cloudtrail", "eventtime", TRAIL_COLUMNS),
-    ] {
-        let history =
-            format!("SELECT {columns} FROM {table} WHERE {time} >= {start} AND {time} < {until}");
-        if let Some(spill) = spill {
-            spill_history(ctx, spill, table, &history).await?;
+        let ctx = crate::engine::open(
+            &EngineOptions {
+                threads: spec.threads,
+                strict: spec.strict,
+            },
+            &Sources {
+                logs: &spec.logs,
+                lake: spec.lake.as_deref(),
+                fetching,
+            },
+            &log,
+        )
+        .await?;
+        udf::register(&ctx, &config);
+        // Raw logs are decoded once into temporary Parquet files; a lake is read where it is.
+        let spill = if spec.logs.is_empty() {
+            None
         } else {
-            ctx.sql(&format!("CREATE VIEW history_{table} AS {history}"))
-                .await?;
-        }
-        ctx.sql(&format!(
-            "CREATE VIEW window_{table} AS SELECT * FROM history_{table} WHERE {time} >= {since}"
-        ))
-        .await?;
-        ctx.sql(&format!(
-            "CREATE VIEW baseline_{table} AS SELECT * FROM history_{table} WHERE {time} < {since}"
-        ))
-        .await?;
-    }
-    // After the history: its scans are what saw the raw logs' rejects.
-    super::rejects::register(ctx, window, rejects).await
-}
-
-/// Decodes `history` into Parquet under `spill` and registers it as `history_<table>`.
-async fn spill_history(
-    ctx: &SessionContext,
-    spill: &Spill,
-    table: &str,
-    history: &str,
-) -> datafusion::error::Result<()> {
-    let dir = spill.path().join(table);
-    let mut options = TableParquetOptions::default();
-    // Written once, read by every detection: fast compression, statistics for time pruning.
-    options.global.compression = Some("zstd(1)".into());
-    ctx.sql(history)
-        .await?
-        .write_parquet(
-            &format!("{}/", dir.display()),
-            DataFrameWriteOptions::new(),
-            Some(options),
-        )
-        .await?;
-    let written = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .any(|e| e.path().extension().is_some_and(|x| x == "parquet"))
+            Some(Spill::new().map_err(Error::Spill)?)
+        };
+        let rejects = super::rejects::Sources {
+            log: spill.is_some().then_some(&log),
+            lake: spec.lake.is_some(),
+        };
+        prepare(&ctx, &window, spill.as_ref(), rejects)
+            .await
+            .map_err(Error::Prepare)?;
+        Ok(Run {
+            ctx,
+            detections,
+            window,
+            config,
+            log,
+            reads_raw: !spec.logs.is_empty(),
+            _spill: spill,
         })
-        .unwrap_or(false);
-    if written {
-        ctx.register_parquet(
-            format!("history_{table}"),
-            format!("{}/", dir.display()),
-            ParquetReadOptions::default(),
-        )
-        .await
-    } else {
-        // Nothing in the span: an empty table of the right shape.
-        ctx.sql(&format!("CREATE TABLE history_{table} AS {history}"))
+    }
+
+    /// Runs the detections (those the config does not disable) over the window.
+    pub async fn execute(&self) -> Outcome {
+        let builtins = self.window.builtins();
+        let mut outcome = Outcome::default();
+        for d in &self.detections {
+            let settings = self.config.detections.get(&d.id);
+            if settings.and_then(|s| s.enabled) == Some(false) {
+                continue;
+            }
+            let overrides: BTreeMap<String, Param> =
+                settings.map(|s| s.params.clone()).unwrap_or_default();
+            outcome.ran.push(d.id.clone());
+            let result = async {
+                let sql = d.render(&overrides, &builtins)?;
+                let query = |source| DetectionError::Query {
+                    detection: d.id.clone(),
+                    source,
+                };
+                let batches = self
+                    .ctx
+                    .sql(&sql)
+                    .await
+                    .map_err(query)?
+                    .collect()
+                    .await
+                    .map_err(query)?;
+                findings(d, &batches, settings.and_then(|s| s.severity))
+            }
+            .await;
+            match result {
+                Ok(found) => {
+                    for f in found {
+                        if suppressed(&f, &self.config) {
+                            outcome.suppressed += 1;
+                        } else {
+                            outcome.findings.push(f);
+                        }
+                    }
+                }
+                Err(error) => outcome.errors.push(Failure {
+                    detection: d.id.clone(),
+                    error,
+                }),
+            }
+        }
+        outcome.findings.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then_with(|| a.detection.cmp(&b.detection))
+                .then_with(|| a.entity.cmp(&b.entity))
+        });
+        outcome
+    }
+
+    /// One detection's SQL as it runs (parameters and window filled in), and its plan with
+    /// run-time figures (`EXPLAIN ANALYZE`).
+    pub async fn explain(&self, id: &str) -> Result<(String, Vec<RecordBatch>), Error> {
+        let d = self
+            .detections
+            .iter()
+            .find(|d| d.id == id)
+            .ok_or_else(|| Error::UnknownExplained(id.to_string()))?;
+        let overrides = self
+            .config
+            .detections
+            .get(id)
+            .map(|s| s.params.clone())
+            .unwrap_or_default();
+        let sql = d.render(&overrides, &self.window.builtins())?;
+        let plan = self
+            .ctx
+            .sql(&format!("EXPLAIN ANALYZE {sql}"))
             .await?
             .collect()
-            .await
-            .map(drop)
+            .await?;
+        Ok((sql, plan))
     }
+
+    /// The rejects the run's sources hold: what the scans saw in raw logs, or, reading a lake
+    /// only, its `rejects` table (counted when it was written).
+    pub async fn rejects(&self) -> Result<u64, Error> {
+        if self.reads_raw {
+            return Ok(self.log.summary().rejects);
+        }
+        let batches = self
+            .ctx
+            .sql("SELECT count(*) AS n FROM rejects")
+            .await?
+            .collect()
+            .await?;
+        let mut n = 0;
+        for batch in &batches {
+            let columns = crate::engine::cells::Columns::new(batch);
+            for row in 0..columns.rows() {
+                n += columns.integer("n", row)?.unwrap_or(0);
+            }
+        }
+        Ok(n.max(0) as u64)
+    }
+}
+
+/// A detection that failed, and why.
+#[derive(Debug)]
+pub struct Failure {
+    pub detection: String,
+    pub error: DetectionError,
 }
 
 /// What a run found.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 pub struct Outcome {
     pub findings: Vec<Finding>,
     /// Findings dropped by the config's allow-lists.
     pub suppressed: usize,
-    /// Detections that failed, with why.
-    pub errors: Vec<(String, String)>,
+    /// Detections that failed.
+    pub errors: Vec<Failure>,
     /// Detections that ran.
     pub ran: Vec<String>,
-}
-
-/// Runs `detections` (already filtered) over the prepared views.
-pub async fn run(
-    ctx: &SessionContext,
-    detections: &[Detection],
-    window: &Window,
-    config: &Arc<Config>,
-) -> Outcome {
-    let builtins = window.builtins();
-    let mut outcome = Outcome::default();
-    for d in detections {
-        let settings = config.detections.get(&d.id);
-        if settings.and_then(|s| s.enabled) == Some(false) {
-            continue;
-        }
-        let overrides: BTreeMap<String, Param> =
-            settings.map(|s| s.params.clone()).unwrap_or_default();
-        outcome.ran.push(d.id.clone());
-        let result = async {
-            let sql = d.render(&overrides, &builtins).map_err(|e| e.to_string())?;
-            let batches = ctx
-                .sql(&sql)
-                .await
-                .map_err(|e| e.to_string())?
-                .collect()
-                .await
-                .map_err(|e| e.to_string())?;
-            findings(d, &batches, settings.and_then(|s| s.severity))
-        }
-        .await;
-        match result {
-            Ok(found) => {
-                for f in found {
-                    if suppressed(&f, config) {
-                        outcome.suppressed += 1;
-                    } else {
-                        outcome.findings.push(f);
-                    }
-                }
-            }
-            Err(e) => outcome.errors.push((d.id.clone(), e)),
-        }
-    }
-    outcome.findings.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then_with(|| a.detection.cmp(&b.detection))
-            .then_with(|| a.entity.cmp(&b.entity))
-    });
-    outcome
 }
 
 fn suppressed(f: &Finding, config: &Config) -> bool {
     let account = f.account.clone().or_else(|| {
         f.principal
             .as_deref()
-            .and_then(super::udf::arn_account)
+            .and_then(udf::arn_account)
             .map(str::to_string)
     });
     f.ip.as_deref().is_some_and(|ip| config.ip_allowed(ip))
@@ -307,244 +305,4 @@ fn suppressed(f: &Finding, config: &Config) -> bool {
         || f.useragent
             .as_deref()
             .is_some_and(|u| config.agent_allowed(u))
-}
-
-/// Maximum evidence rows kept per finding.
-pub const MAX_EVIDENCE: usize = 10;
-
-/// The findings in a detection's result, read from its Arrow arrays. A row that cannot be a
-/// finding (no entity, a severity that is not one, a count that is not a whole number, evidence
-/// without its object) is an error naming the detection, the row and the column.
-fn findings(
-    d: &Detection,
-    batches: &[RecordBatch],
-    severity_override: Option<Severity>,
-) -> Result<Vec<Finding>, String> {
-    let mut out = Vec::new();
-    let mut row_number = 0;
-    for batch in batches {
-        let columns = Columns::new(batch);
-        for row in 0..columns.rows() {
-            row_number += 1;
-            let finding = finding(d, &columns, row, severity_override)
-                .map_err(|e| format!("detection {}, result row {row_number}: {e}", d.id))?;
-            out.push(finding);
-        }
-    }
-    Ok(out)
-}
-
-/// The columns a finding is made of; any other column goes into `extra`.
-const FINDING_COLUMNS: [&str; 13] = [
-    "entity",
-    "principal",
-    "ip",
-    "bucket",
-    "account",
-    "useragent",
-    "first_seen",
-    "last_seen",
-    "details",
-    "severity",
-    "title",
-    "count",
-    "evidence",
-];
-
-fn finding(
-    d: &Detection,
-    columns: &Columns,
-    row: usize,
-    severity_override: Option<Severity>,
-) -> Result<Finding, String> {
-    let text = |name: &str| columns.text(name, row).map_err(|e| e.to_string());
-    let entity = text("entity")?.ok_or_else(|| {
-        "no `entity` column, or a NULL one (every finding needs its entity)".to_string()
-    })?;
-    let row_severity = match text("severity")? {
-        Some(s) => Some(
-            s.parse::<Severity>()
-                .map_err(|e| format!("column `severity`: {e}"))?,
-        ),
-        None => None,
-    };
-    let count = match columns.get("count") {
-        None => 1,
-        Some(_) => columns
-            .integer("count", row)
-            .map_err(|e| e.to_string())?
-            .ok_or("column `count` is NULL")?,
-    };
-    let evidence = match columns.json("evidence", row).map_err(|e| e.to_string())? {
-        Value::Null => Vec::new(),
-        Value::Array(items) => items
-            .into_iter()
-            .take(MAX_EVIDENCE)
-            .map(evidence)
-            .collect::<Result<_, _>>()?,
-        other => return Err(format!("column `evidence` is not a list: {other}")),
-    };
-    let mut extra = BTreeMap::new();
-    for name in columns.names() {
-        if FINDING_COLUMNS.contains(&name) {
-            continue;
-        }
-        let value = columns.json(name, row).map_err(|e| e.to_string())?;
-        if !value.is_null() {
-            extra.insert(name.to_string(), value);
-        }
-    }
-    Ok(Finding {
-        detection: d.id.clone(),
-        severity: severity_override.or(row_severity).unwrap_or(d.severity),
-        title: text("title")?.unwrap_or_else(|| d.title.clone()),
-        family: d.family.clone(),
-        entity,
-        principal: text("principal")?,
-        ip: text("ip")?,
-        bucket: text("bucket")?,
-        account: text("account")?,
-        useragent: text("useragent")?,
-        first_seen: text("first_seen")?,
-        last_seen: text("last_seen")?,
-        count,
-        details: text("details")?,
-        evidence,
-        extra,
-        mitre: d.mitre.clone(),
-    })
-}
-
-/// One evidence record: its object and line, and whatever else the detection shows.
-fn evidence(item: Value) -> Result<Evidence, String> {
-    let Value::Object(mut fields) = item else {
-        return Err(format!("an evidence item is not a record: {item}"));
-    };
-    let log_object = match fields.remove("log_object") {
-        Some(Value::String(s)) => s,
-        Some(Value::Null) | None => {
-            return Err("an evidence record has no `log_object`".to_string());
-        }
-        Some(other) => other.to_string(),
-    };
-    let log_line = match fields.remove("log_line") {
-        Some(Value::Null) | None => 0,
-        Some(v) => v
-            .as_i64()
-            .ok_or_else(|| format!("an evidence record's `log_line` is {v}"))?,
-    };
-    fields.retain(|_, v| !v.is_null());
-    Ok(Evidence {
-        log_object,
-        log_line,
-        fields: fields.into_iter().collect(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    async fn found(select: &str) -> Result<Vec<Finding>, String> {
-        let d = Detection::parse(
-            "-- id: demo\n-- title: Demo\n-- severity: low\n-- family: demo\n\nSELECT 1",
-            "test",
-        )
-        .unwrap();
-        let ctx = SessionContext::new();
-        let batches = ctx.sql(select).await.unwrap().collect().await.unwrap();
-        findings(&d, &batches, None)
-    }
-
-    #[tokio::test]
-    async fn findings_come_from_the_arrays_with_every_column() {
-        let f = found(
-            "SELECT 'alice' AS entity, 'high' AS severity, CAST(12 AS BIGINT) AS count, \
-             TIMESTAMP '2026-11-01 10:00:00' AS first_seen, 3.5 AS ratio, \
-             [named_struct('log_object', 'o.log', 'log_line', 7, 'key', 'k', 'x', NULL)] AS evidence",
-        )
-        .await
-        .unwrap();
-        assert_eq!(f.len(), 1);
-        let f = &f[0];
-        assert_eq!(f.entity, "alice");
-        assert_eq!(f.severity, Severity::High);
-        assert_eq!(f.count, 12);
-        assert_eq!(f.first_seen.as_deref(), Some("2026-11-01T10:00:00"));
-        assert_eq!(f.extra.get("ratio"), Some(&serde_json::json!(3.5)));
-        assert_eq!(f.evidence.len(), 1);
-        assert_eq!(f.evidence[0].log_object, "o.log");
-        assert_eq!(f.evidence[0].log_line, 7);
-        assert_eq!(
-            f.evidence[0].fields,
-            BTreeMap::from([("key".to_string(), serde_json::json!("k"))])
-        );
-        // Without a count column a finding counts one; without severity, the detection's.
-        let f = found("SELECT 'bob' AS entity").await.unwrap();
-        assert_eq!((f[0].count, f[0].severity), (1, Severity::Low));
-        // A whole decimal is its number (sums over decimals are; it once became 1).
-        let f = found("SELECT 'c' AS entity, CAST(150.0 AS DECIMAL(10, 1)) AS count")
-            .await
-            .unwrap();
-        assert_eq!(f[0].count, 150);
-    }
-
-    #[tokio::test]
-    async fn a_row_that_cannot_be_a_finding_is_an_error_naming_it() {
-        for (select, expected) in [
-            (
-                "SELECT 'a' AS entity, 'severe' AS severity",
-                "unknown severity 'severe'",
-            ),
-            (
-                "SELECT 'a' AS entity, 2.5 AS count",
-                "2.5 is not a whole number",
-            ),
-            (
-                "SELECT 'a' AS entity, 'many' AS count",
-                "'many' is not an integer",
-            ),
-            (
-                "SELECT 'a' AS entity, CAST(NULL AS BIGINT) AS count",
-                "`count` is NULL",
-            ),
-            ("SELECT CAST(NULL AS VARCHAR) AS entity", "`entity`"),
-            ("SELECT 'a' AS entity, 'x' AS evidence", "not a list"),
-            (
-                "SELECT 'a' AS entity, [named_struct('log_line', 1)] AS evidence",
-                "no `log_object`",
-            ),
-        ] {
-            let e = found(select).await.map(|f| f.len()).unwrap_err();
-            assert!(
-                e.starts_with("detection demo, result row 1: "),
-                "{select}: {e}"
-            );
-            assert!(e.contains(expected), "{select}: {e}");
-        }
-    }
-
-    #[test]
-    fn times() {
-        let now = Civil::date(2026, 11, 22).to_epoch_millis(0).unwrap();
-        assert_eq!(parse_time("24h", now), Ok(now - DAY_MS));
-        assert_eq!(parse_time("7d", now), Ok(now - 7 * DAY_MS));
-        assert_eq!(
-            parse_time("2026-11-01", now),
-            Ok(Civil::date(2026, 11, 1).to_epoch_millis(0).unwrap())
-        );
-        assert_eq!(
-            parse_time("2026-11-01T06:00:00Z", now),
-            Ok(Civil::date(2026, 11, 1)
-                .at(6, 0, 0)
-                .to_epoch_millis(0)
-                .unwrap())
-        );
-        assert!(parse_time("yesterday", now).is_err());
-        // Spans that reach past any representable time are errors, not wrap-arounds.
-        for huge in ["200000000000d", "9223372036854775807m", "15250284452w"] {
-            let e = parse_time(huge, now).unwrap_err();
-            assert!(e.contains("before the year 1"), "{huge}: {e}");
-        }
-    }
 }

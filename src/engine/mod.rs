@@ -80,6 +80,18 @@ pub fn new_context(options: &EngineOptions) -> Result<SessionContext> {
     Ok(ctx)
 }
 
+/// A session with `access_logs`, `cloudtrail` and `rejects` over `sources` (what `sql`,
+/// `shell`, `detect` and `report` read); the scans of raw logs report to `log`.
+pub async fn open(
+    options: &EngineOptions,
+    sources: &Sources<'_>,
+    log: &ScanLog,
+) -> Result<SessionContext> {
+    let ctx = new_context(options)?;
+    register_tables(&ctx, sources, options.strict, log).await?;
+    Ok(ctx)
+}
+
 /// Where a table's rows come from.
 #[derive(Default)]
 pub struct Sources<'a> {
@@ -256,37 +268,4 @@ fn register_lake_table(ctx: &SessionContext, dir: &Path, table: &TableDef) -> Re
         })
         .collect();
     Ok(format!("SELECT {} FROM {part}", columns.join(", ")))
-}
-
-/// Query results as JSON objects, one per row (timestamps as ISO 8601 text, NULLs kept).
-pub fn json_rows(
-    batches: &[arrow::array::RecordBatch],
-) -> std::result::Result<Vec<serde_json::Map<String, serde_json::Value>>, arrow::error::ArrowError>
-{
-    let mut text = Vec::new();
-    {
-        let mut w = arrow::json::WriterBuilder::new()
-            .with_explicit_nulls(true)
-            .build::<_, arrow::json::writer::LineDelimited>(&mut text);
-        for b in batches {
-            w.write(b)?;
-        }
-        w.finish()?;
-    }
-    let mut rows = Vec::new();
-    for line in String::from_utf8_lossy(&text).lines() {
-        if let Ok(serde_json::Value::Object(row)) = serde_json::from_str(line) {
-            rows.push(row);
-        }
-    }
-    Ok(rows)
-}
-
-/// Runs one statement and returns its rows as JSON objects.
-pub async fn query_json(
-    ctx: &SessionContext,
-    sql: &str,
-) -> datafusion::error::Result<Vec<serde_json::Map<String, serde_json::Value>>> {
-    let batches = ctx.sql(sql).await?.collect().await?;
-    Ok(json_rows(&batches)?)
 }

@@ -2,6 +2,7 @@
 //! Markdown, and the self-contained HTML report. Every string that comes from the logs is
 //! made inert for the format it is written in ([`escape`]).
 
+pub mod build;
 pub mod document;
 pub mod escape;
 pub mod html;

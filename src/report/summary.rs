@@ -1,13 +1,14 @@
 //! The activity summary of a report: totals, top talkers, the requests-over-time series and
 //! the ACL-migration table, computed with SQL over the window views that
-//! [`crate::detect::run::prepare`] registers.
+//! [`crate::detect::history::prepare`] registers.
 
+use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::detect::run::Window;
-use crate::engine::query_json;
+use crate::detect::Window;
+use crate::engine::cells::{CellError, Columns};
 
 /// How many entries each top list keeps.
 pub const TOP: usize = 10;
@@ -100,38 +101,66 @@ pub struct Activity {
     pub acl_migration: Vec<AclBucket>,
 }
 
-fn int(row: &Map<String, Value>, key: &str) -> i64 {
-    match row.get(key) {
-        Some(Value::Number(n)) => n.as_i64().unwrap_or(0),
-        Some(Value::String(s)) => s.parse().unwrap_or(0),
-        _ => 0,
+/// Runs `sql` and reads each row of its result with `read`, from the Arrow arrays.
+async fn rows<T>(
+    ctx: &SessionContext,
+    sql: &str,
+    read: impl Fn(&Row) -> Result<T, CellError>,
+) -> datafusion::error::Result<Vec<T>> {
+    let batches = ctx.sql(sql).await?.collect().await?;
+    let mut out = Vec::new();
+    for batch in &batches {
+        let columns = Columns::new(batch);
+        for row in 0..columns.rows() {
+            let row = Row {
+                columns: &columns,
+                row,
+            };
+            out.push(read(&row).map_err(|e| DataFusionError::External(Box::new(e)))?);
+        }
     }
+    Ok(out)
 }
 
-fn text(row: &Map<String, Value>, key: &str) -> Option<String> {
-    match row.get(key) {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Null) | None => None,
-        Some(other) => Some(other.to_string()),
-    }
-}
-
-fn strings(row: &Map<String, Value>, key: &str) -> Vec<String> {
-    match row.get(key) {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|v| v.as_str().map(str::to_string))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-async fn one(ctx: &SessionContext, sql: &str) -> datafusion::error::Result<Map<String, Value>> {
-    Ok(query_json(ctx, sql)
+/// The one row of an aggregate's result.
+async fn one<T: Default>(
+    ctx: &SessionContext,
+    sql: &str,
+    read: impl Fn(&Row) -> Result<T, CellError>,
+) -> datafusion::error::Result<T> {
+    Ok(rows(ctx, sql, read)
         .await?
         .into_iter()
         .next()
         .unwrap_or_default())
+}
+
+/// One row of a result, its cells by column name.
+struct Row<'a> {
+    columns: &'a Columns<'a>,
+    row: usize,
+}
+
+impl Row<'_> {
+    /// An integer cell (NULL: 0, as SQL's sum over no rows means here).
+    fn int(&self, name: &str) -> Result<i64, CellError> {
+        Ok(self.columns.integer(name, self.row)?.unwrap_or(0))
+    }
+
+    fn text(&self, name: &str) -> Result<Option<String>, CellError> {
+        self.columns.text(name, self.row)
+    }
+
+    /// A list of strings (NULL: empty).
+    fn strings(&self, name: &str) -> Result<Vec<String>, CellError> {
+        Ok(match self.columns.json(name, self.row)? {
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            _ => Vec::new(),
+        })
+    }
 }
 
 /// A top list: `name_sql` names the entity, `order` is `requests` or `bytes`.
@@ -149,16 +178,15 @@ async fn top(
          sum(CASE WHEN {error_sql} THEN 1 ELSE 0 END) AS errors \
          FROM {table} WHERE {filter} GROUP BY 1 ORDER BY {order} DESC, name LIMIT {TOP}"
     );
-    Ok(query_json(ctx, &sql)
-        .await?
-        .iter()
-        .map(|r| Top {
-            name: text(r, "name").unwrap_or_default(),
-            requests: int(r, "requests"),
-            bytes: int(r, "bytes"),
-            errors: int(r, "errors"),
+    rows(ctx, &sql, |r| {
+        Ok(Top {
+            name: r.text("name")?.unwrap_or_default(),
+            requests: r.int("requests")?,
+            bytes: r.int("bytes")?,
+            errors: r.int("errors")?,
         })
-        .collect())
+    })
+    .await
 }
 
 const ACCESS: &str = "window_access_logs";
@@ -168,7 +196,7 @@ const TRAIL_ERROR: &str = "errorcode IS NOT NULL";
 const TRAIL_PRINCIPAL: &str = "coalesce(useridentity.arn, useridentity.principalid, useridentity.invokedby, useridentity.type, 'unknown')";
 
 async fn access(ctx: &SessionContext) -> datafusion::error::Result<AccessActivity> {
-    let r = one(
+    let totals = one(
         ctx,
         "SELECT count(*) AS requests, coalesce(sum(bytessent), 0) AS bytes_sent, \
          sum(CASE WHEN httpstatus >= 400 THEN 1 ELSE 0 END) AS errors, \
@@ -177,32 +205,38 @@ async fn access(ctx: &SessionContext) -> datafusion::error::Result<AccessActivit
          count(DISTINCT remoteip) AS ips, count(DISTINCT requester) AS principals, \
          count(DISTINCT bucket_name) AS buckets, \
          min(requestdatetime) AS first, max(requestdatetime) AS last FROM window_access_logs",
+        |r| {
+            Ok(AccessActivity {
+                requests: r.int("requests")?,
+                bytes_sent: r.int("bytes_sent")?,
+                errors: r.int("errors")?,
+                denied: r.int("denied")?,
+                anonymous: r.int("anonymous")?,
+                ips: r.int("ips")?,
+                principals: r.int("principals")?,
+                buckets: r.int("buckets")?,
+                first: r.text("first")?,
+                last: r.text("last")?,
+                ..AccessActivity::default()
+            })
+        },
     )
     .await?;
     let t = |name: &'static str, order: &'static str| {
         top(ctx, ACCESS, name, "bytessent", ACCESS_ERROR, "TRUE", order)
     };
     Ok(AccessActivity {
-        requests: int(&r, "requests"),
-        bytes_sent: int(&r, "bytes_sent"),
-        errors: int(&r, "errors"),
-        denied: int(&r, "denied"),
-        anonymous: int(&r, "anonymous"),
-        ips: int(&r, "ips"),
-        principals: int(&r, "principals"),
-        buckets: int(&r, "buckets"),
-        first: text(&r, "first"),
-        last: text(&r, "last"),
         top_principals: t("coalesce(requester, 'anonymous')", "requests").await?,
         top_ips: t("coalesce(remoteip, 'unknown')", "requests").await?,
         top_ips_by_bytes: t("coalesce(remoteip, 'unknown')", "bytes").await?,
         top_buckets: t("coalesce(bucket_name, 'unknown')", "requests").await?,
         top_operations: t("coalesce(operation, 'unknown')", "requests").await?,
+        ..totals
     })
 }
 
 async fn trail(ctx: &SessionContext) -> datafusion::error::Result<TrailActivity> {
-    let r = one(
+    let totals = one(
         ctx,
         &format!(
             "SELECT count(*) AS events, sum(CASE WHEN {TRAIL_ERROR} THEN 1 ELSE 0 END) AS errors, \
@@ -210,6 +244,18 @@ async fn trail(ctx: &SessionContext) -> datafusion::error::Result<TrailActivity>
              count(DISTINCT s3_bucket) AS buckets, min(eventtime) AS first, max(eventtime) AS last \
              FROM {TRAIL}"
         ),
+        |r| {
+            Ok(TrailActivity {
+                events: r.int("events")?,
+                errors: r.int("errors")?,
+                principals: r.int("principals")?,
+                ips: r.int("ips")?,
+                buckets: r.int("buckets")?,
+                first: r.text("first")?,
+                last: r.text("last")?,
+                ..TrailActivity::default()
+            })
+        },
     )
     .await?;
     let t = |name: &'static str, filter: &'static str| {
@@ -224,17 +270,11 @@ async fn trail(ctx: &SessionContext) -> datafusion::error::Result<TrailActivity>
         )
     };
     Ok(TrailActivity {
-        events: int(&r, "events"),
-        errors: int(&r, "errors"),
-        principals: int(&r, "principals"),
-        ips: int(&r, "ips"),
-        buckets: int(&r, "buckets"),
-        first: text(&r, "first"),
-        last: text(&r, "last"),
         top_principals: t(TRAIL_PRINCIPAL, "TRUE").await?,
         top_ips: t("coalesce(sourceipaddress, 'unknown')", "TRUE").await?,
         top_buckets: t("s3_bucket", "s3_bucket IS NOT NULL").await?,
         top_events: t("concat(eventsource, ' ', eventname)", "TRUE").await?,
+        ..totals
     })
 }
 
@@ -254,21 +294,24 @@ pub fn bin_seconds(span_ms: i64) -> i64 {
 }
 
 async fn timeline(ctx: &SessionContext, window: &Window) -> datafusion::error::Result<Timeline> {
-    let bounds = one(
+    let (data_lo, data_hi) = one(
         ctx,
         &format!(
             "SELECT min(t) AS lo, max(t) AS hi FROM ( \
              SELECT arrow_cast(requestdatetime, 'Int64') AS t FROM {ACCESS} \
              UNION ALL SELECT arrow_cast(eventtime, 'Int64') FROM {TRAIL})"
         ),
+        |r| {
+            Ok((
+                r.columns.integer("lo", r.row)?,
+                r.columns.integer("hi", r.row)?,
+            ))
+        },
     )
     .await?;
     let (Some(lo), Some(hi)) = (
-        window.since.or(bounds.get("lo").and_then(Value::as_i64)),
-        window
-            .until
-            .map(|u| u - 1)
-            .or(bounds.get("hi").and_then(Value::as_i64)),
+        window.since.or(data_lo),
+        window.until.map(|u| u - 1).or(data_hi),
     ) else {
         return Ok(Timeline::default());
     };
@@ -285,7 +328,7 @@ async fn timeline(ctx: &SessionContext, window: &Window) -> datafusion::error::R
             cloudtrail_events: 0,
         })
         .collect();
-    let rows = query_json(
+    let counts = rows(
         ctx,
         &format!(
             "SELECT b, sum(a) AS a, sum(e) AS e, sum(c) AS c FROM ( \
@@ -294,17 +337,18 @@ async fn timeline(ctx: &SessionContext, window: &Window) -> datafusion::error::R
              UNION ALL SELECT arrow_cast(eventtime, 'Int64') / {bin_ms}, 0, 0, 1 FROM {TRAIL}) \
              GROUP BY b"
         ),
+        |r| Ok((r.int("b")?, r.int("a")?, r.int("e")?, r.int("c")?)),
     )
     .await?;
-    for r in rows {
-        let index = int(&r, "b") * bin_ms - first;
+    for (b, a, e, c) in counts {
+        let index = b * bin_ms - first;
         if index < 0 {
             continue;
         }
         if let Some(p) = points.get_mut((index / bin_ms) as usize) {
-            p.access_requests += int(&r, "a");
-            p.access_errors += int(&r, "e");
-            p.cloudtrail_events += int(&r, "c");
+            p.access_requests += a;
+            p.access_errors += e;
+            p.cloudtrail_events += c;
         }
     }
     Ok(Timeline {
@@ -317,7 +361,7 @@ async fn timeline(ctx: &SessionContext, window: &Window) -> datafusion::error::R
 pub const ACL_BUCKETS: usize = 200;
 
 async fn acl_migration(ctx: &SessionContext) -> datafusion::error::Result<Vec<AclBucket>> {
-    let rows = query_json(
+    rows(
         ctx,
         &format!(
             "WITH r AS ( \
@@ -332,22 +376,19 @@ async fn acl_migration(ctx: &SessionContext) -> datafusion::error::Result<Vec<Ac
                     array_sort(array_distinct(array_agg(action) FILTER (WHERE aclrequired = 'Yes'))) AS operations \
              FROM r GROUP BY bucket ORDER BY acl_requests DESC, bucket LIMIT {ACL_BUCKETS}"
         ),
-    )
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let acl_requests = int(r, "acl_requests");
-            AclBucket {
-                bucket: text(r, "bucket").unwrap_or_default(),
-                requests: int(r, "requests"),
+        |r| {
+            let acl_requests = r.int("acl_requests")?;
+            Ok(AclBucket {
+                bucket: r.text("bucket")?.unwrap_or_default(),
+                requests: r.int("requests")?,
                 acl_requests,
                 can_enforce_owner: acl_requests == 0,
-                requesters: strings(r, "requesters"),
-                operations: strings(r, "operations"),
-            }
-        })
-        .collect())
+                requesters: r.strings("requesters")?,
+                operations: r.strings("operations")?,
+            })
+        },
+    )
+    .await
 }
 
 /// The activity summary of the window.

@@ -56,7 +56,6 @@ impl ObjectScan {
         }
         Ok(())
     }
-
 }
 
 /// Collects a JSON object's records and rejects.
@@ -103,4 +102,3 @@ impl shapes::Sink for JsonSink {
         ));
     }
 }
-

@@ -30,4 +30,3 @@ pub(super) fn sniff_raw(raw: &[u8]) -> Option<LogKind> {
     };
     (kind != LogKind::Empty).then_some(kind)
 }
-

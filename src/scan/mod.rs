@@ -368,4 +368,3 @@ pub fn decode_all(
     };
     Ok((batches, report))
 }
-

@@ -109,7 +109,6 @@ pub(super) fn split_at_lines(data: &[u8], n: usize) -> Vec<Range<usize>> {
     ranges
 }
 
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;

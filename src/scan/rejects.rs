@@ -20,7 +20,6 @@ impl ObjectScan {
         self.rejects.push(Reject::new(0, 0, reason, ""));
     }
 
-
     /// A line too long to be a record, skipped by the windows: one reject in its place.
     pub(super) fn long_line(&mut self, l: &LongLine) {
         self.bytes += l.len;
@@ -95,7 +94,6 @@ impl ObjectScan {
         }
         Ok(())
     }
-
 }
 
 /// The `log_kind` of an object's rejects.
@@ -106,4 +104,3 @@ pub fn reject_kind(kind: LogKind) -> &'static str {
         LogKind::Binary => "binary",
     }
 }
-

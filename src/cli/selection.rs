@@ -1,0 +1,92 @@
+//! What `detect` and `report` share: where the logs are, the window, the pack and its config
+//! as arguments, turned into the library's [`RunSpec`]; and how a run's failed detections are
+//! told on stderr.
+
+use std::path::PathBuf;
+
+use crate::detect::{Outcome, RunSpec, parse_time};
+use crate::report;
+
+use super::Global;
+
+/// What `detect` and `report` share: where the logs are, the window, the pack and its config.
+#[derive(Debug, clap::Args)]
+pub struct Selection {
+    /// Log objects: files, folders (read recursively), globs or s3://bucket/prefix.
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub logs: Vec<String>,
+    /// A Parquet lake written by `s3trawl ingest`.
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// Start of the window: 2026-11-01, 2026-11-01T06:00:00Z, or 24h / 7d before now
+    /// (default: the start of the data).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// End of the window, exclusive (default: the end of the data).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Days before the window that serve as the baseline.
+    #[arg(long, value_name = "N")]
+    pub baseline_days: Option<u32>,
+    /// Run only these detections (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "ID,…")]
+    pub only: Vec<String>,
+    /// The TOML config: allow-lists, threat lists, per-detection settings.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A folder of your own detections (*.sql with the same header), added to the pack.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+    /// Refuse access-log records with unknown trailing fields.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+impl Selection {
+    /// The run these arguments ask for: the pack's part only (for `--list`).
+    pub fn pack_spec(&self) -> RunSpec {
+        RunSpec {
+            only: self.only.clone(),
+            config: self.config.clone(),
+            rules: self.rules.clone(),
+            ..RunSpec::default()
+        }
+    }
+
+    /// The run these arguments ask for, times and locations resolved.
+    pub fn spec(&self, global: &Global) -> anyhow::Result<RunSpec> {
+        let now = chrono::Utc::now().timestamp_millis();
+        let time = |given: &Option<String>| {
+            given
+                .as_deref()
+                .map(|s| parse_time(s, now))
+                .transpose()
+                .map_err(anyhow::Error::msg)
+        };
+        Ok(RunSpec {
+            logs: super::parse_locations(&self.logs, global)?,
+            lake: self.lake.clone(),
+            since: time(&self.since)?,
+            until: time(&self.until)?,
+            baseline_days: self.baseline_days,
+            strict: self.strict,
+            threads: global.threads,
+            fetching: global.fetching,
+            s3_concurrency: global
+                .s3_concurrency_given
+                .then_some(global.fetching.concurrency),
+            ..self.pack_spec()
+        })
+    }
+}
+
+pub fn print_errors(outcome: &Outcome) {
+    for failure in &outcome.errors {
+        let error = failure.error.to_string();
+        eprintln!(
+            "s3trawl: detection {} failed: {}",
+            failure.detection,
+            report::escape::terminal(&error.split_whitespace().collect::<Vec<_>>().join(" "))
+        );
+    }
+}
