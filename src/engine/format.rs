@@ -3,49 +3,40 @@
 //! `access_logs` and `rejects` are `ListingTable`s over the user's paths whose file format is
 //! [`LogFormat`]: DataFusion lists the objects (recursively, through `object_store`, so local
 //! folders, globs and `s3://` prefixes behave alike), spreads them over partitions, pushes the
-//! projection down, and asks [`LogOpener`] for each object's batches, which come from the one
-//! decoding path in [`crate::scan`]. Each object is sniffed on its own, so a table simply yields
+//! projection down, and asks [`LogOpener`] (in [`super::opener`]) for each object's batches,
+//! which come from the one decoding path in [`crate::scan`]. Filters on `cloudtrail` that
+//! accept only some text values of a column ([`super::pushdown`]) reach its decoder. Each object is sniffed on its own, so a table simply yields
 //! nothing for objects of another kind.
 
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
-use arrow::array::RecordBatch;
-use arrow::compute::BatchCoalescer;
 use arrow::datatypes::SchemaRef;
 use async_trait::async_trait;
 use datafusion::catalog::Session;
-use datafusion::common::ScalarValue;
 use datafusion::common::tree_node::TreeNodeRecursion;
-use datafusion::common::{DataFusionError, Result, Statistics};
+use datafusion::common::{Result, Statistics};
 use datafusion::config::ConfigOptions;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::file_compression_type::FileCompressionType;
-use datafusion::datasource::listing::PartitionedFile;
-use datafusion::datasource::object_store::ObjectStoreUrl;
-use datafusion::datasource::physical_plan::{
-    FileOpenFuture, FileOpener, FileScanConfig, FileSource,
-};
+use datafusion::datasource::physical_plan::{FileOpener, FileScanConfig, FileSource};
 use datafusion::datasource::projection::{ProjectionOpener, SplitProjection};
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
-use datafusion::logical_expr::Operator;
 use datafusion::physical_expr::PhysicalExpr;
-use datafusion::physical_expr::expressions::{BinaryExpr, CastExpr, Column, InListExpr, Literal};
 use datafusion::physical_plan::filter_pushdown::{FilterPushdownPropagation, PushedDown};
 use datafusion::physical_plan::metrics::ExecutionPlanMetricsSet;
 use datafusion::physical_plan::projection::ProjectionExprs;
 use datafusion::physical_plan::{DisplayFormatType, ExecutionPlan};
-use futures::StreamExt;
-use futures::stream::BoxStream;
 use object_store::{ObjectMeta, ObjectStore};
 
+use super::opener::{BUNDLE_READ_AHEAD, LogOpener};
+use super::pushdown::accepted_values;
 use crate::format::access_log::DecoderOptions;
 use crate::format::access_log::decoder::DEFAULT_BATCH_SIZE;
 use crate::format::{access_log, cloudtrail, rejects};
-use crate::scan::{ObjectScan, Output, ScanLog, ScanOptions};
-use crate::source::object_display_name;
+use crate::scan::{Output, ScanLog, ScanOptions};
 
 /// A log table's file format: which table it feeds and how strictly it reads.
 #[derive(Clone)]
@@ -293,238 +284,4 @@ impl FileSource for LogSource {
     ) -> Result<TreeNodeRecursion> {
         datafusion::physical_plan::apply_expression_roots(self.projection.source.iter(), f)
     }
-}
-
-/// `column = 'text'`, `column IN ('a', 'b')`, or an `OR` of those on one column, as the column
-/// and the values it may have.
-fn accepted_values(expr: &Arc<dyn PhysicalExpr>) -> Option<(String, Vec<String>)> {
-    if let Some(binary) = expr.downcast_ref::<BinaryExpr>() {
-        return match binary.op() {
-            Operator::Eq => {
-                let (column, value) =
-                    match (column_name(binary.left()), text_literal(binary.right())) {
-                        (Some(c), Some(v)) => (c, v),
-                        _ => (column_name(binary.right())?, text_literal(binary.left())?),
-                    };
-                Some((column, vec![value]))
-            }
-            Operator::Or => {
-                let (left, mut values) = accepted_values(binary.left())?;
-                let (right, more) = accepted_values(binary.right())?;
-                (left == right).then(|| {
-                    values.extend(more);
-                    (left, values)
-                })
-            }
-            _ => None,
-        };
-    }
-    let list = expr.downcast_ref::<InListExpr>()?;
-    if list.negated() {
-        return None;
-    }
-    let column = column_name(list.expr())?;
-    let values = list
-        .list()
-        .iter()
-        .map(text_literal)
-        .collect::<Option<Vec<_>>>()?;
-    Some((column, values))
-}
-
-/// The column an expression reads as is (through casts between string types).
-fn column_name(expr: &Arc<dyn PhysicalExpr>) -> Option<String> {
-    if let Some(column) = expr.downcast_ref::<Column>() {
-        return Some(column.name().to_string());
-    }
-    let cast = expr.downcast_ref::<CastExpr>()?;
-    matches!(
-        cast.cast_type(),
-        arrow::datatypes::DataType::Utf8
-            | arrow::datatypes::DataType::Utf8View
-            | arrow::datatypes::DataType::LargeUtf8
-    )
-    .then(|| column_name(cast.expr()))
-    .flatten()
-}
-
-fn text_literal(expr: &Arc<dyn PhysicalExpr>) -> Option<String> {
-    match expr.downcast_ref::<Literal>()?.value() {
-        ScalarValue::Utf8(Some(s))
-        | ScalarValue::Utf8View(Some(s))
-        | ScalarValue::LargeUtf8(Some(s)) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-struct LogOpener {
-    store: Arc<dyn ObjectStore>,
-    store_url: ObjectStoreUrl,
-    options: Arc<ScanOptions>,
-    /// Columns of the rejects batches to keep (the decoder projects access-log batches itself).
-    batch_projection: Option<Vec<usize>>,
-    log: Option<ScanLog>,
-    skip: Arc<HashSet<String>>,
-    fetch_ahead: usize,
-}
-
-/// Small objects that one `PartitionedFile` stands for (its extension): they are read in turn
-/// and, for access logs and rejects, their batches joined into full ones, so that ten thousand
-/// objects of thirty lines cost the plan a few files and full batches instead of ten thousand
-/// of each.
-#[derive(Debug)]
-pub struct Bundle(pub Vec<ObjectMeta>);
-
-/// Objects of a bundle fetched ahead of the one being decoded by default (they are small; a
-/// remote store gets its share of the requests in flight instead, see
-/// [`super::table::Fetching`]).
-const BUNDLE_READ_AHEAD: usize = 8;
-
-impl FileOpener for LogOpener {
-    fn open(&self, file: PartitionedFile) -> Result<FileOpenFuture> {
-        let bundle = file.extension::<Bundle>().map(|b| b.0.clone());
-        let is_bundle = bundle.is_some();
-        let objects: Vec<ObjectMeta> = bundle.unwrap_or_else(|| vec![file.object_meta]);
-        let objects: Vec<(String, ObjectMeta)> = objects
-            .into_iter()
-            .map(|meta| (object_display_name(&self.store_url, &meta.location), meta))
-            .filter(|(name, _)| !self.skip.contains(name) && !crate::format::is_ignored(name))
-            .collect();
-        let reader = ObjectReader {
-            store: Arc::clone(&self.store),
-            local: self.store_url.as_str().starts_with("file:"),
-            options: Arc::clone(&self.options),
-            log: self.log.clone(),
-            projection: self.batch_projection.clone(),
-        };
-        if !is_bundle || objects.len() <= 1 {
-            return Ok(Box::pin(async move {
-                let mut batches = Vec::new();
-                for (name, meta) in objects {
-                    batches.push(reader.clone().scan(name, meta).await);
-                }
-                Ok(futures::stream::iter(batches.into_iter().flatten()).boxed())
-            }));
-        }
-        let batch_size = self.options.decoder.batch_size;
-        let fetch_ahead = self.fetch_ahead;
-        // CloudTrail's string columns are views into each object's decompressed text: joining
-        // its batches would keep every object's text alive until a batch fills (or copy it all),
-        // so they are handed on as they come. Access-log batches own compact copies.
-        let join = self.options.output != Output::CloudTrail;
-        Ok(Box::pin(async move {
-            let scans = futures::stream::iter(objects)
-                .map(move |(name, meta)| {
-                    let reader = reader.clone();
-                    async move { futures::stream::iter(reader.scan(name, meta).await) }
-                })
-                .buffered(fetch_ahead)
-                .flatten()
-                .boxed();
-            Ok(if join {
-                coalesce(scans, batch_size)
-            } else {
-                scans
-            })
-        }))
-    }
-}
-
-/// Reads one object and decodes it.
-#[derive(Clone)]
-struct ObjectReader {
-    store: Arc<dyn ObjectStore>,
-    local: bool,
-    options: Arc<ScanOptions>,
-    log: Option<ScanLog>,
-    /// Columns of the rejects batches to keep (the decoder projects access-log batches itself).
-    projection: Option<Vec<usize>>,
-}
-
-impl ObjectReader {
-    async fn scan(
-        self,
-        name: String,
-        meta: ObjectMeta,
-    ) -> impl Iterator<Item = Result<RecordBatch>> + Send + 'static {
-        let raw = crate::source::read(&self.store, &meta, self.local).await;
-        let (options, log, projection) = (self.options, self.log, self.projection);
-        let scan = match raw {
-            Ok(raw) => ObjectScan::new(&name, raw, options, log),
-            Err(e) => ObjectScan::unreadable(&name, &e.to_string(), options, log),
-        };
-        scan.map(move |batch| {
-            let batch = batch?;
-            match &projection {
-                Some(indices) => Ok(batch.project(indices)?),
-                None => Ok(batch),
-            }
-        })
-    }
-}
-
-/// Batches of `input` joined into batches of `batch_size` rows (the last may be shorter); an
-/// error is passed on where it occurs, after the rows before it.
-fn coalesce(
-    input: BoxStream<'static, Result<RecordBatch>>,
-    batch_size: usize,
-) -> BoxStream<'static, Result<RecordBatch>> {
-    struct State {
-        input: BoxStream<'static, Result<RecordBatch>>,
-        coalescer: Option<BatchCoalescer>,
-        error: Option<DataFusionError>,
-        done: bool,
-    }
-    let state = State {
-        input,
-        coalescer: None,
-        error: None,
-        done: false,
-    };
-    futures::stream::unfold(state, move |mut state| async move {
-        loop {
-            if let Some(batch) = state
-                .coalescer
-                .as_mut()
-                .and_then(BatchCoalescer::next_completed_batch)
-            {
-                return Some((Ok(batch), state));
-            }
-            if let Some(error) = state.error.take() {
-                return Some((Err(error), state));
-            }
-            if state.done {
-                return None;
-            }
-            match state.input.next().await {
-                Some(Ok(batch)) => {
-                    let coalescer = state
-                        .coalescer
-                        .get_or_insert_with(|| BatchCoalescer::new(batch.schema(), batch_size));
-                    if let Err(e) = coalescer.push_batch(batch) {
-                        state.error = Some(e.into());
-                    }
-                }
-                Some(Err(error)) => {
-                    // The rows before the error first.
-                    if let Some(coalescer) = state.coalescer.as_mut()
-                        && let Err(e) = coalescer.finish_buffered_batch()
-                    {
-                        state.error = Some(e.into());
-                    } else {
-                        state.error = Some(error);
-                    }
-                }
-                None => {
-                    state.done = true;
-                    if let Some(coalescer) = state.coalescer.as_mut()
-                        && let Err(e) = coalescer.finish_buffered_batch()
-                    {
-                        state.error = Some(e.into());
-                    }
-                }
-            }
-        }
-    })
-    .boxed()
 }

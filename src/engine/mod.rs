@@ -13,6 +13,8 @@ pub mod coerce;
 pub mod first_n;
 pub mod format;
 pub mod joda;
+mod opener;
+mod pushdown;
 pub mod table;
 pub mod timefilter;
 pub mod udf;

@@ -27,7 +27,8 @@ use datafusion::physical_plan::empty::EmptyExec;
 use object_store::ObjectMeta;
 use object_store::list::PaginatedListStore;
 
-use super::format::{Bundle, LogFormat};
+use super::format::LogFormat;
+use super::opener::Bundle;
 use super::timefilter::{TimeColumns, range_of};
 use crate::source::list::list_in_window;
 use crate::source::prune::KeyWindow;
