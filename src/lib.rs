@@ -17,3 +17,28 @@ pub mod lake;
 pub mod report;
 pub mod scan;
 pub mod source;
+
+/// What the unit tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::path::PathBuf;
+
+    /// `../shared/corpora` (or `S3TRAWL_TEST_CORPORA`), or `None` when it is absent outside
+    /// CI: the test is then skipped and says so. Under CI (`CI` set) absence is a failure.
+    pub fn corpora() -> Option<PathBuf> {
+        let dir = std::env::var_os("S3TRAWL_TEST_CORPORA").map_or_else(
+            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora"),
+            PathBuf::from,
+        );
+        if dir.is_dir() {
+            return Some(dir);
+        }
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{} is missing: CI must run with the shared corpora beside the project",
+            dir.display()
+        );
+        eprintln!("SKIPPED: {} is absent (the shared corpora)", dir.display());
+        None
+    }
+}

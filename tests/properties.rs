@@ -80,6 +80,9 @@ proptest! {
 
     #[test]
     fn truncations_and_splices_of_real_lines(cuts in proptest::collection::vec((0usize..40, 0usize..400, 0usize..40, 0usize..400), 1..12)) {
+        if !corpora_present() {
+            return Ok(());
+        }
         let lines = corpus_lines();
         let mut input = String::new();
         for (a, cut_a, b, cut_b) in &cuts {

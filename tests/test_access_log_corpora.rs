@@ -14,6 +14,7 @@ fn log_files() -> Vec<PathBuf> {
 
 #[test]
 fn every_line_is_a_row_or_a_reject_with_a_reason() {
+    need_corpora!();
     let files = log_files();
     assert!(files.len() >= 9, "corpora found: {files:?}");
     let mut rows_total = 0;
@@ -79,6 +80,7 @@ const ELASTIC_FIELDS: &[(&str, &str)] = &[
 
 #[test]
 fn elastic_integrations_oracle() {
+    need_corpora!();
     let dir = corpora().join("access-logs/elastic-integrations");
     let oracle: Value = serde_json::from_str(
         &std::fs::read_to_string(
@@ -135,6 +137,7 @@ fn elastic_integrations_oracle() {
 
 #[test]
 fn opentelemetry_too_many_values_oracle() {
+    need_corpora!();
     let (batches, report) =
         decode_file(&corpora().join("access-logs/opentelemetry/too_many_values.log"));
     assert!(report.rejects.is_empty());
@@ -194,6 +197,7 @@ fn opentelemetry_too_many_values_oracle() {
 /// `UPDATE_GOLDEN=1 cargo test --test test_access_log_corpora` and review the diff.
 #[test]
 fn golden_rows() {
+    need_corpora!();
     let root = corpora().join("access-logs");
     let mut lines = Vec::new();
     for file in log_files() {

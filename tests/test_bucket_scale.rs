@@ -7,7 +7,7 @@
 //! date. A one-day query fetches about a day of objects, lists about a day of keys, and gives
 //! the answer a full scan gives and the records themselves say.
 //!
-//! Needs `moto_server` and `python3` (`.ci/run` installs moto).
+//! Needs `python3`; moto is started by the tests (and installed into `target/` when missing).
 
 mod common;
 

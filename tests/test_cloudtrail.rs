@@ -44,6 +44,7 @@ fn one(record: &str) -> serde_json::Map<String, Value> {
 
 #[test]
 fn corpus_fixtures_load_and_digests_are_skipped() {
+    need_corpora!();
     let dir = corpora().join("cloudtrail");
     let mut total = 0;
     for (file, records) in [
@@ -107,6 +108,7 @@ fn corpus_fixtures_load_and_digests_are_skipped() {
 
 #[test]
 fn opentelemetry_log_file_fields() {
+    need_corpora!();
     let (rows, _) =
         decode_trail_file(&corpora().join("cloudtrail/opentelemetry/cloudtrail_log.json"));
     let r = &rows[0];
@@ -193,6 +195,7 @@ fn opentelemetry_log_file_fields() {
 
 #[test]
 fn elastic_s3_data_events_fill_the_convenience_columns() {
+    need_corpora!();
     let (rows, _) = decode_trail_file(
         &corpora().join("cloudtrail/elastic-integrations/test-put-object-json.log"),
     );
@@ -370,6 +373,7 @@ fn invalid_utf8_inside_a_record_is_replaced_not_rejected() {
 
 #[test]
 fn a_truncated_file_keeps_the_records_before_the_damage() {
+    need_corpora!();
     let text =
         std::fs::read_to_string(corpora().join("cloudtrail/opentelemetry/cloudtrail_log.json"))
             .unwrap();
@@ -396,6 +400,7 @@ fn a_truncated_file_keeps_the_records_before_the_damage() {
 
 #[test]
 fn panther_cloudtrail_events_all_load() {
+    need_corpora!();
     let dir = corpora().join("detections/panther");
     let mut events: Vec<Value> = Vec::new();
     for line in std::fs::read_to_string(dir.join("cloudtrail_rule_tests.jsonl"))
@@ -531,6 +536,7 @@ fn csv_in(dir: &Path, q: &str) -> String {
 
 #[test]
 fn a_mixed_folder_fills_both_tables() {
+    need_corpora!();
     let d = mixed_folder();
     let o = s3trawl_in(
         d.path(),
@@ -575,6 +581,7 @@ fn a_mixed_folder_fills_both_tables() {
 
 #[test]
 fn ingest_writes_cloudtrail_and_the_lake_answers_like_the_logs() {
+    need_corpora!();
     let d = mixed_folder();
     let lake_dir = tempfile::tempdir().unwrap();
     let lake = lake_dir.path().join("lake");

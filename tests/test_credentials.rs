@@ -6,7 +6,7 @@
 //! credentials (an ECS-style endpoint the test serves on 127.0.0.1), which of the environment
 //! and a profile wins, and a missing profile as an error that names it.
 //!
-//! Needs `moto_server` and `python3` (`.ci/run` installs moto).
+//! Needs `python3`; moto is started by the tests (and installed into `target/` when missing).
 
 mod common;
 

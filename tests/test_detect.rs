@@ -867,6 +867,7 @@ fn cloudtrail_tampering() {
 
 #[test]
 fn logging_tampering_attempt() {
+    need_corpora!();
     let refused = |source: &str, name: &str, params: Value, error: &str| json!({"eventSource": source, "eventName": name, "requestParameters": params, "errorCode": error, "errorMessage": "denied"});
     let found = fires(
         "logging-tampering-attempt",

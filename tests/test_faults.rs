@@ -5,7 +5,7 @@
 //! so the next run completes the lake with every row exactly once. A `kill -9` during
 //! `ingest`, then a rerun: every row exactly once.
 //!
-//! Needs `moto_server` and `python3` (`.ci/run` installs moto).
+//! Needs `python3`; moto is started by the tests (and installed into `target/` when missing).
 
 mod common;
 

@@ -71,6 +71,7 @@ fn trail_path(dir: &Path) -> std::path::PathBuf {
 
 #[test]
 fn a_cut_gzip_delivery_keeps_its_complete_records() {
+    need_corpora!();
     let records = real_records(40);
     let (text, starts) = document(&records);
     // The whole delivery reads as 40 rows.
@@ -117,6 +118,7 @@ fn a_cut_gzip_delivery_keeps_its_complete_records() {
 
 #[test]
 fn a_damaged_document_keeps_its_complete_records() {
+    need_corpora!();
     let records = real_records(12);
     let garbage = "\n\u{1b}[0m\u{1b}]0;pwned\u{7}user@host:~$ ";
     // Minified and pretty-printed (a copy out of a terminal), each starting inside its first
@@ -158,6 +160,7 @@ fn a_damaged_document_keeps_its_complete_records() {
 
 #[test]
 fn a_line_longer_than_the_window_is_one_reject_in_its_true_place() {
+    need_corpora!();
     let line = doc_line();
     let long = 72usize << 20;
     let mut e = GzEncoder::new(Vec::new(), Compression::fast());

@@ -5,7 +5,7 @@
 //! twice is not added again, while the lines of one multi-object delete (one request ID and
 //! time, a key each) are all kept.
 //!
-//! Needs `moto_server` and `python3` (`.ci/run` installs moto).
+//! Needs `python3`; moto is started by the tests (and installed into `target/` when missing).
 
 mod common;
 

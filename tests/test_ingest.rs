@@ -54,6 +54,7 @@ const QUERIES: &[&str] = &[
 
 #[test]
 fn ingest_twice_adds_nothing_and_the_lake_answers_like_the_logs() {
+    need_corpora!();
     let work = tempfile::tempdir().unwrap();
     copy_dir(&project().join("sample-logs"), &work.path().join("logs"));
     let dir = work.path();

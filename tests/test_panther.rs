@@ -369,6 +369,7 @@ fn in_scope(rule: &str, event: &Value) -> bool {
 
 #[test]
 fn our_verdicts_agree_with_panthers_rule_tests() {
+    need_corpora!();
     let text = std::fs::read_to_string(panther().join("conformance_events.jsonl")).unwrap();
     let mut checked: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let mut disagreements = Vec::new();
@@ -429,6 +430,7 @@ fn our_verdicts_agree_with_panthers_rule_tests() {
 /// (`REST.GET.OBJECT` over TLS 1.1) are found by deprecated-tls with their log lines.
 #[test]
 fn panther_attacker_scenario_lines_use_deprecated_tls() {
+    need_corpora!();
     let text =
         std::fs::read_to_string(panther().join("test_scenarios/attacker_s3_access.yml")).unwrap();
     let lines: Vec<String> = text

@@ -24,6 +24,7 @@ fn sample() -> String {
 
 #[test]
 fn report_files_and_what_is_new_since_the_previous_one() {
+    need_corpora!();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let out_s = out.to_str().unwrap();
@@ -159,6 +160,7 @@ fn report_files_and_what_is_new_since_the_previous_one() {
 
 #[test]
 fn attacker_strings_are_inert_in_every_format() {
+    need_corpora!();
     let dir = tempfile::tempdir().unwrap();
     let logs = dir.path().join("logs");
     std::fs::create_dir_all(&logs).unwrap();

@@ -3,7 +3,7 @@
 //! objects, globs, both tables, `rejects`, `ingest` and `detect` give what the same objects
 //! give from a local folder, with `s3://` names; a missing bucket is an error that names it.
 //!
-//! Needs `moto_server` (`pip install 'moto[server]'`; `.ci/run` installs it).
+//! Starts moto (`tests/common/moto.rs` installs it into `target/` when it is missing).
 
 mod common;
 
@@ -105,6 +105,7 @@ fn normalized(csv: &str, local: &Path) -> Vec<String> {
 
 #[test]
 fn s3_locations_read_like_local_folders() {
+    need_corpora!();
     let moto = Moto::start();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();

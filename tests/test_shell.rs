@@ -3,16 +3,14 @@
 mod common;
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use common::{ok, project, s3trawl, stderr, stdout};
 
 fn shell(args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_s3trawl"))
+    let mut child = common::command_in(&project())
         .arg("shell")
         .args(args)
-        .current_dir(project())
-        .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -395,6 +395,7 @@ fn csv(dir: &tempfile::TempDir, q: &str) -> String {
 
 #[test]
 fn aws_documented_access_log_queries_run_unchanged() {
+    need_corpora!();
     let d = aws_fixture();
     // S3 User Guide, "Using Amazon S3 server access logs to identify requests".
     assert_eq!(
@@ -472,6 +473,7 @@ fn aws_documented_access_log_queries_run_unchanged() {
 
 #[test]
 fn parse_datetime_takes_strings_and_timestamps_and_refuses_mismatches() {
+    need_corpora!();
     let d = aws_fixture();
     assert_eq!(
         csv(
@@ -521,6 +523,7 @@ fn every_command_that_prints_treats_a_closed_pipe_as_success() {
 /// with its own object name and line numbers, whatever kind or damage its neighbours have.
 #[test]
 fn small_objects_read_together_give_what_each_gives_alone() {
+    need_corpora!();
     let dir = tempfile::tempdir().unwrap();
     let mut lines = Vec::new();
     for entry in log_files_under(&corpora().join("access-logs")) {

@@ -12,9 +12,41 @@ use bytes::Bytes;
 use s3trawl::format::access_log::DecoderOptions;
 use s3trawl::scan::{ObjectReport, Output as ScanOutput, ScanOptions, decode_all};
 
-/// `../shared/corpora`, beside the project.
+/// `../shared/corpora`, beside the project (`S3TRAWL_TEST_CORPORA` names another folder, for
+/// trying the tests without it).
 pub fn corpora() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora")
+    std::env::var_os("S3TRAWL_TEST_CORPORA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora"))
+}
+
+/// Whether the shared corpora are there. Without them a test that reads them is skipped, and
+/// says so; under CI (`CI` set), their absence is a failure.
+pub fn corpora_present() -> bool {
+    let dir = corpora();
+    if dir.is_dir() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} is missing: CI must run with the shared corpora beside the project",
+        dir.display()
+    );
+    eprintln!(
+        "SKIPPED: {} is absent (the shared corpora beside the project); this test reads them",
+        dir.display()
+    );
+    false
+}
+
+/// Returns from the test (skipped, and said so) when the shared corpora are absent outside CI.
+#[macro_export]
+macro_rules! need_corpora {
+    () => {
+        if !$crate::common::corpora_present() {
+            return;
+        }
+    };
 }
 
 pub fn project() -> PathBuf {
@@ -77,12 +109,29 @@ pub fn non_blank_lines(raw: &[u8]) -> u64 {
         .count() as u64
 }
 
+/// The `s3trawl` binary to run in `dir`, with none of the user's settings: no config found in
+/// their config folder, none of the `S3TRAWL_*` variables.
+pub fn command_in(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_s3trawl"));
+    c.current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("XDG_CONFIG_HOME", dir.join("no-such-config-folder"));
+    for var in [
+        "S3TRAWL_CONFIG",
+        "S3TRAWL_LAKE",
+        "S3TRAWL_THREADS",
+        "S3TRAWL_S3_CONCURRENCY",
+        "S3TRAWL_DELIVERY_SLACK",
+    ] {
+        c.env_remove(var);
+    }
+    c
+}
+
 /// Runs the `s3trawl` binary in `dir`.
 pub fn s3trawl_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_s3trawl"))
+    command_in(dir)
         .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
         .output()
         .expect("the binary runs")
 }

@@ -1,6 +1,8 @@
 //! An S3-compatible server (moto's) on 127.0.0.1 for one test, stopped when it is dropped.
 //!
-//! Needs `moto_server` (`pip install 'moto[server]'`; `.ci/run` installs it).
+//! Uses `moto_server` from the PATH, or moto in `python3`; without either, the first test that
+//! needs it installs moto into `target/test-moto` (a Python virtual environment, from PyPI),
+//! so `cargo test` on a fresh machine needs nothing installed by hand but Python 3 with venv.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -32,6 +34,62 @@ pub fn wait_for_port(port: u16, child: &mut Child, what: &str, log: &Path) {
     }
 }
 
+/// How to start moto's server: the program and its arguments (see the module documentation).
+fn moto_program() -> &'static (String, Vec<String>) {
+    static FOUND: std::sync::OnceLock<(String, Vec<String>)> = std::sync::OnceLock::new();
+    FOUND.get_or_init(|| {
+        let runs = |program: &str, args: &[&str]| {
+            Command::new(program)
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if runs("moto_server", &["--help"]) {
+            return ("moto_server".into(), Vec::new());
+        }
+        let module = vec!["-m".to_string(), "moto.server".to_string()];
+        if runs("python3", &["-c", "import moto.server"]) {
+            return ("python3".into(), module);
+        }
+        let venv = super::project().join("target").join("test-moto");
+        let python = venv.join("bin").join("python");
+        if !runs(python.to_str().unwrap(), &["-c", "import moto.server"]) {
+            install_moto(&venv);
+        }
+        (python.to_string_lossy().into_owned(), module)
+    })
+}
+
+/// Installs moto into the virtual environment `venv`: built beside it and renamed into place,
+/// so that test processes running at once never see half an installation.
+fn install_moto(venv: &Path) {
+    let building = venv.with_file_name(format!("test-moto.{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&building);
+    eprintln!(
+        "moto is not installed: installing it into {} (pip install 'moto[server]')",
+        venv.display()
+    );
+    let ok = |c: &mut Command| c.status().is_ok_and(|s| s.success());
+    assert!(
+        ok(Command::new("python3").args(["-m", "venv"]).arg(&building)),
+        "python3 -m venv failed: the S3 tests need Python 3 with venv (Debian: python3-venv)"
+    );
+    assert!(
+        ok(Command::new(building.join("bin").join("pip")).args([
+            "install",
+            "--quiet",
+            "moto[server]"
+        ])),
+        "pip install 'moto[server]' failed"
+    );
+    // Another process may have finished first: then its installation is used.
+    if std::fs::rename(&building, venv).is_err() {
+        let _ = std::fs::remove_dir_all(&building);
+    }
+}
+
 /// An S3-compatible server for one test; killed on drop.
 pub struct Moto {
     child: Child,
@@ -52,9 +110,9 @@ impl Moto {
                 .stderr(log.reopen()?)
                 .spawn()
         };
-        let child = spawn("moto_server", &[])
-            .or_else(|_| spawn("python3", &["-m", "moto.server"]))
-            .expect("moto_server runs: pip install 'moto[server]' (.ci/run installs it)");
+        let (program, args) = moto_program();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let child = spawn(program, &args).expect("moto's server runs");
         let mut moto = Moto {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
@@ -100,10 +158,8 @@ impl Moto {
 
     /// The binary with `endpoint` (this server, or a proxy in front of it) as its S3 endpoint.
     pub fn command(&self, endpoint: &str, dir: &Path, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_s3trawl"));
+        let mut c = super::command_in(dir);
         c.args(args)
-            .current_dir(dir)
-            .env("NO_COLOR", "1")
             .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_ACCESS_KEY_ID", "test")
             .env("AWS_SECRET_ACCESS_KEY", "test")
