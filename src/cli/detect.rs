@@ -18,6 +18,7 @@ use crate::detect::{Run, Severity};
 use crate::report;
 
 use super::Global;
+use super::color::{self, Stream};
 use super::selection::{Selection, print_errors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -45,7 +46,8 @@ pub struct Args {
     /// Write the findings to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// List the detections of the pack and exit.
+    /// List the detections of the pack and exit (with --format json or ndjson: every field of
+    /// each, parameters and defaults included).
     #[arg(long)]
     pub list: bool,
     /// Print the rendered SQL of one detection and its plan with run-time figures
@@ -57,15 +59,30 @@ pub struct Args {
 pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     if args.list {
         let (detections, _) = load_pack(&args.selection.pack_spec())?;
-        for d in &detections {
-            writeln!(
-                super::output::stdout(),
-                "{:<45} {:<8} {:<14} {}",
-                d.id,
-                d.severity.name(),
-                d.family,
-                d.title
-            )?;
+        let mut out = super::output::stdout();
+        match args.format {
+            FindingFormat::Json => {
+                writeln!(out, "{}", serde_json::to_string_pretty(&detections)?)?;
+            }
+            FindingFormat::Ndjson => {
+                for d in &detections {
+                    writeln!(out, "{}", serde_json::to_string(d)?)?;
+                }
+            }
+            _ => {
+                let on = global.color.colours(Stream::Stdout);
+                for d in &detections {
+                    let severity = format!("{:<8}", d.severity.name());
+                    writeln!(
+                        out,
+                        "{:<45} {} {:<14} {}",
+                        d.id,
+                        color::severity(on, d.severity, &severity),
+                        d.family,
+                        d.title
+                    )?;
+                }
+            }
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -87,7 +104,10 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
     let outcome = run.execute().await;
     super::summary::print(&run.log.summary());
     let text = match args.format {
-        FindingFormat::Table => report::table(&outcome.findings),
+        FindingFormat::Table => {
+            let on = args.output.is_none() && global.color.colours(Stream::Stdout);
+            report::table_painted(&outcome.findings, |s, cell| color::severity(on, s, cell))
+        }
         FindingFormat::Json => report::json(&outcome.findings),
         FindingFormat::Ndjson => report::ndjson(&outcome.findings),
         FindingFormat::Csv => report::csv(&outcome.findings),

@@ -18,6 +18,12 @@ use crate::lake::ingest::{IngestOptions, ingest};
 use super::Global;
 use super::summary::plural;
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Example:\n  s3trawl ingest sample-logs --lake lake\n  s3trawl sql --lake lake \"SELECT count(*) FROM access_logs\""
@@ -27,8 +33,12 @@ pub struct Args {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<String>,
     /// The lake folder (created if missing).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "S3TRAWL_LAKE")]
     pub lake: PathBuf,
+    /// What to print on stdout: a sentence, or a JSON summary for scripts (objects, rows,
+    /// rejects, bytes, seconds, per table, and what was skipped, replaced or failed).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: SummaryFormat,
     /// Refuse records with unknown trailing fields instead of keeping them in `extra_fields`.
     #[arg(long)]
     pub strict: bool,
@@ -49,6 +59,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    let started = std::time::Instant::now();
     let locations = super::parse_locations(&args.paths, global)?;
     let now = chrono::Utc::now().timestamp_millis();
     let since = args
@@ -82,23 +93,70 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let objects = report.ingested.len() as u64;
     let rows: u64 = report.ingested.iter().map(|o| o.rows).sum();
     let rejects: u64 = report.ingested.iter().map(|o| o.rejects).sum();
-    writeln!(
-        super::output::stdout(),
-        "ingested {objects} {} ({rows} {}, {rejects} {}) into {} ({} new {}); {} already in the lake",
-        plural(objects, "object", "objects"),
-        plural(rows, "row", "rows"),
-        plural(rejects, "reject", "rejects"),
-        args.lake.display(),
-        report.files.len(),
-        plural(report.files.len() as u64, "file", "files"),
-        report.already,
-    )?;
+    let duplicates: u64 = report.duplicates.values().sum();
+    match args.format {
+        SummaryFormat::Text => writeln!(
+            super::output::stdout(),
+            "ingested {objects} {} ({rows} {}, {rejects} {}) into {} ({} new {}); {} already in the lake",
+            plural(objects, "object", "objects"),
+            plural(rows, "row", "rows"),
+            plural(rejects, "reject", "rejects"),
+            args.lake.display(),
+            report.files.len(),
+            plural(report.files.len() as u64, "file", "files"),
+            report.already,
+        )?,
+        SummaryFormat::Json => {
+            let mut tables: std::collections::BTreeMap<&str, serde_json::Value> =
+                Default::default();
+            for object in &report.ingested {
+                let table = match object.kind.as_str() {
+                    "access_log" => "access_logs",
+                    "cloudtrail" => "cloudtrail",
+                    _ => "other",
+                };
+                let entry = tables.entry(table).or_insert_with(
+                    || serde_json::json!({"objects": 0, "rows": 0, "rejects": 0, "bytes": 0}),
+                );
+                for (key, n) in [
+                    ("objects", 1),
+                    ("rows", object.rows),
+                    ("rejects", object.rejects),
+                    ("bytes", object.size),
+                ] {
+                    entry[key] = (entry[key].as_u64().unwrap_or(0) + n).into();
+                }
+            }
+            let summary_json = serde_json::json!({
+                "lake": args.lake.display().to_string(),
+                "objects": objects,
+                "rows": rows,
+                "rejects": rejects,
+                "bytes": report.ingested.iter().map(|o| o.size).sum::<u64>(),
+                "decompressed_bytes": summary.bytes,
+                "seconds": (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+                "tables": tables,
+                "files": report.files.len(),
+                "already": report.already,
+                "changed": report.changed,
+                "rows_replaced": report.rows_replaced,
+                "duplicates": duplicates,
+                "failed": report.failed.iter().map(|(object, error)| {
+                    serde_json::json!({"object": object, "error": error})
+                }).collect::<Vec<_>>(),
+            });
+            writeln!(
+                super::output::stdout(),
+                "{}",
+                serde_json::to_string_pretty(&summary_json)?
+            )?;
+        }
+    }
     for name in &report.changed {
         eprintln!(
             "s3trawl: {name} has changed since it was ingested (ETag or size): ingested again, its old rows replaced"
         );
     }
-    let duplicates: u64 = report.duplicates.values().sum();
     if duplicates > 0 {
         eprintln!(
             "s3trawl: {duplicates} access-log {} already in the lake (delivered twice) {} not added again",

@@ -1,5 +1,7 @@
 //! The command line: one file per subcommand, each with its arguments and `run`.
 
+pub mod color;
+pub mod config;
 pub mod detect;
 pub mod generate;
 pub mod ingest;
@@ -15,7 +17,8 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use crate::error::Error;
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,7 +31,7 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
     /// Worker threads (default: one per core).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, env = "S3TRAWL_THREADS")]
     pub threads: Option<usize>,
     /// No progress bar.
     #[arg(long, short = 'q', global = true)]
@@ -59,6 +62,16 @@ pub struct Cli {
     /// identity, ECS and EC2 roles).
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
+    /// Colour severities: on a terminal (auto; never when NO_COLOR is set), always (even into a
+    /// pipe), or never. Files written with -o are never coloured.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: color::ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,12 +90,29 @@ pub enum Command {
     Report(report::Args),
     /// Write deterministic synthetic logs (for trying the tool and for benchmarks).
     Generate(generate::Args),
+    /// Show the effective configuration and where each part came from.
+    Config(config::Args),
+    /// Print a shell's completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (s3trawl.1 and one per command) into DIR, or print s3trawl.1.
+    Man {
+        /// The folder for the pages (e.g. ~/.local/share/man/man1).
+        #[arg(long, value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 /// The whole program: parse arguments, run the command on a multi-threaded runtime, map the
 /// outcome to an exit code.
 pub fn main() -> ExitCode {
-    let args = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let args = match Cli::from_arg_matches(&matches) {
+        Ok(args) => args,
+        Err(e) => e.exit(),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -93,7 +123,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(run(args)) {
+    match runtime.block_on(run(args, Some(&matches))) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
@@ -107,7 +137,9 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// Runs the command `cli` holds; `matches` (when parsed from a command line) say where each
+/// global setting's value came from.
+pub async fn run(cli: Cli, matches: Option<&ArgMatches>) -> anyhow::Result<ExitCode> {
     if let Some(threads) = cli.threads {
         // rayon decodes large objects in pieces; keep it to the same number of threads.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -126,6 +158,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         profile: cli.profile,
         s3_concurrency_given: cli.s3_concurrency.is_some(),
+        color: cli.color,
+        origins: ["threads", "s3_concurrency", "delivery_slack", "color"]
+            .into_iter()
+            .filter_map(|id| {
+                let m = matches?;
+                let source = m.value_source(id)?;
+                let arg = Cli::command()
+                    .get_arguments()
+                    .find(|a| a.get_id() == id)
+                    .cloned()?;
+                let from = match source {
+                    ValueSource::CommandLine => format!("--{}", arg.get_long()?),
+                    ValueSource::EnvVariable => arg.get_env()?.to_string_lossy().into_owned(),
+                    _ => return None,
+                };
+                Some((id, from))
+            })
+            .collect(),
     };
     match cli.command {
         Command::Sql(args) => sql::run(args, &global).await,
@@ -135,7 +185,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Detect(args) => detect::run_command(args, &global).await,
         Command::Report(args) => report::run_command(args, &global).await,
         Command::Generate(args) => generate::run(&args),
+        Command::Config(args) => config::run(&args, &global),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "s3trawl", &mut output::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { out } => man(out.as_deref()),
     }
+}
+
+/// The man pages: `s3trawl.1` and `s3trawl-COMMAND.1` for each command, into `dir`; without
+/// it, `s3trawl.1` on stdout.
+fn man(dir: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    use anyhow::Context;
+    use std::io::Write;
+    let command = Cli::command();
+    let Some(dir) = dir else {
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command).render(&mut page)?;
+        output::stdout().write_all(&page)?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut written = Vec::new();
+    let mut write = |name: String, command: clap::Command| -> anyhow::Result<()> {
+        let path = dir.join(format!("{name}.1"));
+        let mut page = Vec::new();
+        clap_mangen::Man::new(command).render(&mut page)?;
+        std::fs::write(&path, page).with_context(|| format!("cannot write {}", path.display()))?;
+        written.push(path);
+        Ok(())
+    };
+    for sub in command.get_subcommands() {
+        let name = format!("s3trawl-{}", sub.get_name());
+        write(name.clone(), sub.clone().name(name))?;
+    }
+    write("s3trawl".into(), command)?;
+    eprintln!(
+        "s3trawl: wrote {} man pages into {}",
+        written.len(),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Where `sql` and `shell` read the tables from.
@@ -145,7 +236,7 @@ pub struct Tables {
     #[arg(long, num_args = 1.., value_name = "PATH")]
     pub logs: Vec<String>,
     /// A Parquet lake written by `s3trawl ingest` (read instead of, or as well as, --logs).
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "S3TRAWL_LAKE")]
     pub lake: Option<std::path::PathBuf>,
     /// Refuse records with unknown trailing fields instead of keeping them in `extra_fields`.
     #[arg(long)]
@@ -202,12 +293,24 @@ pub struct Global {
     pub profile: Option<String>,
     /// Whether `--s3-concurrency` (or its variable) was given: else a config may set it.
     pub s3_concurrency_given: bool,
+    pub color: color::ColorChoice,
+    /// Where global settings given on the command line or in the environment came from
+    /// (`--threads`, `S3TRAWL_THREADS`, …), by argument id.
+    pub origins: std::collections::BTreeMap<&'static str, String>,
 }
 
 /// Requests in flight to S3 unless the command line or a config says otherwise.
 pub const DEFAULT_S3_CONCURRENCY: usize = 64;
 
 impl Global {
+    /// Where the global setting `id` came from, or `default`.
+    pub fn origin(&self, id: &str, default: &str) -> String {
+        self.origins
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
+    }
+
     /// Progress of the scans as a bar on stderr, or nothing when stderr is not a terminal.
     pub fn progress_bar(
         &self,

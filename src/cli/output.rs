@@ -1,5 +1,6 @@
-//! Query results on stdout or in a file, written with arrow's own writers, batch by batch
-//! (except the table, which needs every row to size its columns).
+//! Query results on stdout or in a file, written with arrow's own writers, batch by batch as
+//! they arrive (except the table, which sizes its columns from the rows it shows: at most
+//! `--maxrows`, 40 on a terminal by default).
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -79,24 +80,74 @@ fn open(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
     })
 }
 
-/// Writes every batch of `stream` in `format`; returns the number of rows.
+/// How many rows the table format shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaxRows {
+    Limit(usize),
+    Unlimited,
+}
+
+impl std::str::FromStr for MaxRows {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "inf" | "unlimited" | "all" => Ok(MaxRows::Unlimited),
+            n => n
+                .parse()
+                .map(MaxRows::Limit)
+                .map_err(|_| format!("{s:?} is not a number of rows (or inf)")),
+        }
+    }
+}
+
+/// Rows a table on a terminal shows unless told otherwise (datafusion-cli's default).
+pub const TERMINAL_ROWS: usize = 40;
+
+impl MaxRows {
+    /// The rows a table shows: as given, else [`TERMINAL_ROWS`] on a terminal and all of them
+    /// into a pipe or a file.
+    pub fn resolve(given: Option<MaxRows>, path: Option<&Path>) -> MaxRows {
+        given.unwrap_or(if path.is_none() && std::io::stdout().is_terminal() {
+            MaxRows::Limit(TERMINAL_ROWS)
+        } else {
+            MaxRows::Unlimited
+        })
+    }
+}
+
+/// Writes every batch of `stream` in `format` as it arrives (a table, which sizes its columns
+/// from its rows, keeps the first `max_rows` and counts the rest); returns the number of rows.
 pub async fn write_stream(
     mut stream: SendableRecordBatchStream,
     format: Format,
     path: Option<&Path>,
+    max_rows: MaxRows,
 ) -> anyhow::Result<u64> {
     let schema = stream.schema();
     let out = open(path)?;
     let mut rows = 0u64;
     match format {
         Format::Table => {
+            let limit = match max_rows {
+                MaxRows::Limit(n) => n as u64,
+                MaxRows::Unlimited => u64::MAX,
+            };
             let mut batches = Vec::new();
             while let Some(batch) = stream.next().await {
                 let batch = batch?;
+                let kept = limit.saturating_sub(rows).min(batch.num_rows() as u64) as usize;
+                if kept > 0 {
+                    batches.push(batch.slice(0, kept));
+                }
                 rows += batch.num_rows() as u64;
-                batches.push(batch);
             }
-            write_table(out, &schema, &batches)?;
+            let shown = rows.min(limit);
+            write_table(
+                out,
+                &schema,
+                &batches,
+                (shown < rows).then_some((shown, rows)),
+            )?;
         }
         Format::Csv => {
             let mut w = arrow::csv::WriterBuilder::new()
@@ -191,10 +242,12 @@ fn nested_as_json(batch: &RecordBatch) -> anyhow::Result<RecordBatch> {
     )?)
 }
 
+/// The table of `batches`; `cut`: (rows shown, rows in all) when not all are shown.
 fn write_table(
     mut out: Box<dyn Write>,
     schema: &SchemaRef,
     batches: &[RecordBatch],
+    cut: Option<(u64, u64)>,
 ) -> anyhow::Result<()> {
     let shown = batches
         .iter()
@@ -202,6 +255,12 @@ fn write_table(
         .collect::<anyhow::Result<Vec<_>>>()?;
     let table = arrow::util::pretty::pretty_format_batches_with_schema(as_text(schema), &shown)?;
     writeln!(out, "{table}")?;
+    if let Some((shown, all)) = cut {
+        writeln!(
+            out,
+            "{shown} of {all} rows shown (--maxrows N or inf for more, --format csv for all)"
+        )?;
+    }
     out.flush()?;
     Ok(())
 }

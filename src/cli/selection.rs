@@ -16,7 +16,7 @@ pub struct Selection {
     #[arg(long, num_args = 1.., value_name = "PATH")]
     pub logs: Vec<String>,
     /// A Parquet lake written by `s3trawl ingest`.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "S3TRAWL_LAKE")]
     pub lake: Option<PathBuf>,
     /// Start of the window: 2026-11-01, 2026-11-01T06:00:00Z, or 24h / 7d before now
     /// (default: the start of the data).
@@ -31,7 +31,9 @@ pub struct Selection {
     /// Run only these detections (comma-separated ids).
     #[arg(long, value_delimiter = ',', value_name = "ID,…")]
     pub only: Vec<String>,
-    /// The TOML config: allow-lists, threat lists, per-detection settings.
+    /// The TOML config: allow-lists, threat lists, per-detection settings (else
+    /// S3TRAWL_CONFIG, ./s3trawl.toml, then $XDG_CONFIG_HOME/s3trawl/config.toml; see
+    /// `s3trawl config show`).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// A folder of your own detections (*.sql with the same header), added to the pack.
@@ -47,7 +49,7 @@ impl Selection {
     pub fn pack_spec(&self) -> RunSpec {
         RunSpec {
             only: self.only.clone(),
-            config: self.config.clone(),
+            config: super::config::discover(self.config.as_deref()).map(|(path, _)| path),
             rules: self.rules.clone(),
             ..RunSpec::default()
         }

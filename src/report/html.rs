@@ -39,7 +39,8 @@ code, .mono { font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace; 
 .sev.critical { background:var(--critical); } .sev.high { background:var(--high); }
 .sev.medium { background:var(--medium); } .sev.low { background:var(--low); color:#1d2330; }
 .sev.info { background:var(--info); }
-.new { display:inline-block; background:#1d2330; color:#fff; border-radius:4px; padding:1px 6px; font-size:11px; font-weight:700; }
+.new { display:inline-block; background:#1d2330; color:#fff; border-radius:4px; padding:1px 6px; font-size:11px; font-weight:700; white-space:nowrap; }
+td.time { white-space:nowrap; }
 details { background:var(--card); border:1px solid var(--line); border-radius:8px; margin:8px 0; padding:8px 12px; }
 details summary { cursor:pointer; }
 details dl { display:grid; grid-template-columns:140px 1fr; gap:4px 12px; margin:10px 0; }
@@ -295,7 +296,7 @@ fn findings_table(out: &mut String, findings: &[&ReportedFinding]) {
         let g = &f.finding;
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td class=\"mono\">{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td class=\"mono\">{}</td><td class=\"n\">{}</td><td class=\"time\">{}</td><td class=\"time\">{}</td></tr>",
             sev_badge(g.severity),
             if f.is_new() {
                 "<span class=\"new\">NEW</span>"

@@ -42,6 +42,12 @@ fn cut(s: &str, max: usize) -> String {
 
 /// Findings as an aligned table for a terminal.
 pub fn table(findings: &[Finding]) -> String {
+    table_painted(findings, |_, cell| cell.to_string())
+}
+
+/// [`table`], each row's severity cell (padded to its width) passed through `paint` (the
+/// command line colours it on a terminal).
+pub fn table_painted(findings: &[Finding], paint: impl Fn(Severity, &str) -> String) -> String {
     if findings.is_empty() {
         return "No findings.\n".to_string();
     }
@@ -72,17 +78,21 @@ pub fn table(findings: &[Finding]) -> String {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let line = |cells: &[String]| -> String {
+    let line = |cells: &[String], severity: Option<Severity>| -> String {
         let padded: Vec<String> = cells
             .iter()
             .zip(widths)
-            .map(|(c, w)| format!("{c:w$}"))
+            .enumerate()
+            .map(|(i, (c, w))| match severity {
+                Some(s) if i == 0 => paint(s, &format!("{c:w$}")),
+                _ => format!("{c:w$}"),
+            })
             .collect();
         format!("{}\n", padded.join("  ").trim_end())
     };
-    let mut out = line(&header.map(str::to_string));
-    for row in &rows {
-        out.push_str(&line(row));
+    let mut out = line(&header.map(str::to_string), None);
+    for (row, f) in rows.iter().zip(findings) {
+        out.push_str(&line(row, Some(f.severity)));
     }
     out
 }

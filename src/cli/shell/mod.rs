@@ -20,9 +20,15 @@ use std::time::Instant;
 use datafusion::prelude::SessionContext;
 use rustyline::error::ReadlineError;
 
-use super::output::{self, Format};
+mod complete;
+
+use std::sync::{Arc, Mutex};
+
+use super::color::Stream;
+use super::output::{self, Format, MaxRows};
 use super::{Global, describe};
 use crate::scan::ScanLog;
+use complete::{SqlHelper, Vocabulary};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -34,6 +40,10 @@ pub struct Args {
     /// Output format of results (`.format` changes it in the session).
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Rows a table shows, or inf (`.maxrows` changes it) [default: 40 on a terminal, all into
+    /// a pipe].
+    #[arg(long, value_name = "N|inf")]
+    pub maxrows: Option<MaxRows>,
 }
 
 const HELP: &str = "\
@@ -41,14 +51,17 @@ Statements end with ';' and may span lines. Tables: access_logs, cloudtrail, rej
   .tables                 the tables
   .schema [TABLE]         columns and types (all tables without TABLE)
   .format table|csv|json|ndjson
+  .maxrows N|inf          rows a table shows
   .timer on|off           print how long each statement took
   .help                   this text
-  .quit                   leave (or Ctrl-D); Ctrl-C clears the statement being typed";
+  .quit                   leave (or Ctrl-D); Ctrl-C clears the statement being typed
+Tab completes table and column names (struct fields too), functions, keywords and commands.";
 
 struct Session {
     ctx: SessionContext,
     log: ScanLog,
     format: Format,
+    max_rows: MaxRows,
     timer: bool,
     /// Rejects already reported on stderr.
     reported: u64,
@@ -62,12 +75,14 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         ctx,
         log,
         format: args.format,
+        max_rows: MaxRows::resolve(args.maxrows, None),
         timer: false,
         reported: 0,
         failed: 0,
     };
     if std::io::stdin().is_terminal() {
-        interactive(&mut session).await?;
+        let dim_hints = global.color.colours(Stream::Stdout);
+        interactive(&mut session, dim_hints).await?;
         Ok(ExitCode::SUCCESS)
     } else {
         let stdin = std::io::stdin();
@@ -96,8 +111,14 @@ fn exit_code(session: &Session) -> ExitCode {
     }
 }
 
-async fn interactive(session: &mut Session) -> anyhow::Result<()> {
-    let mut editor = rustyline::DefaultEditor::new()?;
+async fn interactive(session: &mut Session, dim_hints: bool) -> anyhow::Result<()> {
+    let pending = Arc::new(Mutex::new(String::new()));
+    let mut editor = rustyline::Editor::<SqlHelper, rustyline::history::DefaultHistory>::new()?;
+    editor.set_helper(Some(SqlHelper {
+        vocabulary: Vocabulary::of(&session.ctx).await,
+        pending: Arc::clone(&pending),
+        dim_hints,
+    }));
     let history = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".s3trawl_history"));
     if let Some(h) = &history {
         let _ = editor.load_history(h);
@@ -112,6 +133,9 @@ async fn interactive(session: &mut Session) -> anyhow::Result<()> {
         } else {
             "     ->  "
         };
+        if let Ok(mut p) = pending.lock() {
+            p.clone_from(&buffer);
+        }
         match tokio::task::block_in_place(|| editor.readline(prompt)) {
             Ok(line) => {
                 if !line.trim().is_empty() {
@@ -170,6 +194,10 @@ impl Session {
                     "unknown format {name:?}: table, csv, json or ndjson"
                 )),
             },
+            (".maxrows", Some(n)) => match n.parse::<MaxRows>() {
+                Ok(m) => self.max_rows = m,
+                Err(e) => self.error(&e),
+            },
             (".timer", Some("on")) => self.timer = true,
             (".timer", Some("off")) => self.timer = false,
             _ => self.error(&format!("unknown command {line:?} (.help lists them)")),
@@ -195,7 +223,7 @@ impl Session {
         let result = async {
             let frame = self.ctx.sql(sql).await?;
             let stream = frame.execute_stream().await?;
-            output::write_stream(stream, self.format, None).await
+            output::write_stream(stream, self.format, None, self.max_rows).await
         }
         .await;
         let _ = output::stdout().flush();
