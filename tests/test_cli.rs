@@ -202,6 +202,34 @@ fn severities_are_coloured_on_a_terminal_only() {
             .windows(2)
             .any(|w| w == b"\x1b[")
     );
+    // report's summary on stderr: the counts by severity, coloured when asked.
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("r");
+    let out = out.to_str().unwrap();
+    let report = |color: &str| {
+        s3trawl(&[
+            "report",
+            "--quiet",
+            "--logs",
+            "sample-logs",
+            "--color",
+            color,
+            "--out",
+            out,
+        ])
+    };
+    let o = report("always");
+    assert!(
+        stderr(&o).contains("\x1b[31m") && stderr(&o).contains(" high"),
+        "{}",
+        stderr(&o)
+    );
+    let o = report("auto");
+    assert!(
+        !stderr(&o).contains('\x1b') && stderr(&o).contains(" high"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

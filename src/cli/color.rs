@@ -3,7 +3,8 @@
 //! `auto` (the default) colours only a stream that is a terminal, and never when `NO_COLOR`
 //! is set to anything; `always` colours even into a pipe (for `less -R`); `never` never does.
 //! Nothing is ever coloured into a file written with `-o`. Only severities are coloured: in the
-//! findings table, `detect --list` and the shell's hints.
+//! findings table, `detect --list` and `report`'s summary on stderr (and the shell dims its
+//! hints).
 
 use std::io::IsTerminal;
 

@@ -19,6 +19,7 @@ use crate::report::build::{self, Heading};
 use crate::report::state::State;
 
 use super::Global;
+use super::color::{self, Stream};
 use super::selection::{Selection, print_errors};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -76,10 +77,30 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
     if build::advance(&mut state, &outcome, &report) {
         state.save(&args.out)?;
     }
+    // The counts by severity, most severe first, coloured on a terminal.
+    let on = global.color.colours(Stream::Stderr);
+    let by_severity: Vec<String> = Severity::ALL
+        .iter()
+        .rev()
+        .filter_map(|s| {
+            let n = report
+                .counts
+                .by_severity
+                .get(s.name())
+                .copied()
+                .unwrap_or(0);
+            (n > 0).then(|| color::severity(on, *s, &format!("{n} {s}")))
+        })
+        .collect();
     eprintln!(
-        "s3trawl: report written to {}: {} findings, {} new since the previous report",
+        "s3trawl: report written to {}: {} findings{}, {} new since the previous report",
         args.out.join("report.html").display(),
         report.counts.findings,
+        if by_severity.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", by_severity.join(", "))
+        },
         report.counts.new
     );
     if !outcome.errors.is_empty() {
