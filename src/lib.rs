@@ -16,6 +16,7 @@ pub mod generate;
 pub mod lake;
 pub mod report;
 pub mod scan;
+pub mod sigma;
 pub mod source;
 
 /// What the unit tests share.

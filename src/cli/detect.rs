@@ -19,7 +19,7 @@ use crate::report;
 
 use super::Global;
 use super::color::{self, Stream};
-use super::selection::{Selection, print_errors};
+use super::selection::{Selection, print_errors, print_skipped};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FindingFormat {
@@ -58,15 +58,28 @@ pub struct Args {
 
 pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     if args.list {
-        let (detections, _) = load_pack(&args.selection.pack_spec())?;
+        let pack = load_pack(&args.selection.pack_spec())?;
+        let detections = pack.detections;
         let mut out = super::output::stdout();
         match args.format {
             FindingFormat::Json => {
-                writeln!(out, "{}", serde_json::to_string_pretty(&detections)?)?;
+                let mut all: Vec<serde_json::Value> = detections
+                    .iter()
+                    .map(serde_json::to_value)
+                    .collect::<Result<_, _>>()?;
+                all.extend(pack.skipped.iter().map(
+                    |s| serde_json::json!({"file": s.file, "title": s.title, "skipped": s.reason}),
+                ));
+                writeln!(out, "{}", serde_json::to_string_pretty(&all)?)?;
             }
             FindingFormat::Ndjson => {
                 for d in &detections {
                     writeln!(out, "{}", serde_json::to_string(d)?)?;
+                }
+                for s in &pack.skipped {
+                    let line =
+                        serde_json::json!({"file": s.file, "title": s.title, "skipped": s.reason});
+                    writeln!(out, "{line}")?;
                 }
             }
             _ => {
@@ -82,6 +95,17 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
                         d.title
                     )?;
                 }
+                for s in &pack.skipped {
+                    writeln!(
+                        out,
+                        "{:<45} {:<8} {:<14} {} (skipped: {})",
+                        s.file,
+                        "-",
+                        crate::sigma::FAMILY,
+                        s.title.as_deref().unwrap_or(""),
+                        s.reason
+                    )?;
+                }
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -89,6 +113,7 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
     let spec = args.selection.spec(global)?;
     let run = Run::prepare(&spec, super::scan_log(global, None, "decoding")).await?;
     run.log.finish_progress();
+    print_skipped(&run.skipped);
     if let Some(id) = &args.explain {
         let started = std::time::Instant::now();
         let (sql, plan) = run.explain(id).await?;

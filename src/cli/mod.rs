@@ -10,6 +10,7 @@ pub mod report;
 pub mod schema;
 pub mod selection;
 pub mod shell;
+pub mod sigma;
 pub mod sql;
 pub mod summary;
 
@@ -92,6 +93,8 @@ pub enum Command {
     Generate(generate::Args),
     /// Show the effective configuration and where each part came from.
     Config(config::Args),
+    /// Sigma rules: `sigma convert` prints each rule's SQL.
+    Sigma(sigma::Args),
     /// Print a shell's completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         #[arg(value_enum)]
@@ -186,6 +189,7 @@ pub async fn run(cli: Cli, matches: Option<&ArgMatches>) -> anyhow::Result<ExitC
         Command::Report(args) => report::run_command(args, &global).await,
         Command::Generate(args) => generate::run(&args),
         Command::Config(args) => config::run(&args, &global),
+        Command::Sigma(args) => sigma::run(&args),
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "s3trawl", &mut output::stdout());
             Ok(ExitCode::SUCCESS)

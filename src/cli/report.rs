@@ -20,7 +20,7 @@ use crate::report::state::State;
 
 use super::Global;
 use super::color::{self, Stream};
-use super::selection::{Selection, print_errors};
+use super::selection::{Selection, print_errors, print_skipped};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Alert {
@@ -60,6 +60,7 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
     let log = super::scan_log(global, None, "decoding");
     let run = Run::prepare(&spec, log).await?;
     run.log.finish_progress();
+    print_skipped(&run.skipped);
     let outcome = run.execute().await;
     super::summary::print(&run.log.summary());
     print_errors(&outcome);

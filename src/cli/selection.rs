@@ -39,6 +39,10 @@ pub struct Selection {
     /// A folder of your own detections (*.sql with the same header), added to the pack.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    /// Sigma rules (files, or folders read recursively) to run with the pack: CloudTrail rules
+    /// (`product: aws, service: cloudtrail`) and ours for access logs (`service: s3_access`).
+    #[arg(long, value_name = "PATH", num_args = 1.., action = clap::ArgAction::Append)]
+    pub sigma: Vec<PathBuf>,
     /// Refuse access-log records with unknown trailing fields.
     #[arg(long)]
     pub strict: bool,
@@ -51,6 +55,7 @@ impl Selection {
             only: self.only.clone(),
             config: super::config::discover(self.config.as_deref()).map(|(path, _)| path),
             rules: self.rules.clone(),
+            sigma: self.sigma.clone(),
             ..RunSpec::default()
         }
     }
@@ -89,6 +94,17 @@ pub fn print_errors(outcome: &Outcome) {
             "s3trawl: detection {} failed: {}",
             failure.detection,
             report::escape::terminal(&error.split_whitespace().collect::<Vec<_>>().join(" "))
+        );
+    }
+}
+
+/// The Sigma rules that do not run, each with its file and why, on stderr.
+pub fn print_skipped(skipped: &[crate::sigma::Skipped]) {
+    for s in skipped {
+        eprintln!(
+            "s3trawl: Sigma rule {} skipped: {}",
+            report::escape::terminal(&s.file),
+            report::escape::terminal(&s.reason)
         );
     }
 }

@@ -88,6 +88,9 @@ struct RawConfig {
     detections: BTreeMap<String, toml::Table>,
     #[serde(default)]
     settings: Settings,
+    /// Sigma rule files or folders, run with the pack.
+    #[serde(default)]
+    sigma: Vec<PathBuf>,
 }
 
 /// The whole config, threat lists loaded.
@@ -98,6 +101,8 @@ pub struct Config {
     pub threat_lists: Vec<(String, Vec<Network>)>,
     pub detections: BTreeMap<String, DetectionSettings>,
     pub settings: Settings,
+    /// Sigma rule files or folders (relative ones resolved from the config's folder).
+    pub sigma: Vec<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +200,7 @@ impl Config {
             threat_lists,
             detections,
             settings: raw.settings,
+            sigma: raw.sigma.iter().map(|p| base.join(p)).collect(),
         })
     }
 

@@ -33,6 +33,8 @@ pub enum Error {
     EmptyWindow,
     #[error("the config's s3_concurrency must be at least 1")]
     NoConcurrency,
+    #[error("reading the Sigma rules")]
+    Sigma(#[source] std::io::Error),
     #[error("creating a temporary folder for the decoded history")]
     Spill(#[source] std::io::Error),
     #[error("preparing the window")]

@@ -124,6 +124,10 @@ pub struct Detection {
     pub sql: String,
     /// `builtin:<file>` or the file's path.
     pub origin: String,
+    /// Whether `sql` has `${…}` placeholders to fill (a Sigma rule's SQL is complete: its
+    /// values, which may hold `${`, are literals already).
+    #[serde(skip)]
+    pub templated: bool,
 }
 
 /// Why a detection file could not be read.
@@ -246,6 +250,7 @@ impl Detection {
             params,
             sql,
             origin: origin.to_string(),
+            templated: true,
         })
     }
 
@@ -289,6 +294,9 @@ impl Detection {
         builtins: &BTreeMap<String, String>,
     ) -> Result<String, RuleError> {
         let overrides = self.typed_overrides(overrides)?;
+        if !self.templated {
+            return Ok(self.sql.clone());
+        }
         let mut out = String::with_capacity(self.sql.len());
         let mut rest = self.sql.as_str();
         let mut quotes = SqlQuotes::default();

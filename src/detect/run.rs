@@ -23,6 +23,7 @@ use super::{Detection, Finding, Param, pack, udf};
 use crate::engine::table::Fetching;
 use crate::engine::{EngineOptions, Sources};
 use crate::scan::ScanLog;
+use crate::sigma::Skipped;
 use crate::source::LogLocation;
 
 /// What a run reads and runs.
@@ -43,6 +44,8 @@ pub struct RunSpec {
     pub config: Option<PathBuf>,
     /// A folder of the user's own detections, added to the pack.
     pub rules: Option<PathBuf>,
+    /// Sigma rule files or folders, translated and added to the pack (with the config's).
+    pub sigma: Vec<PathBuf>,
     /// Refuse access-log records with unknown trailing fields.
     pub strict: bool,
     pub threads: Option<usize>,
@@ -53,14 +56,41 @@ pub struct RunSpec {
     pub s3_concurrency: Option<usize>,
 }
 
+/// The pack a spec selects (the built-in detections, `--rules`, Sigma rules) and its config.
+#[derive(Debug)]
+pub struct Pack {
+    pub detections: Vec<Detection>,
+    pub config: Arc<Config>,
+    /// Sigma rules that do not run, and why.
+    pub skipped: Vec<Skipped>,
+}
+
 /// The pack a spec selects, and its config, checked: unknown ids (in `--only` or in the
 /// config) and config values of the wrong type are errors before anything runs.
-pub fn load_pack(spec: &RunSpec) -> Result<(Vec<Detection>, Arc<Config>), Error> {
+pub fn load_pack(spec: &RunSpec) -> Result<Pack, Error> {
     let config = match &spec.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
     let mut detections = pack::load(spec.rules.as_deref())?;
+    let mut sigma_paths = spec.sigma.clone();
+    sigma_paths.extend(config.sigma.iter().cloned());
+    let mut skipped = Vec::new();
+    if !sigma_paths.is_empty() {
+        let loaded = crate::sigma::load(&sigma_paths).map_err(Error::Sigma)?;
+        for d in loaded.detections {
+            if detections.iter().any(|e| e.id == d.id) {
+                skipped.push(Skipped {
+                    file: d.origin.clone(),
+                    title: Some(d.title.clone()),
+                    reason: format!("another detection has the id {}", d.id),
+                });
+            } else {
+                detections.push(d);
+            }
+        }
+        skipped.extend(loaded.skipped);
+    }
     if !spec.only.is_empty() {
         if let Some(id) = spec
             .only
@@ -85,13 +115,19 @@ pub fn load_pack(spec: &RunSpec) -> Result<(Vec<Detection>, Arc<Config>), Error>
             d.typed_overrides(&settings.params)?;
         }
     }
-    Ok((detections, Arc::new(config)))
+    Ok(Pack {
+        detections,
+        config: Arc::new(config),
+        skipped,
+    })
 }
 
 /// A run ready to execute: the tables open, the window's views registered.
 pub struct Run {
     pub ctx: SessionContext,
     pub detections: Vec<Detection>,
+    /// Sigma rules that do not run, and why.
+    pub skipped: Vec<Skipped>,
     pub window: Window,
     pub config: Arc<Config>,
     /// What the scans of raw logs saw (counts, rejects, unreadable objects).
@@ -109,7 +145,11 @@ impl Run {
         if spec.logs.is_empty() && spec.lake.is_none() {
             return Err(Error::NoSources);
         }
-        let (detections, config) = load_pack(spec)?;
+        let Pack {
+            detections,
+            config,
+            skipped,
+        } = load_pack(spec)?;
         if let (Some(s), Some(u)) = (spec.since, spec.until)
             && s >= u
         {
@@ -160,6 +200,7 @@ impl Run {
         Ok(Run {
             ctx,
             detections,
+            skipped,
             window,
             config,
             log,

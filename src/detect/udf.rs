@@ -416,6 +416,14 @@ pub fn register(ctx: &SessionContext, config: &Arc<Config>) {
     ctx.register_udf(TextUdf::udf("is_private_ip", 1, DataType::Boolean, |a| {
         Some(Out::Bool(is_private_ip(a[0])))
     }));
+    // Sigma's |cidr: whether an address is in a range (false for text that is not one).
+    ctx.register_udf(TextUdf::udf("cidr_match", 2, DataType::Boolean, |a| {
+        let ip = a[0].trim().parse::<std::net::IpAddr>().ok();
+        let net = Network::parse(a[1]).ok();
+        Some(Out::Bool(
+            matches!((ip, net), (Some(ip), Some(n)) if n.contains(ip)),
+        ))
+    }));
     ctx.register_udf(TextUdf::udf("policy_exposure", 2, DataType::Utf8, |a| {
         policy_exposure(a[0], a[1]).map(Out::Text)
     }));

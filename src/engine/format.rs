@@ -265,8 +265,12 @@ impl FileSource for LogSource {
         }
         let mut prefilter = cloudtrail::Prefilter::default();
         for filter in &filters {
-            if let Some((column, values)) = accepted_values(filter) {
-                prefilter.require(&column, values);
+            if let Some(accepted) = accepted_values(filter) {
+                if accepted.any_case {
+                    prefilter.require_any_case(&accepted.column, accepted.values);
+                } else {
+                    prefilter.require(&accepted.column, accepted.values);
+                }
             }
         }
         let propagation = FilterPushdownPropagation::with_parent_pushdown_result(not_pushed);

@@ -3,35 +3,49 @@
 //!
 //! In: a filter DataFusion offers the `cloudtrail` scan (a physical expression). Out: the
 //! column and the text values it may have, when the filter is `column = 'text'`,
-//! `column IN (…)` or an `OR` of those on one column; `None` for anything else. The filters
+//! `column IN (…)`, the same on `lower(column)` (as Sigma rules compare), or an `OR` of those
+//! on one column; `None` for anything else. The filters
 //! stay in the plan and are applied exactly: this only saves building rows that they drop.
 
 use std::sync::Arc;
 
 use datafusion::common::ScalarValue;
 use datafusion::logical_expr::Operator;
-use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::{BinaryExpr, CastExpr, Column, InListExpr, Literal};
+use datafusion::physical_expr::{PhysicalExpr, ScalarFunctionExpr};
 
-/// `column = 'text'`, `column IN ('a', 'b')`, or an `OR` of those on one column, as the column
-/// and the values it may have.
-pub(super) fn accepted_values(expr: &Arc<dyn PhysicalExpr>) -> Option<(String, Vec<String>)> {
+/// What a filter accepts of one column: its name, the values, and whether it compares them
+/// without regard to case (`lower(column) = 'text'`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Accepted {
+    pub column: String,
+    pub values: Vec<String>,
+    pub any_case: bool,
+}
+
+/// `column = 'text'`, `column IN ('a', 'b')`, the same on `lower(column)`, or an `OR` of those
+/// on one column: the column and the values it may have.
+pub(super) fn accepted_values(expr: &Arc<dyn PhysicalExpr>) -> Option<Accepted> {
     if let Some(binary) = expr.downcast_ref::<BinaryExpr>() {
         return match binary.op() {
             Operator::Eq => {
-                let (column, value) =
-                    match (column_name(binary.left()), text_literal(binary.right())) {
+                let ((column, any_case), value) =
+                    match (subject(binary.left()), text_literal(binary.right())) {
                         (Some(c), Some(v)) => (c, v),
-                        _ => (column_name(binary.right())?, text_literal(binary.left())?),
+                        _ => (subject(binary.right())?, text_literal(binary.left())?),
                     };
-                Some((column, vec![value]))
+                Some(Accepted {
+                    column,
+                    values: vec![value],
+                    any_case,
+                })
             }
             Operator::Or => {
-                let (left, mut values) = accepted_values(binary.left())?;
-                let (right, more) = accepted_values(binary.right())?;
-                (left == right).then(|| {
-                    values.extend(more);
-                    (left, values)
+                let mut left = accepted_values(binary.left())?;
+                let right = accepted_values(binary.right())?;
+                (left.column == right.column && left.any_case == right.any_case).then(|| {
+                    left.values.extend(right.values);
+                    left
                 })
             }
             _ => None,
@@ -41,13 +55,31 @@ pub(super) fn accepted_values(expr: &Arc<dyn PhysicalExpr>) -> Option<(String, V
     if list.negated() {
         return None;
     }
-    let column = column_name(list.expr())?;
+    let (column, any_case) = subject(list.expr())?;
     let values = list
         .list()
         .iter()
         .map(text_literal)
         .collect::<Option<Vec<_>>>()?;
-    Some((column, values))
+    Some(Accepted {
+        column,
+        values,
+        any_case,
+    })
+}
+
+/// The column an expression reads (through casts between string types), and whether it is
+/// lowercased first (`lower(column)`).
+fn subject(expr: &Arc<dyn PhysicalExpr>) -> Option<(String, bool)> {
+    if let Some(function) = expr.downcast_ref::<ScalarFunctionExpr>() {
+        return match function.args() {
+            [arg] if function.name() == "lower" => {
+                subject(arg).and_then(|(c, any)| (!any).then_some((c, true)))
+            }
+            _ => None,
+        };
+    }
+    column_name(expr).map(|c| (c, false))
 }
 
 /// The column an expression reads as is (through casts between string types).

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use datafusion::error::DataFusionError;
 
 use super::document::{
-    self, Counts, DetectionError, DetectionInfo, Report, ReportWindow, ReportedFinding,
+    self, Counts, DetectionError, DetectionInfo, Report, ReportWindow, ReportedFinding, SkippedRule,
 };
 use super::html;
 use super::state::{Run as StateRun, State};
@@ -107,6 +107,15 @@ pub async fn build(
             .map(|f| DetectionError {
                 detection: f.detection.clone(),
                 error: f.error.to_string(),
+            })
+            .collect(),
+        skipped_rules: run
+            .skipped
+            .iter()
+            .map(|s| SkippedRule {
+                file: s.file.clone(),
+                title: s.title.clone(),
+                reason: s.reason.clone(),
             })
             .collect(),
     })

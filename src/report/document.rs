@@ -119,6 +119,18 @@ pub struct Report {
     /// What the detections with findings mean.
     pub detections: Vec<DetectionInfo>,
     pub errors: Vec<DetectionError>,
+    /// Sigma rules that did not run, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped_rules: Vec<SkippedRule>,
+}
+
+/// A Sigma rule that did not run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedRule {
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    pub reason: String,
 }
 
 impl Report {

@@ -356,20 +356,20 @@ const ADDITIONAL_KEYS: &[&str] = &[
 /// as it does in SQL).
 #[derive(Debug, Default)]
 pub struct Prefilter {
-    /// `(record slot, accepted values)`, all of which must hold.
-    tests: Vec<(usize, Vec<String>)>,
+    /// `(record slot, accepted values, without regard to case)`, all of which must hold.
+    tests: Vec<(usize, Vec<String>, bool)>,
 }
 
 impl std::fmt::Display for Prefilter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, (slot, accepted)) in self.tests.iter().enumerate() {
+        for (i, (slot, accepted, any_case)) in self.tests.iter().enumerate() {
             let and = if i > 0 { " AND " } else { "" };
-            write!(
-                f,
-                "{and}{} IN ({})",
-                RECORD[*slot].name,
-                accepted.join(", ")
-            )?;
+            let name = RECORD[*slot].name;
+            if *any_case {
+                write!(f, "{and}lower({name}) IN ({})", accepted.join(", "))?;
+            } else {
+                write!(f, "{and}{name} IN ({})", accepted.join(", "))?;
+            }
         }
         Ok(())
     }
@@ -379,12 +379,23 @@ impl Prefilter {
     /// Requires the column `name` to be one of `values`; `false` (and no test) if the column is
     /// not a top-level text field of the record.
     pub fn require(&mut self, name: &str, values: Vec<String>) -> bool {
+        self.add(name, values, false)
+    }
+
+    /// Requires `lower(name)` to be one of `values`. Admits a superset: any value equal to one
+    /// of them in ASCII without regard to case, and any value that is not ASCII (its Unicode
+    /// lowercase is the filter's to judge).
+    pub fn require_any_case(&mut self, name: &str, values: Vec<String>) -> bool {
+        self.add(name, values, true)
+    }
+
+    fn add(&mut self, name: &str, values: Vec<String>, any_case: bool) -> bool {
         let Ok(i) = schema().index_of(name) else {
             return false;
         };
         match columns()[i].column {
             Column::Record(r) if matches!(RECORD[r].kind, Kind::Text) => {
-                self.tests.push((r, values));
+                self.tests.push((r, values, any_case));
                 true
             }
             _ => false,
@@ -396,8 +407,14 @@ impl Prefilter {
     }
 
     fn admits(&self, values: &json::Slots<'_>) -> bool {
-        self.tests.iter().all(|(slot, accepted)| {
-            text(values[*slot]).is_some_and(|v| accepted.iter().any(|a| *a == *v))
+        self.tests.iter().all(|(slot, accepted, any_case)| {
+            text(values[*slot]).is_some_and(|v| {
+                if *any_case {
+                    !v.is_ascii() || accepted.iter().any(|a| a.eq_ignore_ascii_case(&v))
+                } else {
+                    accepted.iter().any(|a| *a == *v)
+                }
+            })
         })
     }
 }
