@@ -261,6 +261,13 @@ fn rule(file: &str, document: &str, v: &Value) -> Result<SigmaRule, String> {
         return correlation(file, v).map(SigmaRule::Correlation);
     }
     let meta = meta(file, v)?;
+    if let Some(Value::String(c)) = v.get("detection").and_then(|d| d.get("condition"))
+        && c.contains('|')
+    {
+        return Err(format!(
+            "the aggregation in {c:?} is deprecated Sigma (count() …): use a correlation rule"
+        ));
+    }
     // The specification's model first: a rule sigma-rust refuses is not run.
     sigma_rust::rule_from_yaml(document).map_err(|e| format!("not a valid Sigma rule: {e}"))?;
     let logsource = v.get("logsource").ok_or("no logsource")?;
