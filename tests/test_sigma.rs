@@ -929,3 +929,105 @@ fn unsupported_rules_are_skipped_with_their_file_and_reason_and_the_others_run()
             .any(|r| r == "sigma:good")
     );
 }
+
+/// Our log source for server access logs: the example rules of `queries/sigma/` load, read
+/// `access_logs` by its column names, fire on the records they describe and stay quiet on the
+/// others.
+#[test]
+fn the_s3_access_log_source_and_its_example_rules() {
+    let d = tempfile::tempdir().unwrap();
+    let t = chrono::DateTime::parse_from_rfc3339("2026-11-07T10:00:00Z")
+        .unwrap()
+        .to_utc();
+    let line = |n: usize, op: &str, status: &str, requester: &str, ip: &str, agent: &str| {
+        common::access_record(
+            t + chrono::Duration::seconds(n as i64),
+            &format!("REQ{n:06}"),
+            op,
+            &format!("k{n}"),
+        )
+        .replace(" 200 - 113 ", &format!(" {status} - 113 "))
+        .replace(
+            "192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be REQ",
+            &format!("{ip} {requester} REQ"),
+        )
+        .replace("\"S3Console/0.4\"", &format!("\"{agent}\""))
+    };
+    let owner = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be";
+    let mut lines = String::new();
+    let mut n = 0;
+    let mut push = |op: &str, status: &str, requester: &str, ip: &str, agent: &str| {
+        n += 1;
+        lines.push_str(&line(n, op, status, requester, ip, agent));
+    };
+    push("REST.PUT.OBJECT", "200", "-", "203.0.113.66", "curl/8");
+    push("REST.PUT.OBJECT", "200", owner, "192.0.2.10", "aws-cli/2");
+    push("REST.DELETE.OBJECT", "403", "-", "203.0.113.67", "curl/8");
+    push(
+        "REST.GET.OBJECT",
+        "200",
+        owner,
+        "192.0.2.11",
+        "Boto3/1.34 Kali/2024.1",
+    );
+    for _ in 0..25 {
+        push(
+            "REST.GET.OBJECT",
+            "403",
+            "-",
+            "198.51.100.99",
+            "python-requests/2.31",
+        );
+    }
+    for _ in 0..5 {
+        push(
+            "REST.GET.OBJECT",
+            "403",
+            "-",
+            "198.51.100.5",
+            "python-requests/2.31",
+        );
+    }
+    std::fs::write(d.path().join("2026-11-07-10-05-00-ABCDEF0123456789"), lines).unwrap();
+    let o = s3trawl(&[
+        "detect",
+        "--quiet",
+        "--logs",
+        d.path().to_str().unwrap(),
+        "--sigma",
+        "queries/sigma",
+        "--only",
+        "sigma:3f1c2a10-7b64-4d35-9a0e-5c8e1f2b7a01,sigma:8b0d4e62-31a9-4f7c-b6d2-0e4a9c3f5d12,sigma:5e2a8c17-9f04-4b63-a1d8-3c6e0b7f4a34",
+        "--format",
+        "json",
+    ]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("skipped"), "{}", stderr(&o));
+    let findings: Vec<Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let of = |id: &str| -> Vec<(String, u64)> {
+        findings
+            .iter()
+            .filter(|f| f["detection"] == format!("sigma:{id}"))
+            .map(|f| {
+                (
+                    f["entity"].as_str().unwrap().to_string(),
+                    f["count"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    // Only the anonymous write S3 accepted; not the owner's, not the refused delete.
+    assert_eq!(
+        of("3f1c2a10-7b64-4d35-9a0e-5c8e1f2b7a01"),
+        [("203.0.113.66".to_string(), 1)]
+    );
+    assert_eq!(
+        of("8b0d4e62-31a9-4f7c-b6d2-0e4a9c3f5d12"),
+        [(owner.to_string(), 1)]
+    );
+    // 25 refusals from one address in ten minutes, not the 5 from another.
+    assert_eq!(
+        of("5e2a8c17-9f04-4b63-a1d8-3c6e0b7f4a34"),
+        [("198.51.100.99".to_string(), 25)]
+    );
+}

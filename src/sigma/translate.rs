@@ -71,11 +71,19 @@ pub fn literal(s: &str) -> String {
 fn field_sql(source: LogSource, field: &str) -> Result<Option<String>, String> {
     match source {
         LogSource::S3Access => {
+            use crate::format::access_log::schema::{COLUMNS, ColumnType};
             let wanted = field.to_ascii_lowercase();
-            Ok(crate::format::access_log::schema::COLUMNS
+            Ok(COLUMNS
                 .iter()
                 .find(|c| c.name == wanted)
-                .map(|c| format!("\"{}\"", c.name)))
+                .map(|c| match c.ty {
+                    ColumnType::Text => format!("\"{}\"", c.name),
+                    // Sigma compares text: numbers as their digits, times as ISO 8601.
+                    ColumnType::Timestamp => {
+                        format!("to_char(\"{}\", '%Y-%m-%dT%H:%M:%SZ')", c.name)
+                    }
+                    _ => format!("CAST(\"{}\" AS VARCHAR)", c.name),
+                }))
         }
         LogSource::CloudTrail => cloudtrail_field(field),
     }
