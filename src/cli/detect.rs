@@ -28,6 +28,12 @@ pub enum FindingFormat {
     Ndjson,
     Csv,
     Md,
+    /// OCSF Detection Findings (class 2004), one per line.
+    Ocsf,
+    /// AWS Security Finding Format, batches of at most 100 per line (for
+    /// `aws securityhub batch-import-findings --findings`; the config's `aws_account_id` and
+    /// `aws_region`).
+    Asff,
 }
 
 #[derive(Debug, clap::Args)]
@@ -137,6 +143,14 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
         FindingFormat::Ndjson => report::ndjson(&outcome.findings),
         FindingFormat::Csv => report::csv(&outcome.findings),
         FindingFormat::Md => report::markdown(&outcome.findings),
+        FindingFormat::Ocsf => {
+            report::export::ocsf(&outcome.findings, chrono::Utc::now().timestamp_millis())
+        }
+        FindingFormat::Asff => report::export::asff(
+            &outcome.findings,
+            &report::export::AsffTarget::from_config(&run.config).map_err(anyhow::Error::msg)?,
+            &report::build::iso(chrono::Utc::now().timestamp_millis()),
+        ),
     };
     match &args.output {
         Some(path) => std::fs::write(path, text)

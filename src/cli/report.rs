@@ -49,6 +49,21 @@ pub struct Args {
     /// The report's title.
     #[arg(long, default_value = "S3 activity and anomaly report")]
     pub title: String,
+    /// Also write the findings as `findings.ocsf.jsonl` (OCSF Detection Findings) and/or
+    /// `findings.asff.jsonl` (ASFF batches for Security Hub; the config's aws_account_id and
+    /// aws_region).
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "ocsf,asff")]
+    pub export: Vec<Export>,
+    /// Post a digest of the new findings (JSON with a Slack-compatible `text`) to this URL;
+    /// nothing is posted when nothing is new.
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Export {
+    Ocsf,
+    Asff,
 }
 
 pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -75,6 +90,40 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
     };
     let report = build::build(&run, &outcome, &state, heading).await?;
     build::write(&args.out, &report)?;
+    for export in &args.export {
+        let (name, text) = match export {
+            Export::Ocsf => (
+                "findings.ocsf.jsonl",
+                crate::report::export::ocsf(
+                    &outcome.findings,
+                    chrono::Utc::now().timestamp_millis(),
+                ),
+            ),
+            Export::Asff => (
+                "findings.asff.jsonl",
+                crate::report::export::asff(
+                    &outcome.findings,
+                    &crate::report::export::AsffTarget::from_config(&run.config)
+                        .map_err(anyhow::Error::msg)?,
+                    &report.generated_at,
+                ),
+            ),
+        };
+        let path = args.out.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(url) = &args.webhook {
+        match crate::report::webhook::digest(&report) {
+            Some(body) => {
+                crate::report::webhook::post(url, &body, 4).await?;
+                eprintln!(
+                    "s3trawl: posted the {} new findings to the webhook",
+                    report.counts.new
+                );
+            }
+            None => eprintln!("s3trawl: nothing new: nothing posted to the webhook"),
+        }
+    }
     if build::advance(&mut state, &outcome, &report) {
         state.save(&args.out)?;
     }

@@ -67,6 +67,11 @@ pub struct Settings {
     pub offensive_user_agents: Vec<String>,
     /// Requests in flight to S3 (`--s3-concurrency` wins).
     pub s3_concurrency: Option<u16>,
+    /// The account and region of the Security Hub that imports ASFF findings (`--format asff`).
+    pub aws_account_id: Option<String>,
+    pub aws_region: Option<String>,
+    /// The product ARN of ASFF findings (default: the account's `default` product).
+    pub securityhub_product_arn: Option<String>,
 }
 
 /// Settings of one detection: `enabled`, `severity`, and parameter values.

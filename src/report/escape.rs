@@ -76,9 +76,40 @@ pub fn markdown(s: &str) -> String {
     out
 }
 
+/// For Slack's message text (`mrkdwn`, which webhooks of other chat tools also read): `&`, `<`
+/// and `>` as Slack's escapes, so no `<!channel>` mention or `<url|link>` can form; the
+/// formatting characters backslashed as Markdown has them; line breaks as spaces; control
+/// characters shown, not sent.
+pub fn slack(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '*' | '_' | '~' | '`' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slack_text_is_inert() {
+        assert_eq!(
+            slack("<!channel> *bold* <https://evil|click> a&b\nline\u{1b}"),
+            "&lt;!channel&gt; \\*bold\\* &lt;https://evil|click&gt; a&amp;b line\\u{1b}"
+        );
+    }
 
     #[test]
     fn inert() {

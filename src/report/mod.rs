@@ -5,9 +5,11 @@
 pub mod build;
 pub mod document;
 pub mod escape;
+pub mod export;
 pub mod html;
 pub mod state;
 pub mod summary;
+pub mod webhook;
 
 use std::fmt::Write as _;
 
