@@ -23,7 +23,7 @@ pub fn digest(report: &Report) -> Option<Value> {
     if new.is_empty() {
         return None;
     }
-    new.sort_by(|a, b| b.finding.severity.cmp(&a.finding.severity));
+    new.sort_by_key(|f| std::cmp::Reverse(f.finding.severity));
     let mut text = format!(
         "*{}*: {} new finding{} ({} in all) in {}",
         escape::slack(&report.title),
