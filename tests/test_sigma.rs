@@ -1031,3 +1031,39 @@ fn the_s3_access_log_source_and_its_example_rules() {
         [("198.51.100.99".to_string(), 25)]
     );
 }
+
+/// The config's `sigma = [...]` (relative to the config) adds rules as `--sigma` does.
+#[test]
+fn the_config_names_sigma_rules_too() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(d.path().join("rules")).unwrap();
+    std::fs::write(
+        d.path().join("rules/any.yml"),
+        "title: Any access\nid: any-access\nlogsource: {product: aws, service: s3_access}\n\
+         detection:\n  selection:\n    operation|startswith: REST.\n  condition: selection\nlevel: low\n",
+    )
+    .unwrap();
+    let config = d.path().join("s3trawl.toml");
+    std::fs::write(&config, "sigma = [\"rules\"]\n").unwrap();
+    let list = ok(s3trawl(&[
+        "detect",
+        "--list",
+        "--config",
+        config.to_str().unwrap(),
+    ]));
+    assert!(list.contains("sigma:any-access"), "{list}");
+    let o = s3trawl(&[
+        "detect",
+        "--quiet",
+        "--logs",
+        "sample-logs",
+        "--config",
+        config.to_str().unwrap(),
+        "--only",
+        "sigma:any-access",
+        "--format",
+        "json",
+    ]);
+    let findings: Vec<Value> = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(!findings.is_empty(), "{}", stderr(&o));
+}
