@@ -1,15 +1,10 @@
-//! The hot scans of the access-log grammar, as nom parsers over the line's bytes, and the shapes
-//! of the fields AWS writes.
+//! The hot scans of the access-log grammar, as nom parsers over the line's bytes.
 //!
 //! In: the rest of a line (`&[u8]`). Out: a token, a time or a number, and the rest; or a
 //! [`Fail`] that names the [`Problem`] and where it was seen. They are written by hand rather
 //! than composed from per-byte combinators because they run thirty times a line: a space is
 //! found eight bytes at a time, the time's fixed layout is checked behind one `take`.
-//!
-//! The shapes (`fits`, `signs`) describe the fields after the User-Agent — version ID, host ID,
-//! signature version, cipher, authentication type, host header, TLS version, access point ARN,
-//! aclRequired, source region — which AWS writes and a requester cannot. They decide where the
-//! requester's text ends (see [`super::tail`]).
+//! The shapes of the fields after the User-Agent are in [`super::shape`].
 
 use memchr::memchr;
 use nom::bytes::complete::take;
@@ -301,147 +296,6 @@ pub fn number(idx: usize) -> impl Fn(In<'_>) -> PResult<'_, (In<'_>, Option<i64>
     }
 }
 
-// ---- the fields AWS writes after the User-Agent (0-based field numbers 17 to 26) ----
-
-/// The first field after the User-Agent, and how many AWS has defined after it.
-pub const TAIL_FIRST: usize = 17;
-pub const TAIL_FIELDS: usize = 10;
-
-// Each byte's class, one bit each, so that one pass over a token (the OR of its bytes'
-// classes) answers every question the shapes ask: which characters it holds, and whether it
-// holds any outside a set.
-const LOWER: u16 = 1;
-const UPPER: u16 = 1 << 1;
-const DIGIT: u16 = 1 << 2;
-const PLUS_SLASH_EQ: u16 = 1 << 3;
-const DOT: u16 = 1 << 4;
-const DASH: u16 = 1 << 5;
-const UNDERSCORE: u16 = 1 << 6;
-const COLON: u16 = 1 << 7;
-const BRACKET: u16 = 1 << 8;
-const QUOTE: u16 = 1 << 9;
-const OTHER: u16 = 1 << 10;
-const ALNUM: u16 = LOWER | UPPER | DIGIT;
-
-const CLASS: [u16; 256] = {
-    let mut t = [OTHER; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = match c {
-            b'a'..=b'z' => LOWER,
-            b'A'..=b'Z' => UPPER,
-            b'0'..=b'9' => DIGIT,
-            b'+' | b'/' | b'=' => PLUS_SLASH_EQ,
-            b'.' => DOT,
-            b'-' => DASH,
-            b'_' => UNDERSCORE,
-            b':' => COLON,
-            b'[' | b']' => BRACKET,
-            b'"' => QUOTE,
-            _ => OTHER,
-        };
-        b += 1;
-    }
-    t
-};
-
-/// The classes of the bytes of `t`, together.
-fn classes(t: In) -> u16 {
-    t.iter().fold(0, |acc, &b| acc | CLASS[b as usize])
-}
-
-/// Whether every byte of `t` (not empty) is of the classes `allowed`.
-fn only(t: In, seen: u16, allowed: u16) -> bool {
-    !t.is_empty() && seen & !allowed == 0
-}
-
-/// Whether `t` can be the value of tail field `field` (`-` always can). Loose enough for what
-/// AWS may write next (a new signature or TLS version, a longer host), strict enough that a
-/// field never holds a quote or another field's kind of value.
-pub fn fits(field: usize, t: In) -> bool {
-    shape(field, t).0
-}
-
-/// Whether `t`, a value that [`fits`] field `field`, is one only AWS would have a reason to
-/// write there: a host ID of real length, a signature version, a cipher suite's name, an
-/// authentication type, a host name, a TLS version, an ARN, `Yes`, a region. A tail of dashes
-/// and short words (what may follow a quoted field AWS appends one day) is not signed.
-pub fn signs(field: usize, t: In) -> bool {
-    shape(field, t).1
-}
-
-/// [`fits`] and [`signs`] at once, from one pass over the token.
-pub fn shape(field: usize, t: In) -> (bool, bool) {
-    if t == b"-" {
-        return (true, false);
-    }
-    let seen = classes(t);
-    let fits = match field {
-        // Version ID: URL-safe base64-like, or `null`.
-        17 => only(t, seen, ALNUM | PLUS_SLASH_EQ | DOT | UNDERSCORE | DASH),
-        // Host ID (x-amz-id-2): base64.
-        18 => only(t, seen, ALNUM | PLUS_SLASH_EQ),
-        // Signature version: SigV2, SigV4, SigV4a, …
-        19 => t.len() <= 16 && t.starts_with(b"SigV") && only(t, seen, ALNUM),
-        // Cipher suite: ECDHE-RSA-AES128-GCM-SHA256, TLS_AES_128_GCM_SHA256, …
-        20 => only(t, seen, ALNUM | DASH | UNDERSCORE),
-        // Authentication type: AuthHeader, QueryString.
-        21 => t.len() <= 32 && only(t, seen, LOWER | UPPER),
-        // Host header: a host name or address, perhaps with a port.
-        22 => only(t, seen, ALNUM | DOT | DASH | UNDERSCORE | COLON | BRACKET),
-        // TLS version: TLSv1.2, TLSV1.1, …
-        23 => {
-            (3..=16).contains(&t.len())
-                && t[..3].eq_ignore_ascii_case(b"TLS")
-                && only(t, seen, ALNUM | DOT)
-        }
-        // Access point ARN.
-        24 => t.starts_with(b"arn:") && seen & QUOTE == 0,
-        // aclRequired.
-        25 => t == b"Yes",
-        // Source region: us-east-1, …
-        26 => t.len() <= 32 && only(t, seen, ALNUM | DASH),
-        _ => false,
-    };
-    if !fits {
-        return (false, false);
-    }
-    let signed = match field {
-        18 => t.len() >= 16,
-        19 | 23..=25 => true,
-        20 => t.len() >= 6 && seen & DIGIT != 0 && seen & UPPER != 0 && seen & LOWER == 0,
-        21 => t == b"AuthHeader" || t == b"QueryString",
-        22 => seen & DOT != 0 && seen & (LOWER | UPPER) != 0,
-        26 => is_region(t),
-        _ => false,
-    };
-    (true, signed)
-}
-
-/// `us-east-1`, `eu-west-2`, `us-gov-west-1`, `ap-southeast-5`, …
-fn is_region(t: In) -> bool {
-    let mut parts = t.split(|&b| b == b'-');
-    let lower = |p: In| !p.is_empty() && p.iter().all(u8::is_ascii_lowercase);
-    let Some(first) = parts.next() else {
-        return false;
-    };
-    if first.len() < 2 || !lower(first) {
-        return false;
-    }
-    let mut middle = 0;
-    let mut last = None;
-    for p in parts {
-        if let Some(prev) = last.replace(p) {
-            if !lower(prev) {
-                return false;
-            }
-            middle += 1;
-        }
-    }
-    middle >= 1 && last.is_some_and(|d: In| !d.is_empty() && d.iter().all(u8::is_ascii_digit))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -496,64 +350,6 @@ mod tests {
             "3E57427F3EXAMPLE",
         ] {
             assert!(!is_operation(no.as_bytes()), "{no}");
-        }
-    }
-
-    #[test]
-    fn tail_shapes_take_real_values_and_refuse_other_fields() {
-        let real: [(usize, &str); 16] = [
-            (17, "3HL4kqtJlcpXroDTDmjVBH40Nrjfkd"),
-            (17, "qsEq9bDa2VyxyZ4cz0c7oBnF67VYTTij"),
-            (
-                18,
-                "s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234=",
-            ),
-            (19, "SigV4"),
-            (19, "SigV2"),
-            (20, "ECDHE-RSA-AES128-GCM-SHA256"),
-            (20, "TLS_AES_128_GCM_SHA256"),
-            (21, "AuthHeader"),
-            (21, "QueryString"),
-            (22, "amzn-s3-demo-bucket1.s3.us-west-1.amazonaws.com"),
-            (23, "TLSv1.2"),
-            (23, "TLSV1.1"),
-            (
-                24,
-                "arn:aws:s3:us-west-1:123456789012:accesspoint/example-AP",
-            ),
-            (25, "Yes"),
-            (26, "eu-west-1"),
-            (26, "us-gov-west-1"),
-        ];
-        for (field, value) in real {
-            assert!(fits(field, value.as_bytes()), "{field} {value}");
-        }
-        for field in 17..27 {
-            assert!(fits(field, b"-"));
-            assert!(!fits(field, b"\"x"), "no field holds a quote");
-            assert!(!fits(field, b""), "no field is empty");
-        }
-        assert!(!fits(19, b"AuthHeader"));
-        assert!(!fits(21, b"SigV4x-1"));
-        assert!(!fits(23, b"ECDHE-RSA"));
-        assert!(!fits(
-            25,
-            b"Yes79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"
-        ));
-        assert!(!signs(17, b"3HL4kqtJ") && !signs(18, b"IeDW5") && !signs(20, b"-"));
-        assert!(signs(19, b"SigV4") && signs(18, b"IeDW5I3wefFxU8iHOcAzi5qr"));
-        for (field, value) in real.iter().filter(|(f, _)| *f > 18) {
-            assert!(signs(*field, value.as_bytes()), "{field} {value}");
-        }
-        for (field, value) in [
-            (20, "--"),
-            (20, "abc-12"),
-            (21, "Header"),
-            (22, "localhost"),
-            (26, "east-1"),
-            (26, "us-east"),
-        ] {
-            assert!(!signs(field, value.as_bytes()), "{field} {value}");
         }
     }
 

@@ -4,6 +4,7 @@ pub mod decoder;
 pub mod lex;
 pub mod parse;
 pub mod schema;
+mod shape;
 mod tail;
 
 pub use decoder::{AccessLogDecoder, DecodeCounts, DecoderOptions};

@@ -28,14 +28,23 @@
 use memchr::{memchr_iter, memrchr, memrchr_iter};
 
 use super::lex::token_at;
-use super::lex::{Fail, In, Span, TAIL_FIELDS, TAIL_FIRST, fits, looks_like_record_time, shape};
+use super::lex::{Fail, In, Span, looks_like_record_time};
 use super::parse::{NAMES, Problem, Record, is_record_start, text};
 use super::schema::MIN_FIELDS;
+use super::shape::{TAIL_FIELDS, TAIL_FIRST, fits, read_field_as};
 
-/// Fields 18 onwards as read from one position.
+/// The slots of fields 18 onwards in a [`Record`], which the tail is read into.
+type Slots = [Option<Span>; TAIL_FIELDS];
+
+fn slots(rec: &mut Record) -> &mut Slots {
+    (&mut rec.fields[TAIL_FIRST..TAIL_FIRST + TAIL_FIELDS])
+        .try_into()
+        .expect("ten tail fields")
+}
+
+/// What fields 18 onwards were like as read from one position (into [`Slots`]).
 #[derive(Clone, Copy, Default)]
 struct Tail {
-    fields: [Option<Span>; TAIL_FIELDS],
     /// Known fields present (0 to 10).
     known: usize,
     /// Where the fields AWS appended after the known ones start.
@@ -46,33 +55,50 @@ struct Tail {
     signed: bool,
 }
 
-/// Reads the tail from `start` (`None`: the line ended). With `stop`, gives up at the first
-/// field without its shape (for weighing candidates; the fields are then incomplete).
-fn read_tail(line: In, start: Option<usize>, stop: bool) -> Tail {
+/// Reads the tail from `start` (`None`: the line ended) into `out`. With `stop`, gives up at
+/// the first field without its shape (for weighing candidates; the fields are then
+/// incomplete).
+fn read_tail(line: In, start: Option<usize>, stop: bool, out: &mut Slots) -> Tail {
     let mut tail = Tail {
         fits: true,
         ..Tail::default()
     };
-    let mut next = start;
-    while let Some(p) = next {
-        if tail.known == TAIL_FIELDS {
-            tail.extras = Some(p);
-            break;
-        }
-        let (end, n) = token_at(line, p);
-        let (fits, signed) = shape(TAIL_FIRST + tail.known, &line[p..end]);
-        if fits {
-            tail.signed |= signed;
-        } else {
-            tail.fits = false;
-            if stop {
-                return tail;
+    *out = [None; TAIL_FIELDS];
+    let Some(mut p) = start else {
+        return tail;
+    };
+    // Field by field, each read as compiled for it (see `read_field_as`).
+    macro_rules! field {
+        ($f:literal) => {
+            let field = read_field_as::<$f>(line, p);
+            if field.fits {
+                tail.signed |= field.signed;
+            } else {
+                tail.fits = false;
+                if stop {
+                    return tail;
+                }
             }
-        }
-        tail.fields[tail.known] = text(line, p, end);
-        tail.known += 1;
-        next = n;
+            out[tail.known] = text(line, p, field.end);
+            tail.known += 1;
+            match field.next {
+                Some(n) => p = n,
+                None => return tail,
+            }
+        };
     }
+    field!(17);
+    field!(18);
+    field!(19);
+    field!(20);
+    field!(21);
+    field!(22);
+    field!(23);
+    field!(24);
+    field!(25);
+    field!(26);
+    debug_assert_eq!(tail.known, TAIL_FIELDS);
+    tail.extras = Some(p);
     tail
 }
 
@@ -144,8 +170,8 @@ pub(super) fn read(
             pos,
         ));
     };
-    let (reading, tail) = match choose(line, open, quoted_referer) {
-        Some((reading, tail)) => (reading, Some(tail)),
+    let (reading, tail) = match choose(line, open, quoted_referer, slots(rec)) {
+        Some((reading, tail)) => (reading, tail),
         None => (positional(line, pos)?, None),
     };
     if bracket.is_some()
@@ -210,9 +236,14 @@ fn closing_candidates(
         .filter(|&q| q + 1 == line.len() || line[q + 1] == b' ')
 }
 
-/// The reading whose tail is AWS's (see the module documentation), with that tail read;
-/// `None` when no tail fits.
-fn choose(line: In, open: usize, quoted_referer: bool) -> Option<(Reading, Tail)> {
+/// The reading whose tail is AWS's (see the module documentation), with that tail if it is
+/// the one left in `out`; `None` when no tail fits.
+fn choose(
+    line: In,
+    open: usize,
+    quoted_referer: bool,
+    out: &mut Slots,
+) -> Option<(Reading, Option<Tail>)> {
     let boundary = if quoted_referer {
         first_boundary(line, open)
     } else {
@@ -224,15 +255,16 @@ fn choose(line: In, open: usize, quoted_referer: bool) -> Option<(Reading, Tail)
             .into_iter()
             .flatten()
         {
-            let tail = read_tail(line, reading.tail_start, true);
+            let tail = read_tail(line, reading.tail_start, true, out);
             if !tail.fits {
                 continue;
             }
             // A tail that fits was read whole (reading stops only at a field that does not).
             if tail.signed {
-                return Some((reading, tail));
+                return Some((reading, Some(tail)));
             }
-            unsigned = unsigned.or(Some((reading, tail)));
+            // Read again if chosen: later candidates write over `out`.
+            unsigned = unsigned.or(Some((reading, None)));
         }
     }
     unsigned
@@ -444,7 +476,8 @@ fn positional(line: In, pos: usize) -> Result<Reading, nom::Err<Fail>> {
     })
 }
 
-/// Writes the reading into `rec`, with its tail (read here unless `tail` has it already).
+/// Writes the reading into `rec`, with its tail (read here unless `tail` says it is in `rec`
+/// already).
 fn finish(
     line: In,
     rec: &mut Record,
@@ -456,8 +489,7 @@ fn finish(
     debug_assert!(reading.close >= pos);
     rec.fields[15] = reading.referer;
     rec.fields[16] = reading.agent;
-    let tail = tail.unwrap_or_else(|| read_tail(line, reading.tail_start, false));
-    rec.fields[TAIL_FIRST..TAIL_FIRST + TAIL_FIELDS].copy_from_slice(&tail.fields);
+    let tail = tail.unwrap_or_else(|| read_tail(line, reading.tail_start, false, slots(rec)));
     rec.field_count = MIN_FIELDS + tail.known;
     if let Some(p) = tail.extras {
         rec.extra = text(line, p, line.len());
