@@ -57,23 +57,12 @@ pub fn html(s: &str) -> String {
 /// backslash-escaped, line breaks become spaces, so the text can neither render as markup
 /// nor form a link, image or table cell boundary.
 pub fn markdown(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!' | '|'
-            | '~' | '"' | '$' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\n' | '\r' => out.push(' '),
-            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
-            c => out.push(c),
-        }
-    }
-    out
+    angle_brackets_and_backslashes(
+        s,
+        &[
+            '\\', '`', '*', '_', '{', '}', '[', ']', '(', ')', '#', '+', '!', '|', '~', '"', '$',
+        ],
+    )
 }
 
 /// For Slack's message text (`mrkdwn`, which webhooks of other chat tools also read): `&`, `<`
@@ -81,17 +70,23 @@ pub fn markdown(s: &str) -> String {
 /// formatting characters backslashed as Markdown has them; line breaks as spaces; control
 /// characters shown, not sent.
 pub fn slack(s: &str) -> String {
+    angle_brackets_and_backslashes(s, &['*', '_', '~', '`'])
+}
+
+/// `&`, `<`, `>` as HTML entities, the characters `marked` backslashed, line breaks as spaces,
+/// other control characters shown as `\u{..}`: what [`markdown`] and [`slack`] share.
+fn angle_brackets_and_backslashes(s: &str, marked: &[char]) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '*' | '_' | '~' | '`' => {
+            '\n' | '\r' => out.push(' '),
+            c if marked.contains(&c) => {
                 out.push('\\');
                 out.push(c);
             }
-            '\n' | '\r' => out.push(' '),
             c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
             c => out.push(c),
         }
