@@ -96,18 +96,24 @@ pub struct Vocabulary {
     pub functions: Vec<String>,
 }
 
+/// The session's tables and views by name, sorted, without the tables behind the views (named
+/// `__…`, not for users).
+pub fn user_tables(ctx: &SessionContext) -> Vec<String> {
+    let mut names = ctx
+        .catalog("datafusion")
+        .and_then(|c| c.schema("public"))
+        .map(|s| s.table_names())
+        .unwrap_or_default();
+    names.retain(|n| !n.starts_with("__"));
+    names.sort();
+    names
+}
+
 impl Vocabulary {
     /// The session's tables (not the hidden ones behind views) and functions.
     pub async fn of(ctx: &SessionContext) -> Self {
-        let mut names = ctx
-            .catalog("datafusion")
-            .and_then(|c| c.schema("public"))
-            .map(|s| s.table_names())
-            .unwrap_or_default();
-        names.retain(|n| !n.starts_with("__"));
-        names.sort();
         let mut tables = Vec::new();
-        for name in names {
+        for name in user_tables(ctx) {
             if let Ok(table) = ctx.table(name.as_str()).await {
                 let mut columns = Vec::new();
                 for field in table.schema().fields() {

@@ -28,7 +28,7 @@ use super::color::Stream;
 use super::output::{self, Format, MaxRows};
 use super::{Global, describe};
 use crate::scan::ScanLog;
-use complete::{SqlHelper, Vocabulary};
+use complete::{SqlHelper, Vocabulary, user_tables};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -180,10 +180,10 @@ impl Session {
         match (command, argument) {
             (".quit" | ".exit" | ".q", _) => return false,
             (".help", _) => println!("{HELP}"),
-            (".tables", _) => println!("{}", self.table_names().join("\n")),
+            (".tables", _) => println!("{}", user_tables(&self.ctx).join("\n")),
             (".schema", Some(table)) => self.statement(&format!("DESCRIBE {table}")).await,
             (".schema", None) => {
-                for table in self.table_names() {
+                for table in user_tables(&self.ctx) {
                     println!("{table}:");
                     self.statement(&format!("DESCRIBE {table}")).await;
                 }
@@ -203,19 +203,6 @@ impl Session {
             _ => self.error(&format!("unknown command {line:?} (.help lists them)")),
         }
         true
-    }
-
-    fn table_names(&self) -> Vec<String> {
-        let mut names = self
-            .ctx
-            .catalog("datafusion")
-            .and_then(|c| c.schema("public"))
-            .map(|s| s.table_names())
-            .unwrap_or_default();
-        // Tables behind the views are not for users.
-        names.retain(|n| !n.starts_with("__"));
-        names.sort();
-        names
     }
 
     async fn statement(&mut self, sql: &str) {
