@@ -26,6 +26,8 @@ pub enum Error {
     Parquet(#[from] parquet::errors::ParquetError),
     #[error(transparent)]
     ObjectStore(#[from] object_store::Error),
+    #[error("cluster {address}: {message}")]
+    Cluster { address: String, message: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

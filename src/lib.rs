@@ -8,6 +8,7 @@
 //! binary took 63 s to build on its own; `src/main.rs` now only calls [`cli::main`]).
 
 pub mod cli;
+pub mod cluster;
 pub mod detect;
 pub mod engine;
 pub mod error;

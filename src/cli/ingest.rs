@@ -71,6 +71,8 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let ctx = engine::new_context(&EngineOptions {
         threads: global.threads,
         strict: args.strict,
+        // Ingest writes the lake here; the cluster reads it.
+        cluster: None,
     })?;
     let lake = Lake::open(&args.lake)?;
     let log = super::scan_log(global, Some(0), "ingesting");

@@ -1,5 +1,6 @@
 //! The command line: one file per subcommand, each with its arguments and `run`.
 
+pub mod cluster;
 pub mod color;
 pub mod config;
 pub mod detect;
@@ -73,6 +74,15 @@ pub struct Cli {
         value_name = "WHEN"
     )]
     pub color: color::ColorChoice,
+    /// Run sql, shell, detect and report on an Apache DataFusion Ballista cluster: its
+    /// scheduler's address (see `s3trawl cluster`). Reads a lake (--lake) only, for now.
+    #[arg(
+        long,
+        global = true,
+        env = "S3TRAWL_CLUSTER",
+        value_name = "df://HOST:PORT"
+    )]
+    pub cluster: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,6 +105,8 @@ pub enum Command {
     Config(config::Args),
     /// Sigma rules: `sigma convert` prints each rule's SQL.
     Sigma(sigma::Args),
+    /// Run this binary as a Ballista cluster's scheduler or executor (for --cluster).
+    Cluster(cluster::Args),
     /// Print a shell's completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         #[arg(value_enum)]
@@ -118,6 +130,9 @@ pub fn main() -> ExitCode {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Deep plans (a cluster scheduler's, a detection's) need more than the 2 MiB default;
+        // like Ballista's own binaries. Only what a thread uses is committed.
+        .thread_stack_size(32 << 20)
         .build()
     {
         Ok(rt) => rt,
@@ -160,25 +175,32 @@ pub async fn run(cli: Cli, matches: Option<&ArgMatches>) -> anyhow::Result<ExitC
             slack_ms: i64::from(cli.delivery_slack) * 3_600_000,
         },
         profile: cli.profile,
+        cluster: cli.cluster,
         s3_concurrency_given: cli.s3_concurrency.is_some(),
         color: cli.color,
-        origins: ["threads", "s3_concurrency", "delivery_slack", "color"]
-            .into_iter()
-            .filter_map(|id| {
-                let m = matches?;
-                let source = m.value_source(id)?;
-                let arg = Cli::command()
-                    .get_arguments()
-                    .find(|a| a.get_id() == id)
-                    .cloned()?;
-                let from = match source {
-                    ValueSource::CommandLine => format!("--{}", arg.get_long()?),
-                    ValueSource::EnvVariable => arg.get_env()?.to_string_lossy().into_owned(),
-                    _ => return None,
-                };
-                Some((id, from))
-            })
-            .collect(),
+        origins: [
+            "threads",
+            "s3_concurrency",
+            "delivery_slack",
+            "color",
+            "cluster",
+        ]
+        .into_iter()
+        .filter_map(|id| {
+            let m = matches?;
+            let source = m.value_source(id)?;
+            let arg = Cli::command()
+                .get_arguments()
+                .find(|a| a.get_id() == id)
+                .cloned()?;
+            let from = match source {
+                ValueSource::CommandLine => format!("--{}", arg.get_long()?),
+                ValueSource::EnvVariable => arg.get_env()?.to_string_lossy().into_owned(),
+                _ => return None,
+            };
+            Some((id, from))
+        })
+        .collect(),
     };
     match cli.command {
         Command::Sql(args) => sql::run(args, &global).await,
@@ -190,6 +212,7 @@ pub async fn run(cli: Cli, matches: Option<&ArgMatches>) -> anyhow::Result<ExitC
         Command::Generate(args) => generate::run(&args),
         Command::Config(args) => config::run(&args, &global),
         Command::Sigma(args) => sigma::run(&args),
+        Command::Cluster(args) => cluster::run(args).await,
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "s3trawl", &mut output::stdout());
             Ok(ExitCode::SUCCESS)
@@ -262,6 +285,7 @@ impl Tables {
         let options = crate::engine::EngineOptions {
             threads: global.threads,
             strict: self.strict,
+            cluster: global.cluster.clone(),
         };
         let sources = crate::engine::Sources {
             logs: &locations,
@@ -295,6 +319,8 @@ pub struct Global {
     pub fetching: crate::engine::table::Fetching,
     /// `--profile`.
     pub profile: Option<String>,
+    /// `--cluster`: the scheduler that runs the queries.
+    pub cluster: Option<String>,
     /// Whether `--s3-concurrency` (or its variable) was given: else a config may set it.
     pub s3_concurrency_given: bool,
     pub color: color::ColorChoice,

@@ -82,6 +82,7 @@ impl Selection {
             s3_concurrency: global
                 .s3_concurrency_given
                 .then_some(global.fetching.concurrency),
+            cluster: global.cluster.clone(),
             ..self.pack_spec()
         })
     }

@@ -29,11 +29,11 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Param, Severity};
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Allow {
     #[serde(default)]
@@ -228,6 +228,50 @@ impl Config {
         self.allow.user_agents.iter().any(|p| glob_match(p, agent))
     }
 
+    /// What the detection functions read of the config ([`super::udf`]), as bytes: how a
+    /// function bound to this config reaches a cluster's scheduler and executors.
+    pub fn function_settings(&self) -> Vec<u8> {
+        let nets = |n: &[Network]| n.iter().map(Network::to_string).collect::<Vec<_>>();
+        let settings = FunctionSettings {
+            allow: self.allow.clone(),
+            allowed_networks: nets(&self.allowed_networks),
+            threat_lists: self
+                .threat_lists
+                .iter()
+                .map(|(name, n)| (name.clone(), nets(n)))
+                .collect(),
+            private_buckets: self.settings.private_buckets.clone(),
+            offensive_user_agents: self.settings.offensive_user_agents.clone(),
+        };
+        serde_json::to_vec(&settings).expect("plain data serialises")
+    }
+
+    /// The config [`Self::function_settings`] wrote (its other parts empty).
+    pub fn from_function_settings(bytes: &[u8]) -> Result<Config, String> {
+        let s: FunctionSettings =
+            serde_json::from_slice(bytes).map_err(|e| format!("function settings: {e}"))?;
+        let nets = |n: Vec<String>| {
+            n.iter()
+                .map(|n| Network::parse(n))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(Config {
+            allow: s.allow,
+            allowed_networks: nets(s.allowed_networks)?,
+            threat_lists: s
+                .threat_lists
+                .into_iter()
+                .map(|(name, n)| Ok((name, nets(n)?)))
+                .collect::<Result<_, String>>()?,
+            settings: Settings {
+                private_buckets: s.private_buckets,
+                offensive_user_agents: s.offensive_user_agents,
+                ..Settings::default()
+            },
+            ..Config::default()
+        })
+    }
+
     /// The name of the first threat list holding `ip`.
     pub fn threat_list(&self, ip: &str) -> Option<&str> {
         let ip = parse_ip(ip)?;
@@ -268,6 +312,23 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
 pub struct Network {
     addr: IpAddr,
     prefix: u8,
+}
+
+impl std::fmt::Display for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix)
+    }
+}
+
+/// The parts of a [`Config`] the detection functions read, as [`Config::function_settings`]
+/// writes them.
+#[derive(Serialize, Deserialize)]
+struct FunctionSettings {
+    allow: Allow,
+    allowed_networks: Vec<String>,
+    threat_lists: Vec<(String, Vec<String>)>,
+    private_buckets: Vec<String>,
+    offensive_user_agents: Vec<String>,
 }
 
 impl Network {

@@ -54,6 +54,8 @@ pub struct RunSpec {
     /// Requests in flight to S3 as the user asked (`None`: the config's, else
     /// `fetching`'s).
     pub s3_concurrency: Option<usize>,
+    /// A Ballista scheduler (`df://HOST:PORT`) that runs the queries.
+    pub cluster: Option<String>,
 }
 
 /// The pack a spec selects (the built-in detections, `--rules`, Sigma rules) and its config.
@@ -174,6 +176,7 @@ impl Run {
             &EngineOptions {
                 threads: spec.threads,
                 strict: spec.strict,
+                cluster: spec.cluster.clone(),
             },
             &Sources {
                 logs: &spec.logs,

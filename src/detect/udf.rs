@@ -35,6 +35,8 @@ struct TextUdf {
     returns: DataType,
     f: Arc<TextFn>,
     signature: Signature,
+    /// The config the function was made with (see [`encode`]).
+    config: Arc<Config>,
 }
 
 impl fmt::Debug for TextUdf {
@@ -57,21 +59,45 @@ impl Hash for TextUdf {
     }
 }
 
-impl TextUdf {
+/// Makes the functions bound to one config.
+struct Maker<'a> {
+    config: &'a Arc<Config>,
+    made: Vec<ScalarUDF>,
+}
+
+impl Maker<'_> {
     fn udf(
+        &mut self,
         name: &'static str,
         arity: usize,
         returns: DataType,
         f: impl Fn(&[&str]) -> Option<Out> + Send + Sync + 'static,
-    ) -> ScalarUDF {
-        ScalarUDF::from(TextUdf {
+    ) {
+        self.made.push(ScalarUDF::from(TextUdf {
             name,
             arity,
             returns,
             f: Arc::new(f),
             signature: Signature::any(arity, Volatility::Immutable),
-        })
+            config: Arc::clone(self.config),
+        }));
     }
+}
+
+/// A detection function's definition for a cluster's plan codec: its config's
+/// [`Config::function_settings`]; `None` for functions that are not ours.
+pub fn encode(udf: &ScalarUDF) -> Option<Vec<u8>> {
+    let ours = udf.inner().downcast_ref::<TextUdf>()?;
+    Some(ours.config.function_settings())
+}
+
+/// The detection function `name` as [`encode`] wrote it.
+pub fn decode(name: &str, definition: &[u8]) -> Result<ScalarUDF, String> {
+    let config = Arc::new(Config::from_function_settings(definition)?);
+    functions(&config)
+        .into_iter()
+        .find(|f| f.name() == name)
+        .ok_or_else(|| format!("no detection function named {name}"))
 }
 
 impl ScalarUDFImpl for TextUdf {
@@ -360,85 +386,77 @@ pub fn min_expiration_days(params: &str) -> Option<i64> {
 
 /// Registers the functions, bound to `config`.
 pub fn register(ctx: &SessionContext, config: &Arc<Config>) {
+    for f in functions(config) {
+        ctx.register_udf(f);
+    }
+}
+
+/// The functions, bound to `config`.
+pub fn functions(config: &Arc<Config>) -> Vec<ScalarUDF> {
+    let mut m = Maker {
+        config,
+        made: Vec::new(),
+    };
     let c = Arc::clone(config);
-    ctx.register_udf(TextUdf::udf("allowed_ip", 1, DataType::Boolean, move |a| {
+    m.udf("allowed_ip", 1, DataType::Boolean, move |a| {
         Some(Out::Bool(c.ip_allowed(a[0])))
-    }));
+    });
     let c = Arc::clone(config);
-    ctx.register_udf(TextUdf::udf(
-        "allowed_principal",
-        1,
-        DataType::Boolean,
-        move |a| Some(Out::Bool(c.principal_allowed(a[0]))),
-    ));
+    m.udf("allowed_principal", 1, DataType::Boolean, move |a| {
+        Some(Out::Bool(c.principal_allowed(a[0])))
+    });
     let c = Arc::clone(config);
-    ctx.register_udf(TextUdf::udf(
-        "allowed_account",
-        1,
-        DataType::Boolean,
-        move |a| Some(Out::Bool(c.account_allowed(a[0]))),
-    ));
+    m.udf("allowed_account", 1, DataType::Boolean, move |a| {
+        Some(Out::Bool(c.account_allowed(a[0])))
+    });
     let c = Arc::clone(config);
-    ctx.register_udf(TextUdf::udf(
-        "allowed_agent",
-        1,
-        DataType::Boolean,
-        move |a| Some(Out::Bool(c.agent_allowed(a[0]))),
-    ));
+    m.udf("allowed_agent", 1, DataType::Boolean, move |a| {
+        Some(Out::Bool(c.agent_allowed(a[0])))
+    });
     let c = Arc::clone(config);
-    ctx.register_udf(TextUdf::udf(
-        "private_bucket",
-        1,
-        DataType::Boolean,
-        move |a| {
-            Some(Out::Bool(
-                c.settings
-                    .private_buckets
-                    .iter()
-                    .any(|p| glob_match(p, a[0])),
-            ))
-        },
-    ));
+    m.udf("private_bucket", 1, DataType::Boolean, move |a| {
+        Some(Out::Bool(
+            c.settings
+                .private_buckets
+                .iter()
+                .any(|p| glob_match(p, a[0])),
+        ))
+    });
     let c = Arc::clone(config);
-    ctx.register_udf(TextUdf::udf("threat_list", 1, DataType::Utf8, move |a| {
+    m.udf("threat_list", 1, DataType::Utf8, move |a| {
         c.threat_list(a[0]).map(|n| Out::Text(n.to_string()))
-    }));
+    });
     let c = Arc::clone(config);
-    ctx.register_udf(TextUdf::udf(
-        "offensive_agent",
-        1,
-        DataType::Utf8,
-        move |a| offensive_agent(a[0], &c.settings.offensive_user_agents).map(Out::Text),
-    ));
-    ctx.register_udf(TextUdf::udf("arn_account", 1, DataType::Utf8, |a| {
+    m.udf("offensive_agent", 1, DataType::Utf8, move |a| {
+        offensive_agent(a[0], &c.settings.offensive_user_agents).map(Out::Text)
+    });
+    m.udf("arn_account", 1, DataType::Utf8, |a| {
         arn_account(a[0]).map(|s| Out::Text(s.to_string()))
-    }));
-    ctx.register_udf(TextUdf::udf("is_private_ip", 1, DataType::Boolean, |a| {
+    });
+    m.udf("is_private_ip", 1, DataType::Boolean, |a| {
         Some(Out::Bool(is_private_ip(a[0])))
-    }));
+    });
     // Sigma's |cidr: whether an address is in a range (false for text that is not one).
-    ctx.register_udf(TextUdf::udf("cidr_match", 2, DataType::Boolean, |a| {
+    m.udf("cidr_match", 2, DataType::Boolean, |a| {
         let ip = a[0].trim().parse::<std::net::IpAddr>().ok();
         let net = Network::parse(a[1]).ok();
         Some(Out::Bool(
             matches!((ip, net), (Some(ip), Some(n)) if n.contains(ip)),
         ))
-    }));
-    ctx.register_udf(TextUdf::udf("policy_exposure", 2, DataType::Utf8, |a| {
+    });
+    m.udf("policy_exposure", 2, DataType::Utf8, |a| {
         policy_exposure(a[0], a[1]).map(Out::Text)
-    }));
-    ctx.register_udf(TextUdf::udf(
-        "min_expiration_days",
-        1,
-        DataType::Utf8,
-        |a| min_expiration_days(a[0]).map(|d| Out::Text(d.to_string())),
-    ));
-    ctx.register_udf(TextUdf::udf("ip_in_cidr", 2, DataType::Boolean, |a| {
+    });
+    m.udf("min_expiration_days", 1, DataType::Utf8, |a| {
+        min_expiration_days(a[0]).map(|d| Out::Text(d.to_string()))
+    });
+    m.udf("ip_in_cidr", 2, DataType::Boolean, |a| {
         let (Some(ip), Ok(net)) = (parse_ip(a[0]), Network::parse(a[1])) else {
             return Some(Out::Bool(false));
         };
         Some(Out::Bool(net.contains(ip)))
-    }));
+    });
+    m.made
 }
 
 #[cfg(test)]

@@ -48,9 +48,12 @@ pub struct EngineOptions {
     pub threads: Option<usize>,
     /// Refuse records with unknown trailing fields.
     pub strict: bool,
+    /// A Ballista scheduler (`df://HOST:PORT`) that runs the queries, else this process.
+    pub cluster: Option<String>,
 }
 
-/// A session with the Athena compatibility pieces and no tables yet.
+/// A session with the Athena compatibility pieces and no tables yet; on `options.cluster`'s
+/// scheduler when one is given.
 pub fn new_context(options: &EngineOptions) -> Result<SessionContext> {
     let mut config = SessionConfig::new()
         .with_information_schema(true)
@@ -62,24 +65,47 @@ pub fn new_context(options: &EngineOptions) -> Result<SessionContext> {
     if let Some(threads) = options.threads {
         config = config.with_target_partitions(threads.max(1));
     }
+    let mut state = session_state(config);
+    if let Some(url) = &options.cluster {
+        state = crate::cluster::client_state(state, url)?;
+    }
+    let mut ctx = SessionContext::new_with_state(state);
+    // After the cluster's upgrade of the state, which replaces its function lists.
+    register_functions(&mut ctx)?;
+    Ok(ctx)
+}
+
+/// A session state with the Athena coercions but not yet our functions.
+fn session_state(config: SessionConfig) -> datafusion::execution::SessionState {
     let mut rules = vec![Arc::new(coerce::LikeOnAnyType) as _];
     rules.extend(Analyzer::new().rules);
-    let state = SessionStateBuilder::new()
+    SessionStateBuilder::new()
         .with_config(config)
         .with_default_features()
         .with_analyzer_rules(rules)
-        .build();
-    let mut ctx = SessionContext::new_with_state(state);
+        .build()
+}
+
+/// Our functions and Athena's, on a session.
+fn register_functions(ctx: &mut SessionContext) -> Result<()> {
     ctx.register_udaf(first_n::first_n());
     ctx.register_udaf(first_n::last_n());
     ctx.register_udf(udf::parse_datetime());
     ctx.register_udf(udf::from_iso8601_timestamp());
-    datafusion_functions_json::register_all(&mut ctx)?;
+    datafusion_functions_json::register_all(ctx)?;
     // Athena's names win over the JSON crate's where both exist.
     ctx.register_udf(udf::json_extract_scalar());
     ctx.register_udf(udf::json_extract());
     ctx.register_udf(udf::replace());
-    Ok(ctx)
+    Ok(())
+}
+
+/// A session state with `config` and every function a query of ours may call: what a
+/// cluster's scheduler plans with and its executors run with.
+pub fn functions_state(config: SessionConfig) -> Result<datafusion::execution::SessionState> {
+    let mut ctx = SessionContext::new_with_state(session_state(config));
+    register_functions(&mut ctx)?;
+    Ok(ctx.state())
 }
 
 /// A session with `access_logs`, `cloudtrail` and `rejects` over `sources` (what `sql`,
@@ -89,6 +115,14 @@ pub async fn open(
     sources: &Sources<'_>,
     log: &ScanLog,
 ) -> Result<SessionContext> {
+    if options.cluster.is_some() && !sources.logs.is_empty() {
+        return Err(Error::Location(
+            sources.logs[0].url.to_string(),
+            "a cluster reads a lake only for now (--lake DIR); raw logs on a cluster need the \
+             plan codec for their scans, which is not built yet"
+                .into(),
+        ));
+    }
     let ctx = new_context(options)?;
     register_tables(&ctx, sources, options.strict, log).await?;
     Ok(ctx)

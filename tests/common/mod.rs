@@ -122,6 +122,7 @@ pub fn command_in(dir: &Path) -> Command {
         "S3TRAWL_THREADS",
         "S3TRAWL_S3_CONCURRENCY",
         "S3TRAWL_DELIVERY_SLACK",
+        "S3TRAWL_CLUSTER",
     ] {
         c.env_remove(var);
     }

@@ -1,0 +1,282 @@
+//! A Ballista cluster of this binary on 127.0.0.1 — a scheduler and two executors, each a
+//! process of `s3trawl cluster …`, stopped when the test ends however it ends — answering
+//! `sql --cluster` and `detect --cluster` over a lake exactly as the local engine does.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::moto::{free_port, wait_for_port};
+use common::{command_in, ok, project, stderr, stdout};
+
+/// One role's process and its log (stderr and stdout).
+struct Role {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Role {
+    fn start(dir: &Path, name: &str, args: &[&str]) -> Role {
+        let log = dir.join(format!("{name}.log"));
+        let file = std::fs::File::create(&log).unwrap();
+        let child = command_in(dir)
+            .args(["cluster"])
+            .args(args)
+            .stdout(Stdio::from(file.try_clone().unwrap()))
+            .stderr(Stdio::from(file))
+            .spawn()
+            .expect("the binary runs");
+        Role { child, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Role {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A scheduler and two executors with one slot each.
+struct Cluster {
+    scheduler: Role,
+    executors: Vec<Role>,
+    url: String,
+}
+
+impl Cluster {
+    fn start(dir: &Path) -> Cluster {
+        let port = free_port();
+        let bind = format!("127.0.0.1:{port}");
+        let mut scheduler = Role::start(dir, "scheduler", &["scheduler", "--bind", &bind]);
+        wait_for_port(port, &mut scheduler.child, "the scheduler", &scheduler.log);
+        let executors: Vec<Role> = (1..=2)
+            .map(|i| {
+                let flight = format!("127.0.0.1:{}", free_port());
+                let grpc = format!("127.0.0.1:{}", free_port());
+                let work = dir.join(format!("work-{i}"));
+                Role::start(
+                    dir,
+                    &format!("executor-{i}"),
+                    &[
+                        "executor",
+                        "--scheduler",
+                        &bind,
+                        "--bind",
+                        &flight,
+                        "--grpc-bind",
+                        &grpc,
+                        "--work-dir",
+                        work.to_str().unwrap(),
+                        "--slots",
+                        "1",
+                        "--memory-limit",
+                        "1GiB",
+                    ],
+                )
+            })
+            .collect();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !executors
+            .iter()
+            .all(|e| e.log().contains("Executor registration succeed"))
+        {
+            assert!(
+                Instant::now() < deadline,
+                "executors did not register in 60 s:\n{}",
+                executors
+                    .iter()
+                    .map(Role::log)
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Cluster {
+            scheduler,
+            executors,
+            url: format!("df://{bind}"),
+        }
+    }
+
+    /// Tasks each executor has completed so far.
+    fn tasks(&self) -> Vec<usize> {
+        self.executors
+            .iter()
+            .map(|e| e.log().matches("Finished task").count())
+            .collect()
+    }
+}
+
+/// A lake of the sample logs (access logs and CloudTrail).
+fn lake(dir: &Path) -> PathBuf {
+    let lake = dir.join("lake");
+    let samples = project().join("sample-logs");
+    ok(command_in(dir)
+        .args(["-q", "ingest", "--lake", lake.to_str().unwrap()])
+        .arg(&samples)
+        .output()
+        .unwrap());
+    lake
+}
+
+fn run(dir: &Path, cluster: Option<&str>, args: &[&str]) -> Output {
+    let mut c: Command = command_in(dir);
+    c.arg("-q");
+    if let Some(url) = cluster {
+        c.args(["--cluster", url]);
+    }
+    c.args(args).output().expect("the binary runs")
+}
+
+/// Aggregations, DISTINCT, joins, window functions, ORDER BY/LIMIT, our functions and UDAF,
+/// CloudTrail's struct fields and JSON functions.
+const QUERIES: &[&str] = &[
+    "SELECT operation, count(*) AS n FROM access_logs GROUP BY operation ORDER BY n DESC, operation",
+    "SELECT count(DISTINCT remoteip) AS ips, min(requestdatetime) AS first, max(requestdatetime) AS last FROM access_logs",
+    "SELECT requester, operation, count(*) OVER (PARTITION BY requester) AS per_requester FROM access_logs ORDER BY requester, operation, per_requester LIMIT 20",
+    "SELECT date_trunc('hour', parse_datetime(requestdatetime, 'dd/MMM/yyyy:HH:mm:ss Z')) AS hour, count(*) AS n FROM access_logs GROUP BY 1 ORDER BY 1",
+    "SELECT eventname, useridentity.arn AS arn, count(*) AS n FROM cloudtrail GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2",
+    "SELECT json_extract_scalar(requestparameters, '$.bucketName') AS bucket, count(*) AS n FROM cloudtrail GROUP BY 1 ORDER BY 1 NULLS FIRST",
+    "SELECT a.remoteip, count(*) AS n FROM access_logs a JOIN access_logs b ON a.requestid = b.requestid GROUP BY 1 ORDER BY 2 DESC, 1",
+    "SELECT remoteip, first_n(key, requestdatetime, 2) AS keys FROM access_logs GROUP BY remoteip ORDER BY remoteip",
+    "SELECT c.sourceipaddress, count(*) AS n FROM cloudtrail c WHERE c.sourceipaddress IN (SELECT remoteip FROM access_logs) GROUP BY 1 ORDER BY 1",
+    "SELECT log_kind, count(*) AS n FROM rejects GROUP BY 1 ORDER BY 1",
+];
+
+#[test]
+fn the_cluster_answers_as_the_local_engine_and_survives_a_lost_executor() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let lake = lake(dir);
+    let lake = lake.to_str().unwrap();
+    let mut cluster = Cluster::start(dir);
+    let url = cluster.url.clone();
+
+    for q in QUERIES {
+        let local = ok(run(
+            dir,
+            None,
+            &["sql", "--lake", lake, "--format", "csv", q],
+        ));
+        let remote = ok(run(
+            dir,
+            Some(&url),
+            &["sql", "--lake", lake, "--format", "csv", q],
+        ));
+        assert!(local.lines().count() > 1, "{q} answers nothing:\n{local}");
+        assert_eq!(remote, local, "{q}");
+    }
+
+    // The detection pack: the same findings and the same exit code (1: findings).
+    let local = run(dir, None, &["detect", "--lake", lake, "--format", "json"]);
+    let remote = run(
+        dir,
+        Some(&url),
+        &["detect", "--lake", lake, "--format", "json"],
+    );
+    assert_eq!(local.status.code(), Some(1), "{}", stderr(&local));
+    assert_eq!(
+        remote.status.code(),
+        local.status.code(),
+        "{}",
+        stderr(&remote)
+    );
+    assert!(
+        stdout(&local).contains("\"detection\""),
+        "{}",
+        stdout(&local)
+    );
+    assert_eq!(stdout(&remote), stdout(&local));
+    assert_eq!(stderr(&remote), stderr(&local));
+
+    let tasks = cluster.tasks();
+    assert!(
+        tasks.iter().all(|&n| n > 0),
+        "both executors ran tasks: {tasks:?}"
+    );
+
+    // One executor lost: the next query still succeeds, on the other.
+    cluster.executors[1].stop();
+    let before = cluster.tasks()[0];
+    let q = QUERIES[0];
+    let local = ok(run(
+        dir,
+        None,
+        &["sql", "--lake", lake, "--format", "csv", q],
+    ));
+    let remote = ok(run(
+        dir,
+        Some(&url),
+        &["sql", "--lake", lake, "--format", "csv", q],
+    ));
+    assert_eq!(remote, local);
+    assert!(cluster.tasks()[0] > before, "the executor left ran it");
+
+    // SIGTERM stops the scheduler cleanly.
+    let pid = cluster.scheduler.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = cluster.scheduler.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the scheduler ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}: {}", cluster.scheduler.log());
+    assert!(cluster.scheduler.log().contains("s3trawl: stopped"));
+}
+
+#[test]
+fn an_unreachable_scheduler_or_raw_logs_are_one_clear_line_and_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let nobody = format!("df://127.0.0.1:{}", free_port());
+    let out = run(dir, Some(&nobody), &["sql", "--lake", ".", "SELECT 1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("the scheduler cannot be reached"), "{err}");
+
+    let samples = project().join("sample-logs");
+    let out = run(
+        dir,
+        Some("df://127.0.0.1:9"),
+        &["sql", "--logs", samples.to_str().unwrap(), "SELECT 1"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("a cluster reads a lake only"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(
+        dir,
+        Some("df://nohost"),
+        &["sql", "--lake", ".", "SELECT 1"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("expected df://HOST:PORT"),
+        "{}",
+        stderr(&out)
+    );
+}
