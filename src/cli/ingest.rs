@@ -60,6 +60,11 @@ pub struct Args {
 
 pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
+    if global.cluster.is_some() {
+        eprintln!(
+            "s3trawl: ingest runs on this machine; the cluster is for sql, shell, detect and report"
+        );
+    }
     let locations = super::parse_locations(&args.paths, global)?;
     let now = chrono::Utc::now().timestamp_millis();
     let since = args
