@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""s3trawl on a Ballista cluster of itself against the local engine, over the same lake.
+
+    python3 benches/cluster.py --s3trawl target/release/s3trawl --logs DIR [DIR...]
+                               [--work /tmp/s3trawl-cluster] [--rounds 3] [--json FILE]
+
+Ingests the logs (e.g. the 1 GB of access logs and the CloudTrail of `benches/compare.sh`) into
+a lake under WORK once, then runs each query locally (one thread and all threads), and on a
+cluster of one scheduler and 1, then 2 executors with one slot each (`s3trawl cluster …`,
+processes on 127.0.0.1, stopped on exit): the least wall time of ROUNDS runs of each, and the
+answers compared with the local ones. `SELECT 1` measures what a query costs on the cluster
+before it reads anything (planning, job submission, result fetch).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+QUERIES = {
+    "SELECT 1 (fixed overhead)": "SELECT 1 AS one",
+    "access: operation counts": "SELECT operation, count(*) AS n FROM access_logs GROUP BY operation ORDER BY n DESC, operation",
+    "access: distinct addresses per bucket": "SELECT bucket_name, count(DISTINCT remoteip) AS ips, sum(bytessent) AS bytes FROM access_logs GROUP BY 1 ORDER BY 1",
+    "access: the 20 most requested keys": "SELECT key, count(*) AS n, sum(bytessent) AS bytes FROM access_logs GROUP BY key ORDER BY n DESC, key LIMIT 20",
+    "access: user agents per address": "SELECT remoteip, count(DISTINCT useragent) AS agents, count(*) AS n FROM access_logs GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT 20",
+    "access: tool user agents by regex": "SELECT operation, count(*) AS n FROM access_logs WHERE regexp_like(useragent, '(?i)(curl|python|go-http|aws-cli)') GROUP BY 1 ORDER BY 2 DESC, 1",
+    "cloudtrail: deletes per principal": "SELECT useridentity.arn AS principal, count(*) AS n FROM cloudtrail WHERE eventname LIKE 'Delete%' GROUP BY 1 ORDER BY 2 DESC, 1",
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, proc, what):
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"{what} exited: {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit(f"{what} did not listen")
+
+
+class Cluster:
+    def __init__(self, binary, work, executors):
+        self.procs = []
+        self.logs = []
+        port = free_port()
+        self.url = f"df://127.0.0.1:{port}"
+        self.start(binary, work, "scheduler", ["scheduler", "--bind", f"127.0.0.1:{port}"])
+        wait_port(port, self.procs[0], "the scheduler")
+        for i in range(executors):
+            args = ["executor", "--scheduler", f"127.0.0.1:{port}",
+                    "--bind", f"127.0.0.1:{free_port()}", "--grpc-bind", f"127.0.0.1:{free_port()}",
+                    "--work-dir", os.path.join(work, f"executor-{i}"), "--slots", "1"]
+            self.start(binary, work, f"executor-{i}", args)
+        deadline = time.time() + 60
+        while not all("registration succeed" in open(l).read() for l in self.logs[1:]):
+            if time.time() > deadline:
+                sys.exit("executors did not register")
+            time.sleep(0.1)
+
+    def start(self, binary, work, name, args):
+        log = os.path.join(work, f"{name}.log")
+        self.logs.append(log)
+        self.procs.append(subprocess.Popen([binary, "cluster"] + args, stdout=open(log, "w"),
+                                           stderr=subprocess.STDOUT))
+
+    def stop(self):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def timed(cmd):
+    start = time.monotonic()
+    out = subprocess.run(cmd, capture_output=True)
+    wall = time.monotonic() - start
+    if out.returncode != 0:
+        sys.exit(f"{' '.join(cmd)}: exit {out.returncode}: {out.stderr.decode()[:400]}")
+    return wall, out.stdout
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--s3trawl", required=True)
+    ap.add_argument("--logs", nargs="+", required=True)
+    ap.add_argument("--work", default="/tmp/s3trawl-cluster")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--json")
+    a = ap.parse_args()
+    binary = os.path.abspath(a.s3trawl)
+    os.makedirs(a.work, exist_ok=True)
+    lake = os.path.join(a.work, "lake")
+    if not os.path.isdir(lake):
+        wall, _ = timed([binary, "-q", "ingest", "--lake", lake] + a.logs)
+        print(f"ingest: {wall:.1f} s", file=sys.stderr)
+    size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(lake) for f in fs)
+    print(f"lake: {size / 1e6:.0f} MB of Parquet", file=sys.stderr)
+
+    setups = [("local, 1 thread", None, ["--threads", "1"]), ("local, all threads", None, [])]
+    results = {q: {} for q in QUERIES}
+    answers = {}
+    for name, _, extra in setups:
+        for q, sql in QUERIES.items():
+            walls = []
+            for _ in range(a.rounds):
+                wall, out = timed([binary, "-q"] + extra + ["sql", "--lake", lake, "--format", "csv", sql])
+                walls.append(wall)
+            answers.setdefault(q, out)
+            results[q][name] = min(walls)
+    for executors in (1, 2):
+        work = os.path.join(a.work, f"cluster-{executors}")
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+        cluster = Cluster(binary, work, executors)
+        try:
+            name = f"cluster, {executors} executor{'s' if executors > 1 else ''}"
+            for q, sql in QUERIES.items():
+                walls = []
+                for _ in range(a.rounds):
+                    wall, out = timed([binary, "-q", "--cluster", cluster.url, "sql", "--lake", lake,
+                                       "--format", "csv", sql])
+                    walls.append(wall)
+                    if out != answers[q]:
+                        sys.exit(f"{name}: {q}: a different answer")
+                results[q][name] = min(walls)
+        finally:
+            cluster.stop()
+
+    names = [s[0] for s in setups] + ["cluster, 1 executor", "cluster, 2 executors"]
+    print("| Query | " + " | ".join(names) + " | 2 executors / 1 |")
+    print("|---|" + "---:|" * (len(names) + 1))
+    for q in QUERIES:
+        r = results[q]
+        ratio = r["cluster, 1 executor"] / r["cluster, 2 executors"]
+        print(f"| {q} | " + " | ".join(f"{r[n]:.2f} s" for n in names) + f" | {ratio:.2f}× |")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"lake_bytes": size, "results": results}, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
