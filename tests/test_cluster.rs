@@ -280,3 +280,136 @@ fn an_unreachable_scheduler_or_raw_logs_are_one_clear_line_and_exit_2() {
         stderr(&out)
     );
 }
+
+/// Every query of the corpus, and queries with the detection functions bound to a config and an
+/// in-memory table, cross the cluster's codecs (logical plan client → scheduler, physical plan
+/// scheduler → executors) and give the same rows after the trip.
+#[tokio::test]
+async fn plans_round_trip_through_the_codecs() {
+    use datafusion::arrow::util::pretty::pretty_format_batches;
+    use datafusion::datasource::MemTable;
+    use datafusion::physical_plan::collect;
+    use datafusion_proto::bytes::{
+        logical_plan_from_bytes_with_extension_codec, logical_plan_to_bytes_with_extension_codec,
+        physical_plan_from_bytes_with_extension_codec, physical_plan_to_bytes_with_extension_codec,
+    };
+    use s3trawl::cluster::codec::{LogicalCodec, PhysicalCodec};
+    use std::sync::Arc;
+
+    let tmp = tempfile::tempdir().unwrap();
+    let lake = lake(tmp.path());
+    let ctx = s3trawl::engine::open(
+        &Default::default(),
+        &s3trawl::engine::Sources {
+            logs: &[],
+            lake: Some(&lake),
+            fetching: Default::default(),
+        },
+        &s3trawl::scan::ScanLog::new(),
+    )
+    .await
+    .unwrap();
+    let config = s3trawl::detect::config::Config::parse(
+        r#"
+[allow]
+ips = ["10.0.0.0/8"]
+[[threat_lists]]
+name = "bad"
+entries = ["192.0.2.0/24"]
+"#,
+        tmp.path(),
+    )
+    .unwrap();
+    s3trawl::detect::udf::register(&ctx, &Arc::new(config));
+    let rows = ctx
+        .sql("SELECT remoteip, count(*) AS n FROM access_logs GROUP BY 1")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let schema = rows[0].schema();
+    ctx.register_table(
+        "in_memory",
+        Arc::new(MemTable::try_new(schema, vec![rows]).unwrap()),
+    )
+    .unwrap();
+    let bound = [
+        "SELECT remoteip, allowed_ip(remoteip) AS allowed, threat_list(remoteip) AS list FROM access_logs GROUP BY 1 ORDER BY 1 NULLS FIRST",
+        "SELECT remoteip, n, is_private_ip(remoteip) AS private FROM in_memory ORDER BY 1 NULLS FIRST",
+    ];
+
+    let logical = LogicalCodec::default();
+    let physical = PhysicalCodec::default();
+    // Where plans arrive: a session with our functions but no tables, no detection functions
+    // and no config, as a scheduler's or an executor's.
+    let remote = datafusion::prelude::SessionContext::new_with_state(
+        s3trawl::engine::functions_state(datafusion::prelude::SessionConfig::new()).unwrap(),
+    );
+    assert!(
+        remote
+            .state()
+            .scalar_functions()
+            .get("threat_list")
+            .is_none()
+    );
+    let task = remote.task_ctx();
+    // What a cluster's client sends: the plan optimised by its rules.
+    let client = datafusion::execution::SessionStateBuilder::new_from_existing(ctx.state())
+        .with_optimizer_rules(s3trawl::cluster::client_optimizer_rules())
+        .build();
+    let mut nonempty = 0;
+    for q in QUERIES.iter().chain(&bound) {
+        let frame = ctx.sql(q).await.unwrap();
+        let plan = client.optimize(frame.logical_plan()).unwrap();
+        let want = pretty_format_batches(&frame.collect().await.unwrap())
+            .unwrap()
+            .to_string();
+
+        let bytes = logical_plan_to_bytes_with_extension_codec(&plan, &logical).unwrap();
+        let back = logical_plan_from_bytes_with_extension_codec(&bytes, &task, &logical).unwrap();
+        let got = remote
+            .execute_logical_plan(back)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        assert_eq!(
+            pretty_format_batches(&got).unwrap().to_string(),
+            want,
+            "{q}"
+        );
+
+        let exec = ctx.state().create_physical_plan(&plan).await.unwrap();
+        let bytes = physical_plan_to_bytes_with_extension_codec(exec, &physical).unwrap();
+        let back = physical_plan_from_bytes_with_extension_codec(&bytes, &task, &physical).unwrap();
+        let got = collect(back, remote.task_ctx()).await.unwrap();
+        assert_eq!(
+            pretty_format_batches(&got).unwrap().to_string(),
+            want,
+            "{q}"
+        );
+        nonempty += usize::from(want.lines().count() > 4);
+    }
+    assert_eq!(
+        nonempty,
+        QUERIES.len() + bound.len(),
+        "every query answers something"
+    );
+
+    // What the remote side computed with the functions it rebuilt used the config's lists.
+    let q = bound[0];
+    let want = pretty_format_batches(&ctx.sql(q).await.unwrap().collect().await.unwrap())
+        .unwrap()
+        .to_string();
+    assert!(want.contains("| bad "), "{want}");
+    assert!(want.contains("| true "), "{want}");
+    // Without the codec the remote side cannot rebuild them at all.
+    let plan = client
+        .optimize(ctx.sql(q).await.unwrap().logical_plan())
+        .unwrap();
+    let plain = datafusion_proto::logical_plan::DefaultLogicalExtensionCodec {};
+    let bytes = logical_plan_to_bytes_with_extension_codec(&plan, &plain).unwrap();
+    assert!(logical_plan_from_bytes_with_extension_codec(&bytes, &task, &plain).is_err());
+}

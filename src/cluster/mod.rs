@@ -22,7 +22,7 @@ use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::start_server;
 use datafusion::execution::{SessionState, SessionStateBuilder};
-use datafusion::optimizer::Optimizer;
+use datafusion::optimizer::{Optimizer, OptimizerRule};
 use datafusion::prelude::SessionConfig;
 
 use crate::engine::functions_state;
@@ -63,20 +63,24 @@ pub fn client_state(state: SessionState, url: &str) -> Result<SessionState> {
     // Two rules rename expressions to `__datafusion_extracted_N` in a way that does not survive
     // the plan codec (a projection's field names come back qualified): they run on the
     // scheduler only.
-    let rules = Optimizer::new()
-        .rules
-        .into_iter()
-        .filter(|rule| !SCHEDULER_ONLY_RULES.contains(&rule.name()))
-        .collect();
     let state = SessionStateBuilder::new_from_existing(state)
         .with_config(config)
-        .with_optimizer_rules(rules)
+        .with_optimizer_rules(client_optimizer_rules())
         .build();
     Ok(state.upgrade_for_ballista(format!("http://{host}:{port}"))?)
 }
 
 /// Optimizer rules the client leaves to the scheduler (see [`client_state`]).
 const SCHEDULER_ONLY_RULES: [&str; 2] = ["extract_leaf_expressions", "push_down_leaf_projections"];
+
+/// The optimizer rules of a cluster's client: DataFusion's, less [`SCHEDULER_ONLY_RULES`].
+pub fn client_optimizer_rules() -> Vec<Arc<dyn OptimizerRule + Send + Sync>> {
+    Optimizer::new()
+        .rules
+        .into_iter()
+        .filter(|rule| !SCHEDULER_ONLY_RULES.contains(&rule.name()))
+        .collect()
+}
 
 /// Whether something listens at the scheduler's address (one clear error, before any query).
 fn reachable(url: &str, host: &str, port: u16) -> Result<()> {
