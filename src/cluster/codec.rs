@@ -119,13 +119,7 @@ impl LogicalExtensionCodec for LogicalCodec {
     }
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        match udf::encode(node) {
-            Some(definition) => {
-                buf.extend_from_slice(&definition);
-                Ok(())
-            }
-            None => self.ballista.try_encode_udf(node, buf),
-        }
+        encode_udf(node, buf, |buf| self.ballista.try_encode_udf(node, buf))
     }
 }
 
@@ -160,13 +154,22 @@ impl PhysicalExtensionCodec for PhysicalCodec {
     }
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        match udf::encode(node) {
-            Some(definition) => {
-                buf.extend_from_slice(&definition);
-                Ok(())
-            }
-            None => self.ballista.try_encode_udf(node, buf),
+        encode_udf(node, buf, |buf| self.ballista.try_encode_udf(node, buf))
+    }
+}
+
+/// A detection function's definition into `buf`, or what `otherwise` writes.
+fn encode_udf(
+    node: &ScalarUDF,
+    buf: &mut Vec<u8>,
+    otherwise: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+) -> Result<()> {
+    match udf::encode(node) {
+        Some(definition) => {
+            buf.extend_from_slice(&definition);
+            Ok(())
         }
+        None => otherwise(buf),
     }
 }
 
