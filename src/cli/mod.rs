@@ -292,7 +292,13 @@ impl Tables {
             lake: self.lake.as_deref(),
             fetching: global.fetching,
         };
-        Ok(crate::engine::open(&options, &sources, log).await?)
+        let ctx = crate::engine::open(&options, &sources, log).await?;
+        if options.cluster.is_some() {
+            // The scans run on the executors: the rejects of every object of --logs, asked for
+            // now (a query's time restriction does not narrow them).
+            crate::cluster::rejects::collect(&ctx, log, |_| true).await?;
+        }
+        Ok(ctx)
     }
 }
 

@@ -1,10 +1,12 @@
 //! What Ballista's plan codecs cannot carry by name, carried by value: the detection functions
-//! bound to a config ([`crate::detect::udf`]) and in-memory tables (`window_rejects`, the
-//! rejects a detection run found).
+//! bound to a config ([`crate::detect::udf`]), in-memory tables (`window_rejects`, the
+//! rejects a detection run found), raw-log tables (client to scheduler) and scans of log
+//! objects (scheduler to executors; [`crate::engine::wire`]).
 //!
 //! In: plans the client, the scheduler and the executors send each other. Out: the same plans,
-//! with those functions rebuilt from their config's settings and those tables from Arrow IPC.
-//! Everything else goes to Ballista's own codecs. Every role is given these codecs (the client
+//! with those functions rebuilt from their config's settings, those tables from Arrow IPC, and
+//! raw-log tables and scans from their descriptions, their object stores registered on the
+//! machine that decodes them ([`super::stores`]). Everything else goes to Ballista's own codecs. Every role is given these codecs (the client
 //! in its session config, the scheduler and the executors in their process config).
 
 use std::sync::Arc;
@@ -24,10 +26,26 @@ use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
 use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
 
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
+use datafusion_proto::physical_plan::PhysicalPlanDecodeContext;
+use datafusion_proto::physical_plan::from_proto::{
+    parse_protobuf_file_scan_config, parse_table_schema_from_proto,
+};
+use datafusion_proto::physical_plan::to_proto::serialize_file_scan_config;
+use datafusion_proto::protobuf::FileScanExecConf;
+use prost::Message;
+
+use super::stores;
 use crate::detect::udf;
+use crate::engine::table::RawLogTable;
+use crate::engine::wire::{ScanWire, TableWire};
 
 /// Marks a table provider this codec wrote (Ballista's own never starts so).
 const MEMORY_TABLE: &[u8] = b"s3trawl:memtable:";
+const RAW_TABLE: &[u8] = b"s3trawl:rawlogs:";
+/// Marks a scan of log objects.
+const LOG_SCAN: &[u8] = b"s3trawl:logscan:";
 
 fn external(message: String) -> DataFusionError {
     DataFusionError::External(message.into())
@@ -60,16 +78,22 @@ impl LogicalExtensionCodec for LogicalCodec {
         schema: SchemaRef,
         ctx: &TaskContext,
     ) -> Result<Arc<dyn TableProvider>> {
-        match buf.strip_prefix(MEMORY_TABLE) {
-            Some(ipc) => {
-                let batches = StreamReader::try_new(ipc, None)?
-                    .collect::<std::result::Result<Vec<RecordBatch>, _>>()?;
-                Ok(Arc::new(MemTable::try_new(schema, vec![batches])?))
-            }
-            None => self
-                .ballista
-                .try_decode_table_provider(buf, table_ref, schema, ctx),
+        if let Some(ipc) = buf.strip_prefix(MEMORY_TABLE) {
+            let batches = StreamReader::try_new(ipc, None)?
+                .collect::<std::result::Result<Vec<RecordBatch>, _>>()?;
+            return Ok(Arc::new(MemTable::try_new(schema, vec![batches])?));
         }
+        if let Some(json) = buf.strip_prefix(RAW_TABLE) {
+            let wire: TableWire = serde_json::from_slice(json)
+                .map_err(|e| external(format!("raw-log table {table_ref}: {e}")))?;
+            let mut lister = None;
+            for url in wire.urls() {
+                lister = lister.or(stores::register(ctx.runtime_env().as_ref(), url)?);
+            }
+            return Ok(Arc::new(wire.table()?.listing_with(lister)));
+        }
+        self.ballista
+            .try_decode_table_provider(buf, table_ref, schema, ctx)
     }
 
     fn try_encode_table_provider(
@@ -78,6 +102,12 @@ impl LogicalExtensionCodec for LogicalCodec {
         node: Arc<dyn TableProvider>,
         buf: &mut Vec<u8>,
     ) -> Result<()> {
+        if let Some(raw) = node.downcast_ref::<RawLogTable>() {
+            buf.extend_from_slice(RAW_TABLE);
+            serde_json::to_writer(&mut *buf, &TableWire::of(raw))
+                .map_err(|e| external(format!("raw-log table {table_ref}: {e}")))?;
+            return Ok(());
+        }
         let Some(memory) = node.downcast_ref::<MemTable>() else {
             return self
                 .ballista
@@ -137,7 +167,10 @@ impl PhysicalExtensionCodec for PhysicalCodec {
         ctx: &TaskContext,
         proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        self.ballista.try_decode(buf, inputs, ctx, proto_converter)
+        match buf.strip_prefix(LOG_SCAN) {
+            Some(scan) => self.decode_log_scan(scan, ctx, proto_converter),
+            None => self.ballista.try_decode(buf, inputs, ctx, proto_converter),
+        }
     }
 
     fn try_encode(
@@ -146,7 +179,14 @@ impl PhysicalExtensionCodec for PhysicalCodec {
         buf: &mut Vec<u8>,
         proto_converter: &dyn PhysicalProtoConverterExtension,
     ) -> Result<()> {
-        self.ballista.try_encode(node, buf, proto_converter)
+        let scan = node
+            .downcast_ref::<DataSourceExec>()
+            .and_then(|exec| exec.data_source().downcast_ref::<FileScanConfig>())
+            .and_then(|config| Some((config, ScanWire::of(config)?)));
+        match scan {
+            Some((config, wire)) => self.encode_log_scan(config, &wire, buf, proto_converter),
+            None => self.ballista.try_encode(node, buf, proto_converter),
+        }
     }
 
     fn try_decode_udf(&self, name: &str, buf: &[u8]) -> Result<Arc<ScalarUDF>> {
@@ -155,6 +195,55 @@ impl PhysicalExtensionCodec for PhysicalCodec {
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
         encode_udf(node, buf, |buf| self.ballista.try_encode_udf(node, buf))
+    }
+}
+
+impl PhysicalCodec {
+    /// A scan of log objects: [`LOG_SCAN`], the length of its description (4 bytes, little
+    /// endian), the description as JSON, and DataFusion's encoding of the `FileScanConfig`.
+    fn encode_log_scan(
+        &self,
+        config: &FileScanConfig,
+        wire: &ScanWire,
+        buf: &mut Vec<u8>,
+        proto_converter: &dyn PhysicalProtoConverterExtension,
+    ) -> Result<()> {
+        let json = serde_json::to_vec(wire).map_err(|e| external(format!("a log scan: {e}")))?;
+        let len = u32::try_from(json.len())
+            .map_err(|_| external("a log scan's description is over 4 GiB".into()))?;
+        let conf = serialize_file_scan_config(config, self, proto_converter)?;
+        buf.extend_from_slice(LOG_SCAN);
+        buf.extend_from_slice(&len.to_le_bytes());
+        buf.extend_from_slice(&json);
+        conf.encode(buf)
+            .map_err(|e| external(format!("a log scan: {e}")))?;
+        Ok(())
+    }
+
+    fn decode_log_scan(
+        &self,
+        buf: &[u8],
+        ctx: &TaskContext,
+        proto_converter: &dyn PhysicalProtoConverterExtension,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let truncated = || external("a log scan's encoding is cut short".into());
+        let (len, rest) = buf.split_first_chunk::<4>().ok_or_else(truncated)?;
+        let len = u32::from_le_bytes(*len) as usize;
+        if rest.len() < len {
+            return Err(truncated());
+        }
+        let (json, conf) = rest.split_at(len);
+        let wire: ScanWire =
+            serde_json::from_slice(json).map_err(|e| external(format!("a log scan: {e}")))?;
+        let conf =
+            FileScanExecConf::decode(conf).map_err(|e| external(format!("a log scan: {e}")))?;
+        stores::register(ctx.runtime_env().as_ref(), &conf.object_store_url)?;
+        let source = wire.file_source(parse_table_schema_from_proto(&conf)?);
+        let decode = PhysicalPlanDecodeContext::new(ctx, self);
+        let config = parse_protobuf_file_scan_config(&conf, &decode, proto_converter, source)?;
+        Ok(DataSourceExec::from_data_source(
+            wire.restore_bundles(config)?,
+        ))
     }
 }
 

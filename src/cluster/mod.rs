@@ -6,24 +6,32 @@
 //! ([`crate::engine::functions_state`]): the client registers them after Ballista's upgrade of
 //! its state (which replaces the function lists), the scheduler builds its sessions with them,
 //! the executors resolve them by name. Lake tables are Parquet listing tables, which Ballista's
-//! plan codec carries as they are; raw-log scans are not distributed yet.
+//! plan codec carries as they are; raw-log tables and their scans cross in our codecs
+//! ([`codec`]), and their rejects come back to the client by a query ([`rejects`]).
 
 pub mod codec;
+pub mod rejects;
+mod stores;
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use arrow::array::AsArray;
+use arrow::datatypes::DataType;
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::start_server;
+use datafusion::common::ScalarValue;
 use datafusion::execution::{SessionState, SessionStateBuilder};
+use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
 use datafusion::optimizer::{Optimizer, OptimizerRule};
 use datafusion::prelude::SessionConfig;
+use datafusion::prelude::SessionContext;
 
 use crate::engine::functions_state;
 use crate::error::{Error, Result};
@@ -68,6 +76,65 @@ pub fn client_state(state: SessionState, url: &str) -> Result<SessionState> {
         .with_optimizer_rules(client_optimizer_rules())
         .build();
     Ok(state.upgrade_for_ballista(format!("http://{host}:{port}"))?)
+}
+
+/// The version this binary reports to a cluster's client (`S3TRAWL_REPORTED_VERSION` stands in
+/// for it, to try a mismatch without building two binaries).
+fn reported_version() -> String {
+    std::env::var("S3TRAWL_REPORTED_VERSION")
+        .unwrap_or_else(|_| env!("CARGO_PKG_VERSION").to_string())
+}
+
+/// `s3trawl_version()`: the version of the binary that evaluates it. Volatile, so that a query
+/// on a cluster evaluates it on an executor rather than the client folding it.
+pub fn version_udf() -> ScalarUDF {
+    create_udf(
+        "s3trawl_version",
+        vec![],
+        DataType::Utf8,
+        Volatility::Volatile,
+        Arc::new(|_: &[ColumnarValue]| {
+            Ok(ColumnarValue::Scalar(ScalarValue::Utf8(Some(
+                reported_version(),
+            ))))
+        }),
+    )
+}
+
+/// Whether the cluster behind `ctx` runs this version of s3trawl: its plans and codecs are this
+/// version's, and another may read them differently or not at all.
+pub async fn check_version(ctx: &SessionContext, url: &str) -> Result<()> {
+    let ours = reported_version();
+    let mismatch = |message: String| Error::Cluster {
+        address: url.to_string(),
+        message,
+    };
+    let batches = ctx
+        .sql("SELECT s3trawl_version() AS v")
+        .await?
+        .collect()
+        .await
+        .map_err(|e| {
+            mismatch(format!(
+                "the cluster cannot run the plans of s3trawl {ours} (is it another version?): {}",
+                e.to_string().lines().next().unwrap_or_default()
+            ))
+        })?;
+    let theirs = batches
+        .iter()
+        .find(|b| b.num_rows() > 0)
+        .and_then(|b| {
+            b.column(0)
+                .as_string_opt::<i32>()
+                .map(|v| v.value(0).to_string())
+        })
+        .unwrap_or_default();
+    if theirs != ours {
+        return Err(mismatch(format!(
+            "the cluster runs s3trawl {theirs} and this is {ours}: run one version on every machine"
+        )));
+    }
+    Ok(())
 }
 
 /// Optimizer rules the client leaves to the scheduler (see [`client_state`]).

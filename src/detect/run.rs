@@ -25,6 +25,7 @@ use crate::engine::{EngineOptions, Sources};
 use crate::scan::ScanLog;
 use crate::sigma::Skipped;
 use crate::source::LogLocation;
+use crate::source::prune::{KeyWindow, TimeRange};
 
 /// What a run reads and runs.
 #[derive(Debug, Clone, Default)]
@@ -188,13 +189,24 @@ impl Run {
         .await?;
         udf::register(&ctx, &config);
         // Raw logs are decoded once into temporary Parquet files; a lake is read where it is.
-        let spill = if spec.logs.is_empty() {
+        // On a cluster, raw logs too: the executors decode them for each detection, since a
+        // file this machine writes is not theirs to read.
+        let spill = if spec.logs.is_empty() || spec.cluster.is_some() {
             None
         } else {
             Some(Spill::new().map_err(Error::Spill)?)
         };
+        if spec.cluster.is_some() && !spec.logs.is_empty() {
+            // The executors decode the history: the rejects of the objects its scans read.
+            let history =
+                TimeRange::new(window.since.map(|_| window.baseline_start()), window.until);
+            let read = KeyWindow::new(history, fetching.slack_ms);
+            crate::cluster::rejects::collect(&ctx, &log, |key| read.may_hold(key))
+                .await
+                .map_err(Error::Prepare)?;
+        }
         let rejects = super::rejects::Sources {
-            log: spill.is_some().then_some(&log),
+            log: (!spec.logs.is_empty()).then_some(&log),
             lake: spec.lake.is_some(),
         };
         prepare(&ctx, &window, spill.as_ref(), rejects)

@@ -41,15 +41,15 @@ use crate::scan::{Output, ScanLog, ScanOptions};
 /// A log table's file format: which table it feeds and how strictly it reads.
 #[derive(Clone)]
 pub struct LogFormat {
-    output: Output,
-    strict: bool,
+    pub(super) output: Output,
+    pub(super) strict: bool,
     /// Where scans report their counts and rejects (the data tables only, so that a query
     /// reading `rejects` too does not count them twice).
     log: Option<ScanLog>,
     /// Objects to leave out because a lake read in the same query already holds them.
-    skip: Arc<HashSet<String>>,
+    pub(super) skip: Arc<HashSet<String>>,
     /// Objects of a bundle fetched ahead of the one being decoded, per partition.
-    fetch_ahead: usize,
+    pub(super) fetch_ahead: usize,
 }
 
 impl fmt::Debug for LogFormat {
@@ -138,26 +138,33 @@ impl FileFormat for LogFormat {
     }
 
     fn file_source(&self, table_schema: TableSchema) -> Arc<dyn FileSource> {
-        Arc::new(LogSource {
-            format: self.clone(),
-            projection: SplitProjection::unprojected(&table_schema),
-            table_schema,
-            batch_size: None,
-            metrics: ExecutionPlanMetricsSet::new(),
-            prefilter: None,
-        })
+        Arc::new(LogSource::new(self.clone(), table_schema))
     }
 }
 
 #[derive(Clone)]
 pub struct LogSource {
-    format: LogFormat,
+    pub(super) format: LogFormat,
     table_schema: TableSchema,
     projection: SplitProjection,
-    batch_size: Option<usize>,
+    pub(super) batch_size: Option<usize>,
     metrics: ExecutionPlanMetricsSet,
     /// Filters of the query that the CloudTrail decoder tests before building a row.
-    prefilter: Option<Arc<cloudtrail::Prefilter>>,
+    pub(super) prefilter: Option<Arc<cloudtrail::Prefilter>>,
+}
+
+impl LogSource {
+    /// An unprojected scan of `table_schema` in `format`.
+    pub(super) fn new(format: LogFormat, table_schema: TableSchema) -> Self {
+        LogSource {
+            format,
+            projection: SplitProjection::unprojected(&table_schema),
+            table_schema,
+            batch_size: None,
+            metrics: ExecutionPlanMetricsSet::new(),
+            prefilter: None,
+        }
+    }
 }
 
 impl FileSource for LogSource {

@@ -18,6 +18,7 @@ mod pushdown;
 pub mod table;
 pub mod timefilter;
 pub mod udf;
+pub mod wire;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -55,13 +56,7 @@ pub struct EngineOptions {
 /// A session with the Athena compatibility pieces and no tables yet; on `options.cluster`'s
 /// scheduler when one is given.
 pub fn new_context(options: &EngineOptions) -> Result<SessionContext> {
-    let mut config = SessionConfig::new()
-        .with_information_schema(true)
-        .set_bool(
-            "datafusion.execution.listing_table_ignore_subdirectory",
-            false,
-        )
-        .set_bool("datafusion.execution.collect_statistics", false);
+    let mut config = our_settings(SessionConfig::new().with_information_schema(true));
     if let Some(threads) = options.threads {
         config = config.with_target_partitions(threads.max(1));
     }
@@ -73,6 +68,17 @@ pub fn new_context(options: &EngineOptions) -> Result<SessionContext> {
     // After the cluster's upgrade of the state, which replaces its function lists.
     register_functions(&mut ctx)?;
     Ok(ctx)
+}
+
+/// `config` with the settings our tables' meaning depends on: a folder's objects are all of
+/// those under it, subfolders included; no statistics are gathered from objects.
+fn our_settings(config: SessionConfig) -> SessionConfig {
+    config
+        .set_bool(
+            "datafusion.execution.listing_table_ignore_subdirectory",
+            false,
+        )
+        .set_bool("datafusion.execution.collect_statistics", false)
 }
 
 /// A session state with the Athena coercions but not yet our functions.
@@ -97,13 +103,14 @@ fn register_functions(ctx: &mut SessionContext) -> Result<()> {
     ctx.register_udf(udf::json_extract_scalar());
     ctx.register_udf(udf::json_extract());
     ctx.register_udf(udf::replace());
+    ctx.register_udf(crate::cluster::version_udf());
     Ok(())
 }
 
-/// A session state with `config` and every function a query of ours may call: what a
-/// cluster's scheduler plans with and its executors run with.
+/// A session state with `config` (and [`our_settings`]) and every function a query of ours may
+/// call: what a cluster's scheduler plans with and its executors run with.
 pub fn functions_state(config: SessionConfig) -> Result<datafusion::execution::SessionState> {
-    let mut ctx = SessionContext::new_with_state(session_state(config));
+    let mut ctx = SessionContext::new_with_state(session_state(our_settings(config)));
     register_functions(&mut ctx)?;
     Ok(ctx.state())
 }
@@ -115,15 +122,10 @@ pub async fn open(
     sources: &Sources<'_>,
     log: &ScanLog,
 ) -> Result<SessionContext> {
-    if options.cluster.is_some() && !sources.logs.is_empty() {
-        return Err(Error::Location(
-            sources.logs[0].url.to_string(),
-            "a cluster reads a lake only for now (--lake DIR); raw logs on a cluster need the \
-             plan codec for their scans, which is not built yet"
-                .into(),
-        ));
-    }
     let ctx = new_context(options)?;
+    if let Some(url) = &options.cluster {
+        crate::cluster::check_version(&ctx, url).await?;
+    }
     register_tables(&ctx, sources, options.strict, log).await?;
     Ok(ctx)
 }
@@ -162,10 +164,7 @@ fn tables() -> Vec<TableDef> {
             stored: access_log::schema::stored_schema(),
             lake_dir: lake::ACCESS_LOGS_DIR,
             partitioned: true,
-            time: Some(timefilter::TimeColumns {
-                time: "requestdatetime",
-                day: "timestamp",
-            }),
+            time: time_columns(Output::AccessLogs),
         },
         TableDef {
             name: "cloudtrail",
@@ -177,10 +176,7 @@ fn tables() -> Vec<TableDef> {
             stored: cloudtrail::schema::stored_schema(),
             lake_dir: lake::CLOUDTRAIL_DIR,
             partitioned: true,
-            time: Some(timefilter::TimeColumns {
-                time: "eventtime",
-                day: "timestamp",
-            }),
+            time: time_columns(Output::CloudTrail),
         },
         TableDef {
             name: "rejects",
@@ -192,9 +188,25 @@ fn tables() -> Vec<TableDef> {
             stored: rejects::schema(),
             lake_dir: lake::REJECTS_DIR,
             partitioned: false,
-            time: None,
+            time: time_columns(Output::Rejects),
         },
     ]
+}
+
+/// The record time and day columns of the table `output` feeds, for pruning objects by their
+/// keys (`rejects` has none).
+fn time_columns(output: Output) -> Option<timefilter::TimeColumns> {
+    match output {
+        Output::AccessLogs => Some(timefilter::TimeColumns {
+            time: "requestdatetime",
+            day: "timestamp",
+        }),
+        Output::CloudTrail => Some(timefilter::TimeColumns {
+            time: "eventtime",
+            day: "timestamp",
+        }),
+        Output::Rejects | Output::Ingest => None,
+    }
 }
 
 /// Registers `access_logs`, `cloudtrail` and `rejects` over the given sources. Scans of raw
@@ -246,6 +258,15 @@ pub async fn register_tables(
             }
             ctx.register_table(&part, Arc::new(raw))?;
             parts.push(format!("SELECT * FROM {part}"));
+        }
+        if table.output == Output::Rejects && !parts.is_empty() {
+            // What a cluster's client asks for after its scans ran elsewhere.
+            ctx.sql(&format!(
+                "CREATE VIEW {} AS {}",
+                crate::cluster::rejects::RAW_REJECTS,
+                parts.join(" UNION ALL ")
+            ))
+            .await?;
         }
         if let Some(dir) = sources.lake {
             parts.push(register_lake_table(ctx, dir, &table)?);

@@ -34,7 +34,7 @@ use crate::source::list::list_in_window;
 use crate::source::prune::KeyWindow;
 
 /// How a raw-log table's objects are listed and fetched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Fetching {
     /// Requests in flight to an object store (listing, and fetching objects).
     pub concurrency: usize,
@@ -53,14 +53,14 @@ impl Default for Fetching {
 
 pub struct RawLogTable {
     /// Where the objects are; all in one object store.
-    urls: Vec<ListingTableUrl>,
-    format: Arc<LogFormat>,
+    pub(super) urls: Vec<ListingTableUrl>,
+    pub(super) format: Arc<LogFormat>,
     schema: SchemaRef,
     /// The table's time columns, when its objects can be pruned by a time restriction.
-    time: Option<TimeColumns>,
+    pub(super) time: Option<TimeColumns>,
     /// The store's page-by-page listing (S3), for listing only what a time window needs.
     lister: Option<Arc<dyn PaginatedListStore>>,
-    fetching: Fetching,
+    pub(super) fetching: Fetching,
 }
 
 impl std::fmt::Debug for RawLogTable {

@@ -39,7 +39,7 @@ use pieces::{Busy, Piece, decode_piece, pieces_for, split_at_lines};
 pub use rejects::reject_kind;
 
 /// What a scan produces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Output {
     /// Rows of `access_logs` (the projected columns).
     AccessLogs,

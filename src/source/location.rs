@@ -14,6 +14,7 @@ use datafusion::datasource::listing::ListingTableUrl;
 use datafusion::datasource::object_store::ObjectStoreUrl;
 use datafusion::execution::runtime_env::RuntimeEnv;
 use object_store::ClientConfigKey;
+use object_store::aws::AmazonS3;
 use object_store::list::PaginatedListStore;
 use object_store::path::Path;
 
@@ -75,6 +76,16 @@ impl LogLocation {
         &self,
         runtime: &RuntimeEnv,
     ) -> Result<Option<Arc<dyn PaginatedListStore>>> {
+        let Some(store) = self.s3_store().await? else {
+            return Ok(None);
+        };
+        runtime.register_object_store(self.url.get_url(), Arc::clone(&store) as _);
+        Ok(Some(store))
+    }
+
+    /// An S3 store for this location's bucket, with this machine's credentials (`None` for a
+    /// location that is not on S3).
+    pub async fn s3_store(&self) -> Result<Option<Arc<AmazonS3>>> {
         if self.url.scheme() != "s3" {
             return Ok(None);
         }
@@ -100,9 +111,7 @@ impl LogLocation {
             )
             .build()
             .map_err(|e| Error::Location(self.given.clone(), e.to_string()))?;
-        let store = Arc::new(store);
-        runtime.register_object_store(self.url.get_url(), Arc::clone(&store) as _);
-        Ok(Some(store))
+        Ok(Some(Arc::new(store)))
     }
 }
 

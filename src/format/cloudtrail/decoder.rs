@@ -354,7 +354,7 @@ const ADDITIONAL_KEYS: &[&str] = &[
 /// that the rows it would discard are never built. The query still applies its own filter;
 /// this only leaves out rows that filter is certain to drop (a missing or NULL field fails too,
 /// as it does in SQL).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Prefilter {
     /// `(record slot, accepted values, without regard to case)`, all of which must hold.
     tests: Vec<(usize, Vec<String>, bool)>,
