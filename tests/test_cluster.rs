@@ -191,6 +191,24 @@ fn without_digest_note(summary: &str) -> String {
         .collect()
 }
 
+/// Every file under `dir`, in path order.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// `sql --logs LOCATIONS… --format csv QUERY`.
 fn sql_over<'a>(locations: &'a [String], query: &'a str) -> Vec<&'a str> {
     let mut args = vec!["sql", "--logs"];
@@ -337,6 +355,34 @@ fn the_cluster_answers_as_the_local_engine_and_survives_a_lost_executor() {
     assert_eq!(stdout(&remote), findings);
     assert_eq!(stderr(&remote), without_digest_note(&stderr(&local)));
 
+    // The report of the same window: the same document, but for the time it was made.
+    let report = |cluster: Option<&str>, out: &str| {
+        let mut args = detect.clone();
+        args[0] = "report";
+        let n = args.len();
+        args.truncate(n - 2);
+        args.extend(["--out", out]);
+        let o = run(dir, cluster, &args);
+        let json = std::fs::read_to_string(dir.join(out).join("report.json")).unwrap_or_default();
+        let json: String = json
+            .lines()
+            .filter(|l| !l.contains("\"generated_at\""))
+            .collect::<Vec<_>>()
+            .join("\n");
+        (o, json)
+    };
+    let (local, local_json) = report(None, "report-local");
+    let (remote, remote_json) = report(Some(&url), "report-remote");
+    assert_eq!(local.status.code(), Some(1), "{}", stderr(&local));
+    assert_eq!(
+        remote.status.code(),
+        local.status.code(),
+        "{}",
+        stderr(&remote)
+    );
+    assert!(local_json.contains("\"mass-delete\""), "{local_json}");
+    assert_eq!(remote_json, local_json);
+
     // One executor lost: the next query still succeeds, on the other.
     cluster.executors[1].stop();
     let before = cluster.tasks()[0];
@@ -397,6 +443,89 @@ fn an_unreachable_scheduler_or_a_bad_address_is_one_clear_line_and_exit_2() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Raw logs in S3: the scheduler lists them and the executors fetch them with their own
+/// credentials (the client's endpoint leads nowhere), and the answers and rejects are those of
+/// a local run.
+#[test]
+fn raw_logs_in_s3_are_read_by_the_cluster_with_its_own_credentials() {
+    use object_store::path::Path as ObjectPath;
+    use object_store::{ObjectStoreExt, PutPayload};
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (raw, _) = raw_logs(dir);
+    let moto = common::moto::Moto::start();
+    moto.create_bucket("logs");
+    let store = moto.store("logs");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // The samples, the objects with rejects, and a day of the scenario's CloudTrail.
+    let mut uploaded = 0;
+    for (i, location) in raw.iter().enumerate().skip(1) {
+        for file in files_under(Path::new(location)) {
+            let name = file.strip_prefix(location).unwrap().to_str().unwrap();
+            if i == 1 && !name.contains("/2026/11/07/") {
+                continue;
+            }
+            let data = std::fs::read(&file).unwrap();
+            runtime
+                .block_on(store.put(
+                    &ObjectPath::from(format!("{i}/{name}")),
+                    PutPayload::from(data),
+                ))
+                .expect("upload to moto");
+            uploaded += 1;
+        }
+    }
+    assert!(uploaded > 20, "{uploaded} objects");
+    let env = [
+        ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let cluster = Cluster::start_with(dir, &env);
+    let here = |args: &[&str]| moto.s3trawl(dir, &[&["-q"], args].concat());
+    let there = |args: &[&str]| {
+        moto.command(
+            "http://127.0.0.1:9",
+            dir,
+            &[&["-q", "--cluster", &cluster.url], args].concat(),
+        )
+        .env("S3TRAWL_S3_RETRIES", "0")
+        .output()
+        .unwrap()
+    };
+    let logs = vec!["s3://logs/".to_string()];
+    for q in [QUERIES[0], QUERIES[4], QUERIES[5], QUERIES[9]] {
+        let local = here(&sql_over(&logs, q));
+        let remote = there(&sql_over(&logs, q));
+        let local_rows = ok(local);
+        assert!(local_rows.lines().count() > 1, "{q}: {local_rows}");
+        assert_eq!(ok(remote), local_rows, "{q}");
+    }
+    let q =
+        "SELECT (SELECT count(*) FROM access_logs) AS a, (SELECT count(*) FROM cloudtrail) AS c";
+    let local = here(&sql_over(&logs, q));
+    let remote = there(&sql_over(&logs, q));
+    assert!(
+        stderr(&local).contains("s3://logs/3/2026-11-07-12-00-00-JUNKJUNK"),
+        "{}",
+        stderr(&local)
+    );
+    assert_eq!(stdout(&remote), stdout(&local));
+    assert_eq!(stderr(&remote), without_digest_note(&stderr(&local)));
+    // The client alone cannot reach the bucket.
+    let alone = moto
+        .command("http://127.0.0.1:9", dir, &sql_over(&logs, q))
+        .env("S3TRAWL_S3_RETRIES", "0")
+        .output()
+        .unwrap();
+    assert_ne!(alone.status.code(), Some(0), "{}", stdout(&alone));
 }
 
 #[test]

@@ -237,6 +237,8 @@ impl PhysicalCodec {
             serde_json::from_slice(json).map_err(|e| external(format!("a log scan: {e}")))?;
         let conf =
             FileScanExecConf::decode(conf).map_err(|e| external(format!("a log scan: {e}")))?;
+        // Into the registry every runtime of this process shares (an executor decodes a task
+        // with one runtime and runs it with another).
         stores::register(ctx.runtime_env().as_ref(), &conf.object_store_url)?;
         let source = wire.file_source(parse_table_schema_from_proto(&conf)?);
         let decode = PhysicalPlanDecodeContext::new(ctx, self);

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use arrow::array::AsArray;
 use arrow::datatypes::DataType;
+use ballista_core::RuntimeProducer;
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
@@ -27,6 +28,8 @@ use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
 use ballista_scheduler::scheduler_process::start_server;
 use datafusion::common::ScalarValue;
+use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
 use datafusion::optimizer::{Optimizer, OptimizerRule};
@@ -243,6 +246,19 @@ pub async fn run_executor(spec: ExecutorSpec) -> Result<()> {
     };
     std::fs::create_dir_all(&spec.work_dir).map_err(|e| Error::io(&spec.work_dir, e))?;
     let functions = functions_state(SessionConfig::new())?;
+    // Ballista decodes a task's plan with one runtime and runs it with another: they share one
+    // registry of object stores, so that a store registered while decoding is there to run
+    // with. Spills go to the work folder, as with Ballista's own runtimes.
+    let registry: Arc<dyn ObjectStoreRegistry> = Arc::new(DefaultObjectStoreRegistry::new());
+    let spills = spec.work_dir.clone();
+    let runtimes: RuntimeProducer = Arc::new(move |_: &SessionConfig| {
+        Ok(Arc::new(
+            RuntimeEnvBuilder::new()
+                .with_temp_file_path(spills.clone())
+                .with_object_store_registry(Arc::clone(&registry))
+                .build()?,
+        ))
+    });
     let config = ExecutorProcessConfig {
         bind_host: spec.bind.ip().to_string(),
         external_host: Some(spec.bind.ip().to_string()),
@@ -256,6 +272,7 @@ pub async fn run_executor(spec: ExecutorSpec) -> Result<()> {
         memory_pool_size: spec.memory_limit,
         executor_heartbeat_interval_seconds: 5,
         override_function_registry: Some(Arc::new(BallistaFunctionRegistry::from(&functions))),
+        override_runtime_producer: Some(runtimes),
         override_logical_codec: Some(Arc::new(LogicalCodec::default())),
         override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
         ..ExecutorProcessConfig::default()
