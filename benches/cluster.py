@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
-"""s3trawl on a Ballista cluster of itself against the local engine, over the same lake.
+"""s3trawl on a Ballista cluster of itself against the local engine, over the same lake and
+the same raw logs.
 
     python3 benches/cluster.py --s3trawl target/release/s3trawl --logs DIR [DIR...]
-                               [--work /tmp/s3trawl-cluster] [--rounds 3] [--json FILE]
+                               [--work /tmp/s3trawl-cluster] [--rounds 3] [--raw-rounds 1]
+                               [--json FILE]
 
-Ingests the logs (e.g. the 1 GB of access logs and the CloudTrail of `benches/compare.sh`) into
-a lake under WORK once, then runs each query locally (one thread and all threads), and on a
-cluster of one scheduler and 1, then 2 executors with one slot each (`s3trawl cluster …`,
-processes on 127.0.0.1, stopped on exit): the least wall time of ROUNDS runs of each, and the
-answers compared with the local ones. `SELECT 1` measures what a query costs on the cluster
-before it reads anything (planning, job submission, result fetch).
+Ingests the logs (e.g. `s3trawl generate access-logs|cloudtrail --gzip`) into a lake under WORK
+once, then runs each query over the lake (--lake) and over the raw logs (--logs) locally (one
+thread and all threads), and on a cluster of one scheduler and 1, then 2 executors with one
+slot each (`s3trawl cluster …`, processes on 127.0.0.1, stopped on exit): the least wall time
+of ROUNDS runs of each (RAW_ROUNDS over raw logs), and the answers compared with the local
+ones. `SELECT 1` measures what a query costs on the cluster before it reads anything (planning,
+job submission, result fetch; with raw logs also the version check and the rejects query).
 """
 
 import argparse
@@ -101,6 +104,7 @@ def main():
     ap.add_argument("--logs", nargs="+", required=True)
     ap.add_argument("--work", default="/tmp/s3trawl-cluster")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--raw-rounds", type=int, default=1)
     ap.add_argument("--json")
     a = ap.parse_args()
     binary = os.path.abspath(a.s3trawl)
@@ -113,16 +117,28 @@ def main():
     print(f"lake: {size / 1e6:.0f} MB of Parquet", file=sys.stderr)
 
     setups = [("local, 1 thread", None, ["--threads", "1"]), ("local, all threads", None, [])]
-    results = {q: {} for q in QUERIES}
+    sources = [("lake", ["--lake", lake], a.rounds),
+               ("raw logs", ["--logs"] + [os.path.abspath(l) for l in a.logs], a.raw_rounds)]
+    keys = [(src, q) for src, _, _ in sources for q in QUERIES]
+    results = {k: {} for k in keys}
     answers = {}
+
+    def measure(name, prefix):
+        for src, where, rounds in sources:
+            for q, sql in QUERIES.items():
+                walls = []
+                for _ in range(rounds):
+                    wall, out = timed([binary, "-q"] + prefix + ["sql"] + where
+                                      + ["--format", "csv", sql])
+                    walls.append(wall)
+                    expected = answers.setdefault((src, q), out)
+                    if out != expected:
+                        sys.exit(f"{name}, {src}: {q}: a different answer")
+                results[(src, q)][name] = min(walls)
+                print(f"{name}, {src}: {q}: {min(walls):.2f} s", file=sys.stderr)
+
     for name, _, extra in setups:
-        for q, sql in QUERIES.items():
-            walls = []
-            for _ in range(a.rounds):
-                wall, out = timed([binary, "-q"] + extra + ["sql", "--lake", lake, "--format", "csv", sql])
-                walls.append(wall)
-            answers.setdefault(q, out)
-            results[q][name] = min(walls)
+        measure(name, extra)
     for executors in (1, 2):
         work = os.path.join(a.work, f"cluster-{executors}")
         shutil.rmtree(work, ignore_errors=True)
@@ -130,28 +146,21 @@ def main():
         cluster = Cluster(binary, work, executors)
         try:
             name = f"cluster, {executors} executor{'s' if executors > 1 else ''}"
-            for q, sql in QUERIES.items():
-                walls = []
-                for _ in range(a.rounds):
-                    wall, out = timed([binary, "-q", "--cluster", cluster.url, "sql", "--lake", lake,
-                                       "--format", "csv", sql])
-                    walls.append(wall)
-                    if out != answers[q]:
-                        sys.exit(f"{name}: {q}: a different answer")
-                results[q][name] = min(walls)
+            measure(name, ["--cluster", cluster.url])
         finally:
             cluster.stop()
 
     names = [s[0] for s in setups] + ["cluster, 1 executor", "cluster, 2 executors"]
-    print("| Query | " + " | ".join(names) + " | 2 executors / 1 |")
-    print("|---|" + "---:|" * (len(names) + 1))
-    for q in QUERIES:
-        r = results[q]
+    print("| Source | Query | " + " | ".join(names) + " | 2 executors / 1 |")
+    print("|---|---|" + "---:|" * (len(names) + 1))
+    for src, q in keys:
+        r = results[(src, q)]
         ratio = r["cluster, 1 executor"] / r["cluster, 2 executors"]
-        print(f"| {q} | " + " | ".join(f"{r[n]:.2f} s" for n in names) + f" | {ratio:.2f}× |")
+        print(f"| {src} | {q} | " + " | ".join(f"{r[n]:.2f} s" for n in names) + f" | {ratio:.2f}× |")
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"lake_bytes": size, "results": results}, f, indent=2)
+            json.dump({"lake_bytes": size, "results": {f"{s} | {q}": r for (s, q), r in results.items()}},
+                      f, indent=2)
 
 
 if __name__ == "__main__":

@@ -116,7 +116,9 @@ pub fn functions_state(config: SessionConfig) -> Result<datafusion::execution::S
 }
 
 /// A session with `access_logs`, `cloudtrail` and `rejects` over `sources` (what `sql`,
-/// `shell`, `detect` and `report` read); the scans of raw logs report to `log`.
+/// `shell`, `detect` and `report` read); the scans of raw logs report to `log` (on a cluster,
+/// once the cluster is known to run this version, they run on the executors and report there:
+/// see [`crate::cluster::rejects`]).
 pub async fn open(
     options: &EngineOptions,
     sources: &Sources<'_>,
