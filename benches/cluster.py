@@ -29,7 +29,9 @@ QUERIES = {
     "access: operation counts": "SELECT operation, count(*) AS n FROM access_logs GROUP BY operation ORDER BY n DESC, operation",
     "access: distinct addresses per bucket": "SELECT bucket_name, count(DISTINCT remoteip) AS ips, sum(bytessent) AS bytes FROM access_logs GROUP BY 1 ORDER BY 1",
     "access: the 20 most requested keys": "SELECT key, count(*) AS n, sum(bytessent) AS bytes FROM access_logs GROUP BY key ORDER BY n DESC, key LIMIT 20",
-    "access: user agents per address": "SELECT remoteip, count(DISTINCT useragent) AS agents, count(*) AS n FROM access_logs GROUP BY 1 ORDER BY 2 DESC, 3 DESC, 1 LIMIT 20",
+    # count(DISTINCT useragent) per address (measured on the 291 MB lake before) needs more than
+    # this machine's 24 GB locally at 1.2 GB of Parquet: requests and bytes per address instead.
+    "access: requests and bytes per address": "SELECT remoteip, count(*) AS n, sum(bytessent) AS bytes FROM access_logs GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 20",
     "access: tool user agents by regex": "SELECT operation, count(*) AS n FROM access_logs WHERE regexp_like(useragent, '(?i)(curl|python|go-http|aws-cli)') GROUP BY 1 ORDER BY 2 DESC, 1",
     "cloudtrail: deletes per principal": "SELECT useridentity.arn AS principal, count(*) AS n FROM cloudtrail WHERE eventname LIKE 'Delete%' GROUP BY 1 ORDER BY 2 DESC, 1",
 }

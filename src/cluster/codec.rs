@@ -6,8 +6,9 @@
 //! In: plans the client, the scheduler and the executors send each other. Out: the same plans,
 //! with those functions rebuilt from their config's settings, those tables from Arrow IPC, and
 //! raw-log tables and scans from their descriptions, their object stores registered on the
-//! machine that decodes them ([`super::stores`]). Everything else goes to Ballista's own codecs. Every role is given these codecs (the client
-//! in its session config, the scheduler and the executors in their process config).
+//! machine that decodes them ([`super::stores`]). Everything else goes to Ballista's own codecs.
+//! Every role is given these codecs (the client in its session config, the scheduler and the
+//! executors in their process config).
 
 use std::sync::Arc;
 
@@ -20,19 +21,19 @@ use datafusion::catalog::TableProvider;
 use datafusion::common::{DataFusionError, Result, TableReference};
 use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::FileFormatFactory;
+use datafusion::datasource::physical_plan::FileScanConfig;
+use datafusion::datasource::source::DataSourceExec;
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{Extension, LogicalPlan, ScalarUDF};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_proto::logical_plan::LogicalExtensionCodec;
-use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConverterExtension};
-
-use datafusion::datasource::physical_plan::FileScanConfig;
-use datafusion::datasource::source::DataSourceExec;
-use datafusion_proto::physical_plan::PhysicalPlanDecodeContext;
 use datafusion_proto::physical_plan::from_proto::{
     parse_protobuf_file_scan_config, parse_table_schema_from_proto,
 };
 use datafusion_proto::physical_plan::to_proto::serialize_file_scan_config;
+use datafusion_proto::physical_plan::{
+    PhysicalExtensionCodec, PhysicalPlanDecodeContext, PhysicalProtoConverterExtension,
+};
 use datafusion_proto::protobuf::FileScanExecConf;
 use prost::Message;
 
@@ -43,6 +44,7 @@ use crate::engine::wire::{ScanWire, TableWire};
 
 /// Marks a table provider this codec wrote (Ballista's own never starts so).
 const MEMORY_TABLE: &[u8] = b"s3trawl:memtable:";
+/// Marks a raw-log table.
 const RAW_TABLE: &[u8] = b"s3trawl:rawlogs:";
 /// Marks a scan of log objects.
 const LOG_SCAN: &[u8] = b"s3trawl:logscan:";

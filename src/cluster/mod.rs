@@ -70,6 +70,7 @@ pub fn client_state(state: SessionState, url: &str) -> Result<SessionState> {
         .clone()
         .with_ballista_logical_extension_codec(Arc::new(LogicalCodec::default()))
         .with_ballista_physical_extension_codec(Arc::new(PhysicalCodec::default()));
+    let config = cluster_settings(config);
     // The client sends its optimised logical plan to the scheduler, which optimises it again.
     // Two rules rename expressions to `__datafusion_extracted_N` in a way that does not survive
     // the plan codec (a projection's field names come back qualified): they run on the
@@ -140,6 +141,23 @@ pub async fn check_version(ctx: &SessionContext, url: &str) -> Result<()> {
     Ok(())
 }
 
+/// `config` with what a query on the cluster needs besides a local one's settings.
+fn cluster_settings(config: SessionConfig) -> SessionConfig {
+    config
+        // Ballista 55's adaptive planner (its default) did not finish a window function over
+        // empty input: it planned stage after stage (thousands a minute) for
+        // `SELECT row_number() OVER (PARTITION BY a …) FROM t WHERE a = 'none'`, lake or raw
+        // logs. The static planner ends such a query.
+        .with_ballista_adaptive_query_planner(false)
+        // The static planner swaps a hash join's inputs once the stage below has run, after
+        // DataFusion built the join's dynamic filter: that fails the task and leaves the job
+        // waiting forever. (A dynamic filter does not cross stages anyway.)
+        .set_bool(
+            "datafusion.optimizer.enable_join_dynamic_filter_pushdown",
+            false,
+        )
+}
+
 /// Optimizer rules the client leaves to the scheduler (see [`client_state`]).
 const SCHEDULER_ONLY_RULES: [&str; 2] = ["extract_leaf_expressions", "push_down_leaf_projections"];
 
@@ -183,7 +201,8 @@ pub async fn run_scheduler(bind: SocketAddr) -> Result<()> {
     config.override_logical_codec = Some(Arc::new(LogicalCodec::default()));
     config.override_physical_codec = Some(Arc::new(PhysicalCodec::default()));
     config = config.with_override_session_builder(Arc::new(|config: SessionConfig| {
-        functions_state(config).map_err(|e| datafusion::error::DataFusionError::External(e.into()))
+        functions_state(cluster_settings(config))
+            .map_err(|e| datafusion::error::DataFusionError::External(e.into()))
     }));
     let failed = |e: ballista_core::error::BallistaError| Error::Cluster {
         address: bind.to_string(),
