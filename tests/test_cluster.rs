@@ -220,10 +220,27 @@ fn sql_over<'a>(locations: &'a [String], query: &'a str) -> Vec<&'a str> {
 /// The binary on the cluster, failing the test when it takes over `secs` seconds (the process
 /// is killed). Its output is read as it comes, so a long one cannot stall it.
 fn run_within(dir: &Path, cluster: &str, args: &[&str], secs: u64) -> Output {
-    use std::io::Read;
-    let mut child = command_in(dir)
-        .args(["-q", "--cluster", cluster])
+    run_with_input(dir, Some(cluster), args, "", secs)
+}
+
+/// The binary with `args` (`-q`, `--cluster` when given) and `input` on stdin, failing the test
+/// when it takes over `secs` seconds.
+fn run_with_input(
+    dir: &Path,
+    cluster: Option<&str>,
+    args: &[&str],
+    input: &str,
+    secs: u64,
+) -> Output {
+    use std::io::{Read, Write};
+    let mut c = command_in(dir);
+    c.arg("-q");
+    if let Some(url) = cluster {
+        c.args(["--cluster", url]);
+    }
+    let mut child = c
         .args(args)
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -235,6 +252,9 @@ fn run_within(dir: &Path, cluster: &str, args: &[&str], secs: u64) -> Output {
             bytes
         })
     };
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    drop(stdin);
     let out = drain(Box::new(child.stdout.take().unwrap()));
     let err = drain(Box::new(child.stderr.take().unwrap()));
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -361,6 +381,19 @@ fn the_cluster_answers_as_the_local_engine_and_survives_a_lost_executor() {
         assert_eq!(stdout(&remote), ok(local), "{args:?}");
         assert!(stderr(&remote).is_empty(), "{}", stderr(&remote));
     }
+    // The shell, statements on stdin: the same answers and rejects summary.
+    let statements = format!("{};\n{};\n", QUERIES[0], QUERIES[4]);
+    let mut shell = vec!["shell", "--format", "csv", "--logs"];
+    shell.extend(raw.iter().map(String::as_str));
+    let local = run_with_input(dir, None, &shell, &statements, 300);
+    let remote = run_with_input(dir, Some(&url), &shell, &statements, 300);
+    let answers = ok(local.clone());
+    assert!(
+        answers.contains("REST.GET.OBJECT") && answers.contains("eventname"),
+        "{answers}"
+    );
+    assert_eq!(ok(remote.clone()), answers);
+    assert_eq!(stderr(&remote), without_digest_note(&stderr(&local)));
     // The rejects: the same summary on stderr (the scans' reports stay on the executors; the
     // client asks the cluster for them).
     let q =
