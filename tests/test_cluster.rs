@@ -492,7 +492,30 @@ fn the_cluster_answers_as_the_local_engine_and_survives_a_lost_executor() {
     assert_eq!(remote, local);
     assert!(cluster.tasks()[0] > before, "the executor left ran it");
 
-    // SIGTERM stops the scheduler cleanly.
+    // SIGTERM stops the executor left, and the scheduler, cleanly.
+    let executor = &mut cluster.executors[0];
+    let pid = executor.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = executor.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the executor ignored SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}: {}", executor.log());
+    assert!(
+        executor.log().contains("s3trawl: stopped"),
+        "{}",
+        executor.log()
+    );
     let pid = cluster.scheduler.child.id().to_string();
     assert!(
         Command::new("kill")
