@@ -75,7 +75,7 @@ pub struct Cli {
     )]
     pub color: color::ColorChoice,
     /// Run sql, shell, detect and report on an Apache DataFusion Ballista cluster: its
-    /// scheduler's address (see `s3trawl cluster`). Reads a lake (--lake) only, for now.
+    /// scheduler's address (see `s3trawl cluster`), over a lake or raw logs.
     #[arg(
         long,
         global = true,
@@ -83,6 +83,20 @@ pub struct Cli {
         value_name = "df://HOST:PORT"
     )]
     pub cluster: Option<String>,
+    /// The cluster's shared secret (a file only its owner can read; its first line), for the
+    /// cluster's roles and its clients [default: the S3TRAWL_CLUSTER_SECRET variable].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub secret_file: Option<std::path::PathBuf>,
+    /// The cluster's TLS: this role's or client's certificate (PEM), with --tls-key and
+    /// --tls-ca (see `s3trawl cluster certs`).
+    #[arg(long, global = true, value_name = "FILE", env = "S3TRAWL_TLS_CERT")]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The cluster's TLS: the private key of --tls-cert (PEM).
+    #[arg(long, global = true, value_name = "FILE", env = "S3TRAWL_TLS_KEY")]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// The cluster's TLS: the CA that signed every role's and client's certificate (PEM).
+    #[arg(long, global = true, value_name = "FILE", env = "S3TRAWL_TLS_CA")]
+    pub tls_ca: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -145,11 +159,11 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
+            // A cluster's refusal comes back wrapped in Ballista's texts: the refusal alone.
+            let text = describe(&e);
+            let text = crate::cluster::refusal(&text).unwrap_or(text);
             // An error can quote log data (a value that failed to cast): escaped for stderr.
-            eprintln!(
-                "s3trawl: {}",
-                crate::report::escape::terminal(&describe(&e))
-            );
+            eprintln!("s3trawl: {}", crate::report::escape::terminal(&text));
             ExitCode::from(2)
         }
     }
@@ -176,6 +190,12 @@ pub async fn run(cli: Cli, matches: Option<&ArgMatches>) -> anyhow::Result<ExitC
         },
         profile: cli.profile,
         cluster: cli.cluster,
+        auth: crate::cluster::AuthSpec {
+            secret_file: cli.secret_file,
+            tls_cert: cli.tls_cert,
+            tls_key: cli.tls_key,
+            tls_ca: cli.tls_ca,
+        },
         s3_concurrency_given: cli.s3_concurrency.is_some(),
         color: cli.color,
         origins: [
@@ -212,7 +232,7 @@ pub async fn run(cli: Cli, matches: Option<&ArgMatches>) -> anyhow::Result<ExitC
         Command::Generate(args) => generate::run(&args),
         Command::Config(args) => config::run(&args, &global),
         Command::Sigma(args) => sigma::run(&args),
-        Command::Cluster(args) => cluster::run(args).await,
+        Command::Cluster(args) => cluster::run(args, &global).await,
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "s3trawl", &mut output::stdout());
             Ok(ExitCode::SUCCESS)
@@ -285,7 +305,7 @@ impl Tables {
         let options = crate::engine::EngineOptions {
             threads: global.threads,
             strict: self.strict,
-            cluster: global.cluster.clone(),
+            cluster: global.cluster_client()?,
         };
         let sources = crate::engine::Sources {
             logs: &locations,
@@ -327,6 +347,8 @@ pub struct Global {
     pub profile: Option<String>,
     /// `--cluster`: the scheduler that runs the queries.
     pub cluster: Option<String>,
+    /// The cluster's secret and TLS files.
+    pub auth: crate::cluster::AuthSpec,
     /// Whether `--s3-concurrency` (or its variable) was given: else a config may set it.
     pub s3_concurrency_given: bool,
     pub color: color::ColorChoice,
@@ -339,6 +361,20 @@ pub struct Global {
 pub const DEFAULT_S3_CONCURRENCY: usize = 64;
 
 impl Global {
+    /// The cluster `--cluster` names, with this client's credentials (an error without a
+    /// secret), or `None` to run here.
+    pub fn cluster_client(&self) -> anyhow::Result<Option<crate::cluster::Client>> {
+        let Some(url) = &self.cluster else {
+            return Ok(None);
+        };
+        let credentials =
+            crate::cluster::Credentials::load(&self.auth, &format!("client of {url}"))?;
+        Ok(Some(crate::cluster::Client {
+            url: url.clone(),
+            credentials,
+        }))
+    }
+
     /// Where the global setting `id` came from, or `default`.
     pub fn origin(&self, id: &str, default: &str) -> String {
         self.origins

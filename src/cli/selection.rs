@@ -82,7 +82,7 @@ impl Selection {
             s3_concurrency: global
                 .s3_concurrency_given
                 .then_some(global.fetching.concurrency),
-            cluster: global.cluster.clone(),
+            cluster: global.cluster_client()?,
             ..self.pack_spec()
         })
     }

@@ -37,6 +37,7 @@ use datafusion_proto::physical_plan::{
 use datafusion_proto::protobuf::FileScanExecConf;
 use prost::Message;
 
+use super::guard::{DataRoots, check_physical};
 use super::stores;
 use crate::detect::udf;
 use crate::engine::table::RawLogTable;
@@ -57,6 +58,19 @@ fn external(message: String) -> DataFusionError {
 #[derive(Debug, Default)]
 pub struct LogicalCodec {
     ballista: BallistaLogicalExtensionCodec,
+    /// On the scheduler: the data roots a raw-log table's locations must be under, checked
+    /// before its store is set up.
+    roots: Option<Arc<DataRoots>>,
+}
+
+impl LogicalCodec {
+    /// The codec of a role that reads only under `roots`.
+    pub fn guarded(roots: Arc<DataRoots>) -> Self {
+        LogicalCodec {
+            roots: Some(roots),
+            ..Self::default()
+        }
+    }
 }
 
 impl LogicalExtensionCodec for LogicalCodec {
@@ -88,11 +102,18 @@ impl LogicalExtensionCodec for LogicalCodec {
         if let Some(json) = buf.strip_prefix(RAW_TABLE) {
             let wire: TableWire = serde_json::from_slice(json)
                 .map_err(|e| external(format!("raw-log table {table_ref}: {e}")))?;
+            let table = wire.table()?;
+            if let Some(roots) = &self.roots {
+                table
+                    .urls()
+                    .iter()
+                    .try_for_each(|u| roots.check_location(u))?;
+            }
             let mut lister = None;
             for url in wire.urls() {
                 lister = lister.or(stores::register(ctx.runtime_env().as_ref(), url)?);
             }
-            return Ok(Arc::new(wire.table()?.listing_with(lister)));
+            return Ok(Arc::new(table.listing_with(lister)));
         }
         self.ballista
             .try_decode_table_provider(buf, table_ref, schema, ctx)
@@ -159,6 +180,19 @@ impl LogicalExtensionCodec for LogicalCodec {
 #[derive(Debug, Default)]
 pub struct PhysicalCodec {
     ballista: BallistaPhysicalExtensionCodec,
+    /// On the scheduler and the executors: the data roots every object of a log scan must be
+    /// under, checked before its store is set up.
+    roots: Option<Arc<DataRoots>>,
+}
+
+impl PhysicalCodec {
+    /// The codec of a role that reads only under `roots`.
+    pub fn guarded(roots: Arc<DataRoots>) -> Self {
+        PhysicalCodec {
+            roots: Some(roots),
+            ..Self::default()
+        }
+    }
 }
 
 impl PhysicalExtensionCodec for PhysicalCodec {
@@ -239,15 +273,17 @@ impl PhysicalCodec {
             serde_json::from_slice(json).map_err(|e| external(format!("a log scan: {e}")))?;
         let conf =
             FileScanExecConf::decode(conf).map_err(|e| external(format!("a log scan: {e}")))?;
-        // Into the registry every runtime of this process shares (an executor decodes a task
-        // with one runtime and runs it with another).
-        stores::register(ctx.runtime_env().as_ref(), &conf.object_store_url)?;
         let source = wire.file_source(parse_table_schema_from_proto(&conf)?);
         let decode = PhysicalPlanDecodeContext::new(ctx, self);
         let config = parse_protobuf_file_scan_config(&conf, &decode, proto_converter, source)?;
-        Ok(DataSourceExec::from_data_source(
-            wire.restore_bundles(config)?,
-        ))
+        let scan = DataSourceExec::from_data_source(wire.restore_bundles(config)?);
+        if let Some(roots) = &self.roots {
+            check_physical(&(Arc::clone(&scan) as Arc<dyn ExecutionPlan>), roots)?;
+        }
+        // Into the registry every runtime of this process shares (an executor decodes a task
+        // with one runtime and runs it with another).
+        stores::register(ctx.runtime_env().as_ref(), &conf.object_store_url)?;
+        Ok(scan)
     }
 }
 

@@ -9,36 +9,44 @@
 //! plan codec carries as they are; raw-log tables and their scans cross in our codecs
 //! ([`codec`]), and their rejects come back to the client by a query ([`rejects`]).
 
+pub mod auth;
+pub mod certs;
 pub mod codec;
+mod executor;
+pub mod guard;
 pub mod rejects;
+mod scheduler;
 mod stores;
 
+pub use auth::{AuthSpec, Credentials};
+pub use executor::{ExecutorSpec, run_executor};
+pub use guard::DataRoots;
+pub use scheduler::{SchedulerSpec, run_scheduler};
+
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use arrow::array::AsArray;
 use arrow::datatypes::DataType;
-use ballista_core::RuntimeProducer;
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
-use ballista_core::registry::BallistaFunctionRegistry;
-use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
-use ballista_scheduler::cluster::BallistaCluster;
-use ballista_scheduler::config::SchedulerConfig;
-use ballista_scheduler::scheduler_process::start_server;
 use datafusion::common::ScalarValue;
-use datafusion::execution::object_store::{DefaultObjectStoreRegistry, ObjectStoreRegistry};
-use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::{ColumnarValue, ScalarUDF, Volatility, create_udf};
 use datafusion::optimizer::{Optimizer, OptimizerRule};
 use datafusion::prelude::SessionConfig;
 use datafusion::prelude::SessionContext;
 
-use crate::engine::functions_state;
 use crate::error::{Error, Result};
 use codec::{LogicalCodec, PhysicalCodec};
+
+/// A cluster as a client reaches it: the scheduler's address and the credentials.
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// `df://HOST:PORT` as given.
+    pub url: String,
+    pub credentials: Credentials,
+}
 
 /// `df://HOST:PORT` (or `HOST:PORT`) as the host and port.
 pub fn parse_address(url: &str) -> Result<(String, u16)> {
@@ -60,16 +68,22 @@ pub fn parse_address(url: &str) -> Result<(String, u16)> {
     Ok((host.to_string(), port))
 }
 
-/// `state` turned into one whose queries run on the scheduler at `url`, once the scheduler
+/// `state` turned into one whose queries run on the cluster's scheduler, once the scheduler
 /// answers there.
-pub fn client_state(state: SessionState, url: &str) -> Result<SessionState> {
+pub fn client_state(state: SessionState, client: &Client) -> Result<SessionState> {
+    let url = client.url.as_str();
     let (host, port) = parse_address(url)?;
     reachable(url, &host, port)?;
+    let credentials = &client.credentials;
     let config = state
         .config()
         .clone()
         .with_ballista_logical_extension_codec(Arc::new(LogicalCodec::default()))
-        .with_ballista_physical_extension_codec(Arc::new(PhysicalCodec::default()));
+        .with_ballista_physical_extension_codec(Arc::new(PhysicalCodec::default()))
+        // Every connection (to the scheduler, and to the executors for results) with the
+        // secret's token, over TLS when configured.
+        .with_ballista_override_create_grpc_client_endpoint(credentials.endpoint_override())
+        .with_ballista_use_tls(credentials.tls());
     let config = cluster_settings(config);
     // The client sends its optimised logical plan to the scheduler, which optimises it again.
     // Two rules rename expressions to `__datafusion_extracted_N` in a way that does not survive
@@ -79,7 +93,7 @@ pub fn client_state(state: SessionState, url: &str) -> Result<SessionState> {
         .with_config(config)
         .with_optimizer_rules(client_optimizer_rules())
         .build();
-    Ok(state.upgrade_for_ballista(format!("http://{host}:{port}"))?)
+    Ok(state.upgrade_for_ballista(format!("{}://{host}:{port}", credentials.scheme()))?)
 }
 
 /// The version this binary reports to a cluster's client (`S3TRAWL_REPORTED_VERSION` stands in
@@ -119,9 +133,13 @@ pub async fn check_version(ctx: &SessionContext, url: &str) -> Result<()> {
         .collect()
         .await
         .map_err(|e| {
+            let text = e.to_string();
+            if let Some(refusal) = refusal(&text) {
+                return mismatch(refusal);
+            }
             mismatch(format!(
                 "the cluster cannot run the plans of s3trawl {ours} (is it another version?): {}",
-                e.to_string().lines().next().unwrap_or_default()
+                text.lines().next().unwrap_or_default()
             ))
         })?;
     let theirs = batches
@@ -141,6 +159,33 @@ pub async fn check_version(ctx: &SessionContext, url: &str) -> Result<()> {
     Ok(())
 }
 
+/// The cluster's refusal in an error's text, as one line: a missing or wrong secret, a plan or
+/// setting the cluster does not run, a TLS handshake that failed. Ballista passes the
+/// scheduler's answers on as the debug text of gRPC statuses; this finds ours in them.
+pub fn refusal(text: &str) -> Option<String> {
+    if text.contains(auth::REFUSED) || text.contains("Unauthenticated") {
+        return Some(format!(
+            "the scheduler refused this client: {}",
+            auth::REFUSED
+        ));
+    }
+    if let Some(at) = text.find("refused by the cluster: ") {
+        let rest = &text[at..];
+        let end = rest.find(['"', '\\', '\n']).unwrap_or(rest.len());
+        return Some(rest[..end].trim_end().to_string());
+    }
+    if text.contains("InvalidCertificate")
+        || text.contains("CertificateRequired")
+        || text.contains("tls handshake")
+    {
+        return Some(
+            "the TLS handshake with the cluster failed: check --tls-cert, --tls-key and --tls-ca"
+                .to_string(),
+        );
+    }
+    None
+}
+
 /// `config` with what a query on the cluster needs besides a local one's settings.
 fn cluster_settings(config: SessionConfig) -> SessionConfig {
     config
@@ -156,6 +201,8 @@ fn cluster_settings(config: SessionConfig) -> SessionConfig {
             "datafusion.optimizer.enable_join_dynamic_filter_pushdown",
             false,
         )
+        // What Ballista's session manager sets anyway (it warns for every session otherwise).
+        .set_bool("datafusion.optimizer.enable_round_robin_repartition", false)
 }
 
 /// Optimizer rules the client leaves to the scheduler (see [`client_state`]).
@@ -190,33 +237,6 @@ fn reachable(url: &str, host: &str, port: u16) -> Result<()> {
     Err(unreachable(last))
 }
 
-/// Runs a scheduler on `bind` until SIGTERM or Ctrl-C.
-pub async fn run_scheduler(bind: SocketAddr) -> Result<()> {
-    let mut config = SchedulerConfig {
-        bind_host: bind.ip().to_string(),
-        bind_port: bind.port(),
-        external_host: bind.ip().to_string(),
-        ..SchedulerConfig::default()
-    };
-    config.override_logical_codec = Some(Arc::new(LogicalCodec::default()));
-    config.override_physical_codec = Some(Arc::new(PhysicalCodec::default()));
-    config = config.with_override_session_builder(Arc::new(|config: SessionConfig| {
-        functions_state(cluster_settings(config))
-            .map_err(|e| datafusion::error::DataFusionError::External(e.into()))
-    }));
-    let failed = |e: ballista_core::error::BallistaError| Error::Cluster {
-        address: bind.to_string(),
-        message: e.to_string(),
-    };
-    let cluster = BallistaCluster::new_from_config(&config)
-        .await
-        .map_err(failed)?;
-    tokio::select! {
-        served = start_server(cluster, bind, Arc::new(config)) => served.map_err(failed),
-        _ = stopped() => Ok(()),
-    }
-}
-
 /// SIGTERM or Ctrl-C.
 async fn stopped() {
     #[cfg(unix)]
@@ -238,67 +258,6 @@ async fn stopped() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
-}
-
-/// An executor's settings.
-#[derive(Debug, Clone)]
-pub struct ExecutorSpec {
-    /// The scheduler's host and port.
-    pub scheduler: (String, u16),
-    /// Where the executor serves its results (Arrow Flight).
-    pub bind: SocketAddr,
-    /// Where the executor takes tasks (gRPC).
-    pub grpc_bind: SocketAddr,
-    /// Shuffle files and spills.
-    pub work_dir: PathBuf,
-    /// Tasks at once.
-    pub slots: usize,
-    /// The memory pool's size in bytes (`None`: Ballista's share of the machine).
-    pub memory_limit: Option<u64>,
-}
-
-/// Runs an executor until SIGTERM, Ctrl-C or the scheduler's stop request.
-pub async fn run_executor(spec: ExecutorSpec) -> Result<()> {
-    let failed = |message: String| Error::Cluster {
-        address: spec.bind.to_string(),
-        message,
-    };
-    std::fs::create_dir_all(&spec.work_dir).map_err(|e| Error::io(&spec.work_dir, e))?;
-    let functions = functions_state(SessionConfig::new())?;
-    // Ballista decodes a task's plan with one runtime and runs it with another: they share one
-    // registry of object stores, so that a store registered while decoding is there to run
-    // with. Spills go to the work folder, as with Ballista's own runtimes.
-    let registry: Arc<dyn ObjectStoreRegistry> = Arc::new(DefaultObjectStoreRegistry::new());
-    let spills = spec.work_dir.clone();
-    let runtimes: RuntimeProducer = Arc::new(move |_: &SessionConfig| {
-        Ok(Arc::new(
-            RuntimeEnvBuilder::new()
-                .with_temp_file_path(spills.clone())
-                .with_object_store_registry(Arc::clone(&registry))
-                .build()?,
-        ))
-    });
-    let config = ExecutorProcessConfig {
-        bind_host: spec.bind.ip().to_string(),
-        external_host: Some(spec.bind.ip().to_string()),
-        port: spec.bind.port(),
-        grpc_port: spec.grpc_bind.port(),
-        scheduler_host: spec.scheduler.0.clone(),
-        scheduler_port: spec.scheduler.1,
-        scheduler_connect_timeout_seconds: 30,
-        vcores: spec.slots.max(1),
-        work_dir: Some(spec.work_dir.display().to_string()),
-        memory_pool_size: spec.memory_limit,
-        executor_heartbeat_interval_seconds: 5,
-        override_function_registry: Some(Arc::new(BallistaFunctionRegistry::from(&functions))),
-        override_runtime_producer: Some(runtimes),
-        override_logical_codec: Some(Arc::new(LogicalCodec::default())),
-        override_physical_codec: Some(Arc::new(PhysicalCodec::default())),
-        ..ExecutorProcessConfig::default()
-    };
-    start_executor_process(Arc::new(config))
-        .await
-        .map_err(|e| failed(e.to_string()))
 }
 
 #[cfg(test)]

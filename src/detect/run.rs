@@ -55,8 +55,8 @@ pub struct RunSpec {
     /// Requests in flight to S3 as the user asked (`None`: the config's, else
     /// `fetching`'s).
     pub s3_concurrency: Option<usize>,
-    /// A Ballista scheduler (`df://HOST:PORT`) that runs the queries.
-    pub cluster: Option<String>,
+    /// A Ballista cluster that runs the queries.
+    pub cluster: Option<crate::cluster::Client>,
 }
 
 /// The pack a spec selects (the built-in detections, `--rules`, Sigma rules) and its config.

@@ -42,6 +42,16 @@ use crate::source::LogLocation;
 use format::LogFormat;
 use table::RawLogTable;
 
+/// The objects a scan's file stands for: itself, or the small objects of a bundle.
+pub fn objects_of(
+    file: &datafusion::datasource::listing::PartitionedFile,
+) -> Vec<&object_store::ObjectMeta> {
+    match file.extension::<opener::Bundle>() {
+        Some(bundle) => bundle.0.iter().collect(),
+        None => vec![&file.object_meta],
+    }
+}
+
 /// How a session reads logs.
 #[derive(Debug, Clone, Default)]
 pub struct EngineOptions {
@@ -49,8 +59,8 @@ pub struct EngineOptions {
     pub threads: Option<usize>,
     /// Refuse records with unknown trailing fields.
     pub strict: bool,
-    /// A Ballista scheduler (`df://HOST:PORT`) that runs the queries, else this process.
-    pub cluster: Option<String>,
+    /// A Ballista cluster that runs the queries, else this process.
+    pub cluster: Option<crate::cluster::Client>,
 }
 
 /// A session with the Athena compatibility pieces and no tables yet; on `options.cluster`'s
@@ -61,8 +71,8 @@ pub fn new_context(options: &EngineOptions) -> Result<SessionContext> {
         config = config.with_target_partitions(threads.max(1));
     }
     let mut state = session_state(config);
-    if let Some(url) = &options.cluster {
-        state = crate::cluster::client_state(state, url)?;
+    if let Some(client) = &options.cluster {
+        state = crate::cluster::client_state(state, client)?;
     }
     let mut ctx = SessionContext::new_with_state(state);
     // After the cluster's upgrade of the state, which replaces its function lists.
@@ -125,8 +135,8 @@ pub async fn open(
     log: &ScanLog,
 ) -> Result<SessionContext> {
     let ctx = new_context(options)?;
-    if let Some(url) = &options.cluster {
-        crate::cluster::check_version(&ctx, url).await?;
+    if let Some(client) = &options.cluster {
+        crate::cluster::check_version(&ctx, &client.url).await?;
     }
     register_tables(&ctx, sources, options.strict, log).await?;
     Ok(ctx)

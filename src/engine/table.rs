@@ -74,6 +74,11 @@ impl std::fmt::Debug for RawLogTable {
 }
 
 impl RawLogTable {
+    /// Where the table's objects are.
+    pub fn urls(&self) -> &[ListingTableUrl] {
+        &self.urls
+    }
+
     pub fn new(urls: Vec<ListingTableUrl>, format: LogFormat) -> Self {
         RawLogTable {
             urls,
