@@ -6,137 +6,12 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::moto::{free_port, wait_for_port};
+use common::cluster::*;
+use common::moto::free_port;
 use common::{command_in, gzip, ok, project, stderr, stdout};
-
-/// One role's process and its log (stderr and stdout).
-struct Role {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Role {
-    fn start(dir: &Path, name: &str, env: &[(&str, &str)], args: &[&str]) -> Role {
-        let log = dir.join(format!("{name}.log"));
-        let file = std::fs::File::create(&log).unwrap();
-        let child = command_in(dir)
-            .envs(env.iter().copied())
-            .args(["cluster"])
-            .args(args)
-            .stdout(Stdio::from(file.try_clone().unwrap()))
-            .stderr(Stdio::from(file))
-            .spawn()
-            .expect("the binary runs");
-        Role { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Role {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// A scheduler and two executors with one slot each.
-struct Cluster {
-    scheduler: Role,
-    executors: Vec<Role>,
-    url: String,
-}
-
-impl Cluster {
-    fn start(dir: &Path) -> Cluster {
-        Cluster::start_with(dir, &[])
-    }
-
-    /// A cluster whose roles have `env` set.
-    fn start_with(dir: &Path, env: &[(&str, &str)]) -> Cluster {
-        let port = free_port();
-        let bind = format!("127.0.0.1:{port}");
-        let mut scheduler = Role::start(dir, "scheduler", env, &["scheduler", "--bind", &bind]);
-        wait_for_port(port, &mut scheduler.child, "the scheduler", &scheduler.log);
-        let executors: Vec<Role> = (1..=2)
-            .map(|i| {
-                let flight = format!("127.0.0.1:{}", free_port());
-                let grpc = format!("127.0.0.1:{}", free_port());
-                let work = dir.join(format!("work-{i}"));
-                Role::start(
-                    dir,
-                    &format!("executor-{i}"),
-                    env,
-                    &[
-                        "executor",
-                        "--scheduler",
-                        &bind,
-                        "--bind",
-                        &flight,
-                        "--grpc-bind",
-                        &grpc,
-                        "--work-dir",
-                        work.to_str().unwrap(),
-                        "--slots",
-                        "1",
-                        "--memory-limit",
-                        "1GiB",
-                    ],
-                )
-            })
-            .collect();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while !executors
-            .iter()
-            .all(|e| e.log().contains("Executor registration succeed"))
-        {
-            assert!(
-                Instant::now() < deadline,
-                "executors did not register in 60 s:\n{}",
-                executors
-                    .iter()
-                    .map(Role::log)
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Cluster {
-            scheduler,
-            executors,
-            url: format!("df://{bind}"),
-        }
-    }
-
-    /// Tasks each executor has completed so far.
-    fn tasks(&self) -> Vec<usize> {
-        self.executors
-            .iter()
-            .map(|e| e.log().matches("Finished task").count())
-            .collect()
-    }
-}
-
-/// A lake of the sample logs (access logs and CloudTrail).
-fn lake(dir: &Path) -> PathBuf {
-    let lake = dir.join("lake");
-    let samples = project().join("sample-logs");
-    ok(command_in(dir)
-        .args(["-q", "ingest", "--lake", lake.to_str().unwrap()])
-        .arg(&samples)
-        .output()
-        .unwrap());
-    lake
-}
 
 /// Raw logs: a generated week of access logs and CloudTrail with planted attacks (and the
 /// config to detect them with), the sample logs, and objects that are not all log records (a
@@ -207,86 +82,6 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
-}
-
-/// `sql --logs LOCATIONS… --format csv QUERY`.
-fn sql_over<'a>(locations: &'a [String], query: &'a str) -> Vec<&'a str> {
-    let mut args = vec!["sql", "--logs"];
-    args.extend(locations.iter().map(String::as_str));
-    args.extend(["--format", "csv", query]);
-    args
-}
-
-/// The binary on the cluster, failing the test when it takes over `secs` seconds (the process
-/// is killed). Its output is read as it comes, so a long one cannot stall it.
-fn run_within(dir: &Path, cluster: &str, args: &[&str], secs: u64) -> Output {
-    run_with_input(dir, Some(cluster), args, "", secs)
-}
-
-/// The binary with `args` (`-q`, `--cluster` when given) and `input` on stdin, failing the test
-/// when it takes over `secs` seconds.
-fn run_with_input(
-    dir: &Path,
-    cluster: Option<&str>,
-    args: &[&str],
-    input: &str,
-    secs: u64,
-) -> Output {
-    use std::io::{Read, Write};
-    let mut c = command_in(dir);
-    c.arg("-q");
-    if let Some(url) = cluster {
-        c.args(["--cluster", url]);
-    }
-    let mut child = c
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            bytes
-        })
-    };
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(input.as_bytes()).unwrap();
-    drop(stdin);
-    let out = drain(Box::new(child.stdout.take().unwrap()));
-    let err = drain(Box::new(child.stderr.take().unwrap()));
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{args:?} did not finish in {secs} s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Output {
-        status,
-        stdout: out.join().unwrap(),
-        stderr: err.join().unwrap(),
-    }
-}
-
-/// The binary with `args` (`-q`, and `--cluster` when given; a run on the cluster that takes
-/// over 5 minutes fails the test rather than hang it).
-fn run(dir: &Path, cluster: Option<&str>, args: &[&str]) -> Output {
-    if let Some(url) = cluster {
-        return run_within(dir, url, args, 300);
-    }
-    command_in(dir)
-        .arg("-q")
-        .args(args)
-        .output()
-        .expect("the binary runs")
 }
 
 /// Aggregations, DISTINCT, joins, window functions, ORDER BY/LIMIT, our functions and UDAF,
@@ -603,7 +398,14 @@ fn raw_logs_in_s3_are_read_by_the_cluster_with_its_own_credentials() {
         ("AWS_SECRET_ACCESS_KEY", "test"),
         ("AWS_REGION", "us-east-1"),
     ];
-    let cluster = Cluster::start_with(dir, &env);
+    let cluster = Cluster::start_as(
+        dir,
+        Setup {
+            env: env.to_vec(),
+            scheduler_roots: Some(vec!["s3://logs/".to_string()]),
+            ..Setup::default()
+        },
+    );
     let here = |args: &[&str]| moto.s3trawl(dir, &[&["-q"], args].concat());
     let there = |args: &[&str]| {
         moto.command(
@@ -612,6 +414,7 @@ fn raw_logs_in_s3_are_read_by_the_cluster_with_its_own_credentials() {
             &[&["-q", "--cluster", &cluster.url], args].concat(),
         )
         .env("S3TRAWL_S3_RETRIES", "0")
+        .env("S3TRAWL_CLUSTER_SECRET", SECRET)
         .output()
         .unwrap()
     };

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod moto;
 pub mod proxy;
 
@@ -123,6 +124,10 @@ pub fn command_in(dir: &Path) -> Command {
         "S3TRAWL_S3_CONCURRENCY",
         "S3TRAWL_DELIVERY_SLACK",
         "S3TRAWL_CLUSTER",
+        "S3TRAWL_CLUSTER_SECRET",
+        "S3TRAWL_TLS_CERT",
+        "S3TRAWL_TLS_KEY",
+        "S3TRAWL_TLS_CA",
     ] {
         c.env_remove(var);
     }
