@@ -149,6 +149,8 @@ struct Case {
     trail: Vec<Value>,
     config: Option<String>,
     args: Vec<String>,
+    /// The access-log object's name (default `access.log`).
+    name: Option<String>,
 }
 
 fn case() -> Case {
@@ -158,6 +160,7 @@ fn case() -> Case {
         trail: Vec::new(),
         config: None,
         args: Vec::new(),
+        name: None,
     }
 }
 
@@ -182,6 +185,10 @@ impl Case {
         self.config = Some(text.to_string());
         self
     }
+    fn named(mut self, name: &str) -> Self {
+        self.name = Some(name.to_string());
+        self
+    }
 
     /// Runs `detect --only id` and returns the findings.
     fn run(&self, id: &str) -> Vec<Value> {
@@ -192,7 +199,11 @@ impl Case {
         let mut lines: Vec<String> = vec![access().line(0)];
         lines.extend(self.access.iter().enumerate().map(|(i, a)| a.line(i + 1)));
         lines.extend(self.raw.iter().cloned());
-        std::fs::write(logs.join("access.log"), lines.join("\n") + "\n").unwrap();
+        std::fs::write(
+            logs.join(self.name.as_deref().unwrap_or("access.log")),
+            lines.join("\n") + "\n",
+        )
+        .unwrap();
         if !self.trail.is_empty() {
             std::fs::write(
                 logs.join("trail.json"),
@@ -239,9 +250,9 @@ fn fires(id: &str, c: &Case) -> Vec<Value> {
         if let Some(evidence) = f["evidence"].as_array() {
             for e in evidence {
                 assert!(
-                    e["log_object"]
-                        .as_str()
-                        .is_some_and(|o| o.ends_with(".log") || o.ends_with(".json")),
+                    e["log_object"].as_str().is_some_and(|o| o.ends_with(".log")
+                        || o.ends_with(".json")
+                        || o.contains("/2099-")),
                     "{id}: {e}"
                 );
                 assert!(e["log_line"].as_i64().is_some_and(|l| l >= 1), "{id}: {e}");
@@ -1123,6 +1134,30 @@ fn copy_to_external_account() {
     quiet(
         "copy-to-external-account",
         &case().t(60, copy("111122223333")),
+    );
+}
+
+#[test]
+fn log_object_from_the_future() {
+    // An object named in 2099 (its records of 2026): read, and reported.
+    let found = fires(
+        "log-object-from-the-future",
+        &case()
+            .a(access())
+            .named("2099-12-31-23-59-59-0FF1CE0FF1CE0FF1"),
+    );
+    assert_eq!(found[0]["severity"], json!("high"));
+    assert!(
+        found[0]["entity"]
+            .as_str()
+            .unwrap()
+            .ends_with("2099-12-31-23-59-59-0FF1CE0FF1CE0FF1")
+    );
+    // Named as AWS would name it now: nothing.
+    let now = chrono::Utc::now().format("%Y-%m-%d-%H-%M-%S").to_string();
+    quiet(
+        "log-object-from-the-future",
+        &case().a(access()).named(&format!("{now}-0123456789ABCDEF")),
     );
 }
 

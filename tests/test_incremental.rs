@@ -378,3 +378,93 @@ fn policy_allows_every_request(log: &str) {
     }
     assert!(lists > 0);
 }
+
+/// Someone who can write into the log bucket plants one ordinary-looking object named far in
+/// the future. Before, the next night's run started listing after 2099 and never read the real
+/// deliveries again. Now the planted object is read and named, the position does not move, the
+/// next real delivery is fetched, and `detect` reports the object (`log-object-from-the-future`).
+#[test]
+fn a_log_object_from_the_future_neither_stops_the_next_ingest_nor_goes_unreported() {
+    let lab = lab();
+    let mut n = 0;
+    for d in 0..3 {
+        for h in HOURS {
+            n += 1;
+            let t = day(d) + Duration::hours(h);
+            lab.put(&key(t, n), &delivery(t, n));
+        }
+    }
+    let (out, _, _, _, _) = lab.ingest(&[]);
+    assert!(out.starts_with("ingested 12 objects"), "{out}");
+
+    // The planted object: a record of day 2, a name of 2099.
+    let planted = "logs/2099-12-31-23-59-59-0FF1CE0FF1CE0FF1";
+    lab.put(
+        planted,
+        &[access_record(
+            day(2) + Duration::hours(22),
+            "PLANTED001",
+            "REST.GET.OBJECT",
+            "x",
+        )],
+    );
+    let (out, err, _, _, _) = lab.ingest(&[]);
+    assert!(out.starts_with("ingested 1 object"), "{out}");
+    assert!(
+        err.contains(&format!("s3://{BUCKET}/{planted} is named after now")),
+        "{err}"
+    );
+
+    // The next real delivery is still listed and fetched.
+    n += 1;
+    let t = day(3) + Duration::hours(3);
+    lab.put(&key(t, n), &delivery(t, n));
+    let (out, err, gets, _, _) = lab.ingest(&[]);
+    assert!(out.starts_with("ingested 1 object (3 rows"), "{out}\n{err}");
+    assert_eq!(gets, 1);
+
+    // The detection names it, over the lake and over the bucket itself (whatever the window).
+    let lake = lab.lake();
+    let o = common::s3trawl_in(
+        lab.dir.path(),
+        &[
+            "detect",
+            "--lake",
+            lake.to_str().unwrap(),
+            "--only",
+            "log-object-from-the-future",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let found = stdout(&o);
+    assert!(
+        found.contains("\"log-object-from-the-future\"") && found.contains(planted),
+        "{found}"
+    );
+    assert!(found.contains("\"high\""), "{found}");
+    let o = lab
+        .moto
+        .command(
+            &lab.proxy.endpoint,
+            lab.dir.path(),
+            &[
+                "detect",
+                "--logs",
+                "s3://cron-logs/logs/",
+                "--since",
+                "2026-05-03",
+                "--until",
+                "2026-05-04",
+                "--only",
+                "log-object-from-the-future",
+                "--format",
+                "json",
+            ],
+        )
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains(planted), "{}", stdout(&o));
+}

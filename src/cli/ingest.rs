@@ -151,6 +151,7 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
                 "failed": report.failed.iter().map(|(object, error)| {
                     serde_json::json!({"object": object, "error": error})
                 }).collect::<Vec<_>>(),
+                "from_the_future": report.future,
             });
             writeln!(
                 super::output::stdout(),
@@ -158,6 +159,12 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
                 serde_json::to_string_pretty(&summary_json)?
             )?;
         }
+    }
+    for name in &report.future {
+        eprintln!(
+            "s3trawl: {} is named after now: AWS could not have delivered it yet, so someone else wrote it into the log bucket; read, but where the next run starts listing did not move (detection log-object-from-the-future)",
+            crate::report::escape::terminal(name)
+        );
     }
     for name in &report.changed {
         eprintln!(

@@ -44,6 +44,10 @@ pub struct Sources<'a> {
     pub log: Option<&'a ScanLog>,
     /// Whether a lake is read (its `rejects` table is `__lake_rejects`).
     pub lake: bool,
+    /// The lake's folder, whose manifest names the objects it holds.
+    pub lake_dir: Option<&'a std::path::Path>,
+    /// How late a delivery may be (keys named later than now plus this are from the future).
+    pub slack_ms: i64,
 }
 
 /// Registers `window_rejects` (see the module documentation).
@@ -55,7 +59,8 @@ pub async fn register(ctx: &SessionContext, window: &Window, sources: Sources<'_
     if sources.lake {
         objects.extend(lake_rejects(ctx).await?);
     }
-    let spans = record_spans(ctx).await?;
+    let (spans, first_lines) = record_spans(ctx).await?;
+    register_future_objects(ctx, &sources, &spans, &first_lines)?;
     let since = window.since.unwrap_or(i64::MIN);
     let until = window.until.unwrap_or(i64::MAX);
     let rows: Vec<Dated> = objects
@@ -109,6 +114,60 @@ pub async fn register(ctx: &SessionContext, window: &Window, sources: Sources<'_
     Ok(())
 }
 
+/// Registers `window_future_objects`: the objects the run's sources hold whose keys name a time
+/// after now plus the delivery slack (`log_object`, `key_time`, `records_from`, `records_to`),
+/// for the `log-object-from-the-future` detection. Whatever their records' times: an object
+/// AWS could not have delivered yet was written by someone else, and its name was chosen to
+/// be where no one looks.
+fn register_future_objects(
+    ctx: &SessionContext,
+    sources: &Sources<'_>,
+    spans: &BTreeMap<String, (i64, i64)>,
+    first_lines: &BTreeMap<String, i64>,
+) -> Result<()> {
+    let future_after = crate::source::prune::future_after(sources.slack_ms);
+    let mut names: Vec<String> = sources.log.map(ScanLog::object_names).unwrap_or_default();
+    if let Some(dir) = sources.lake_dir {
+        names.extend(
+            crate::lake::read_ingested(dir).map_err(|e| DataFusionError::External(e.into()))?,
+        );
+    }
+    names.retain(|n| crate::source::prune::is_from_the_future(n, future_after));
+    names.sort();
+    names.dedup();
+    let time = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("log_object", DataType::Utf8, false),
+        Field::new("key_time", time.clone(), true),
+        Field::new("records_from", time.clone(), true),
+        Field::new("records_to", time, true),
+        Field::new("first_line", DataType::Int64, false),
+    ]));
+    let utc = |v: Vec<Option<i64>>| {
+        Arc::new(TimestampMillisecondArray::from(v).with_timezone("UTC")) as ArrayRef
+    };
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(StringArray::from_iter_values(names.iter())),
+            utc(names
+                .iter()
+                .map(|n| key_time(n).or_else(|| crate::source::keydate::partition_day(n)))
+                .collect()),
+            utc(names.iter().map(|n| spans.get(n).map(|s| s.0)).collect()),
+            utc(names.iter().map(|n| spans.get(n).map(|s| s.1)).collect()),
+            Arc::new(Int64Array::from_iter_values(
+                names
+                    .iter()
+                    .map(|n| first_lines.get(n).copied().unwrap_or(0)),
+            )),
+        ],
+    )?;
+    let table = MemTable::try_new(schema, vec![vec![batch]])?;
+    ctx.register_table("window_future_objects", Arc::new(table))?;
+    Ok(())
+}
+
 fn schema() -> SchemaRef {
     let time = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
     Arc::new(Schema::new(vec![
@@ -133,19 +192,25 @@ fn shown(raw: &str) -> String {
     format!("{head}…")
 }
 
-/// The time span of each object's records in the history (baseline and window).
-async fn record_spans(ctx: &SessionContext) -> Result<BTreeMap<String, (i64, i64)>> {
+/// The time span of each object's records in the history (baseline and window), and the line
+/// of its first record.
+type Spans = (BTreeMap<String, (i64, i64)>, BTreeMap<String, i64>);
+
+async fn record_spans(ctx: &SessionContext) -> Result<Spans> {
     let sql = "SELECT arrow_cast(log_object, 'Utf8') AS o, \
         arrow_cast(arrow_cast(min(t), 'Timestamp(ms, \"UTC\")'), 'Int64') AS first, \
-        arrow_cast(arrow_cast(max(t), 'Timestamp(ms, \"UTC\")'), 'Int64') AS last FROM ( \
-        SELECT log_object, requestdatetime AS t FROM history_access_logs WHERE requestdatetime IS NOT NULL \
-        UNION ALL SELECT log_object, eventtime FROM history_cloudtrail WHERE eventtime IS NOT NULL) \
+        arrow_cast(arrow_cast(max(t), 'Timestamp(ms, \"UTC\")'), 'Int64') AS last, \
+        arrow_cast(min(line), 'Int64') AS line FROM ( \
+        SELECT log_object, requestdatetime AS t, log_line AS line FROM __history_access_logs WHERE requestdatetime IS NOT NULL \
+        UNION ALL SELECT log_object, eventtime, log_line FROM __history_cloudtrail WHERE eventtime IS NOT NULL) \
         GROUP BY log_object";
     let mut spans = BTreeMap::new();
+    let mut lines = BTreeMap::new();
     for batch in ctx.sql(sql).await?.collect().await? {
         let objects = text(&batch, "o")?;
         let first = ints(&batch, "first")?;
         let last = ints(&batch, "last")?;
+        let line = ints(&batch, "line")?;
         for i in 0..batch.num_rows() {
             if first.is_valid(i) && last.is_valid(i) {
                 spans.insert(
@@ -153,9 +218,12 @@ async fn record_spans(ctx: &SessionContext) -> Result<BTreeMap<String, (i64, i64
                     (first.value(i), last.value(i)),
                 );
             }
+            if line.is_valid(i) {
+                lines.insert(objects.value(i).to_string(), line.value(i));
+            }
         }
     }
-    Ok(spans)
+    Ok((spans, lines))
 }
 
 /// The lake's rejects, summed up per object.

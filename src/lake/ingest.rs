@@ -30,7 +30,7 @@ use crate::format::{cloudtrail, rejects};
 use crate::scan::ScanLog;
 use crate::source::keydate::key_time;
 use crate::source::list::list_in_window;
-use crate::source::prune::{EARLY_MS, KeyWindow, TimeRange};
+use crate::source::prune::{EARLY_MS, KeyWindow, TimeRange, is_from_the_future};
 use crate::source::{LogLocation, object_display_name};
 
 /// One object found by listing.
@@ -44,10 +44,12 @@ pub struct Listed {
 }
 
 /// What listing found: every object under the locations that the window leaves in, each once,
-/// in name order; and per location URL, the latest time a listed key's name carries.
+/// in name order; per location URL, the latest time a listed key's name carries (names from
+/// the future left out); and the objects named from the future.
 pub struct Listing {
     pub objects: Vec<Listed>,
     pub latest: BTreeMap<String, i64>,
+    pub future: Vec<String>,
 }
 
 /// Lists the objects under `locations` that may hold records from `--since` on, else, on S3,
@@ -62,7 +64,12 @@ pub async fn list_objects(
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     let mut latest = BTreeMap::new();
+    let mut future = Vec::new();
     let slack = options.fetching.slack_ms;
+    // A key named after this cannot be AWS's delivery yet: it is read, but it never moves
+    // where the next run starts listing (one planted `2099-…` object would make every later
+    // run skip the real deliveries).
+    let future_after = crate::source::prune::future_after(slack);
     for location in locations {
         let lister = location.register_store(ctx.runtime_env().as_ref()).await?;
         let store = ctx
@@ -91,6 +98,7 @@ pub async fn list_objects(
         if let Some(t) = metas
             .iter()
             .filter_map(|m| key_time(m.location.as_ref()))
+            .filter(|t| *t <= future_after)
             .max()
         {
             latest.insert(key, t);
@@ -98,6 +106,9 @@ pub async fn list_objects(
         let local = location.store_url().as_str().starts_with("file:");
         for meta in metas {
             let name = object_display_name(&location.store_url(), &meta.location);
+            if is_from_the_future(meta.location.as_ref(), future_after) {
+                future.push(name.clone());
+            }
             if !crate::format::is_ignored(&name) && seen.insert(name.clone()) {
                 out.push(Listed {
                     name,
@@ -109,9 +120,12 @@ pub async fn list_objects(
         }
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
+    future.sort();
+    future.dedup();
     Ok(Listing {
         objects: out,
         latest,
+        future,
     })
 }
 
@@ -147,6 +161,9 @@ pub struct IngestReport {
     /// Objects that could not be fetched or read, and why: not recorded as ingested, so the
     /// next run tries them again.
     pub failed: Vec<(String, String)>,
+    /// Objects this run ingested whose keys name a time after now plus the delivery slack:
+    /// someone other than AWS wrote them into the log bucket.
+    pub future: Vec<String>,
     pub files: Vec<String>,
 }
 
@@ -162,7 +179,15 @@ pub async fn ingest(
     let runs = lake.runs()?;
     let listing = list_objects(ctx, locations, &lake.listed_up_to()?, options).await?;
     let held = lake.ingested()?;
-    let mut report = IngestReport::default();
+    let mut report = IngestReport {
+        future: listing
+            .future
+            .iter()
+            .filter(|name| !held.contains_key(*name))
+            .cloned()
+            .collect(),
+        ..IngestReport::default()
+    };
     let mut todo = Vec::new();
     for object in listing.objects {
         match held.get(&object.name) {

@@ -255,11 +255,74 @@ pub fn read_runs(dir: &Path) -> Result<Vec<RunRecord>> {
                 path: path.clone(),
                 message: format!("unreadable manifest record: {e}"),
             })?;
+            confine(dir, &record).map_err(|message| Error::Lake {
+                path: path.clone(),
+                message: format!(
+                    "refused manifest record: {message}; nothing was read, written or deleted"
+                ),
+            })?;
             runs.push(record);
         }
     }
     runs.sort_by(|a, b| a.run.cmp(&b.run));
     Ok(runs)
+}
+
+/// Whether every path a manifest record names stays in the lake at `root`: a run id that is a
+/// plain name (its staging folder), and files that are relative paths of plain components
+/// under one of the table folders, ending in `.parquet`, whose existing part resolves (symlinks
+/// followed) inside the lake. A shared lake folder is writable by others, and a record is
+/// what `ingest` deletes, renames and overwrites by: one pointing outside must change nothing.
+fn confine(root: &Path, record: &RunRecord) -> std::result::Result<(), String> {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 255
+            && s != "."
+            && s != ".."
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'='))
+    };
+    if !plain(&record.run) {
+        return Err(format!("the run id {:?} is not a plain name", record.run));
+    }
+    let canonical_root = root
+        .canonicalize()
+        .map_err(|e| format!("{}: {e}", root.display()))?;
+    let check = |list: &str, file: &str| -> std::result::Result<(), String> {
+        let refuse = |why: &str| Err(format!("{list} entry {file:?} {why}"));
+        let parts: Vec<&str> = file.split('/').collect();
+        if parts.len() < 2 || !parts.iter().all(|p| plain(p)) {
+            return refuse("is not a relative path of plain names");
+        }
+        if ![ACCESS_LOGS_DIR, CLOUDTRAIL_DIR, REJECTS_DIR].contains(&parts[0]) {
+            return refuse("is not in a table folder");
+        }
+        if !file.ends_with(".parquet") {
+            return refuse("is not a Parquet file");
+        }
+        // The deepest part that exists must resolve inside the lake (no symlink out).
+        let mut existing = root.join(file);
+        while !existing.exists() {
+            if !existing.pop() {
+                break;
+            }
+        }
+        match existing.canonicalize() {
+            Ok(c) if c.starts_with(&canonical_root) => Ok(()),
+            Ok(_) => refuse("resolves outside the lake"),
+            Err(e) => refuse(&e.to_string()),
+        }
+    };
+    for file in &record.files {
+        check("files", file)?;
+    }
+    for file in &record.replaced {
+        check("replaced", file)?;
+    }
+    for file in &record.removed {
+        check("removed", file)?;
+    }
+    Ok(())
 }
 
 /// The names of the objects the lake at `dir` holds.

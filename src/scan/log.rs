@@ -137,6 +137,17 @@ impl ScanLog {
         );
     }
 
+    /// The names of the objects read (or found unreadable) so far.
+    pub fn object_names(&self) -> Vec<String> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner
+            .objects
+            .keys()
+            .chain(inner.unreadable.keys())
+            .cloned()
+            .collect()
+    }
+
     /// Every object with rejects: how many, and the first.
     pub fn rejected_objects(&self) -> Vec<ObjectRejects> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());

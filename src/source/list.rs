@@ -53,6 +53,7 @@ pub async fn list_in_window(
         } else {
             format!("{prefix}/")
         };
+        // The walk also lists keys named after now (see `KeyWindow::future_after`).
         let (objects, _) = list_window(lister, &folder, window, concurrency).await?;
         let ignore_subdirectory = state
             .config_options()

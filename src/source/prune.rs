@@ -90,6 +90,24 @@ pub struct KeyWindow {
     pub range: TimeRange,
     /// Delivery lag allowed for ([`DEFAULT_SLACK_MS`]).
     pub slack_ms: i64,
+    /// Keys named after this time ([`future_after`]) are always needed.
+    pub future_after: i64,
+}
+
+/// The time after which a key's name cannot be a real delivery yet: now plus the delivery
+/// slack. AWS names a delivery by when it was written, so a later name was chosen by whoever
+/// wrote the object: such objects are always read (pruning must not let a name hide what they
+/// hold) and never move a listing position forward ([`crate::lake::ingest`]).
+pub fn future_after(slack_ms: i64) -> i64 {
+    chrono::Utc::now()
+        .timestamp_millis()
+        .saturating_add(slack_ms.max(0))
+}
+
+/// Whether an object's key names a time after [`future_after`].
+pub fn is_from_the_future(key: &str, future_after: i64) -> bool {
+    key_time(key).is_some_and(|t| t > future_after)
+        || partition_day(key).is_some_and(|d| d > future_after)
 }
 
 impl KeyWindow {
@@ -97,6 +115,7 @@ impl KeyWindow {
         KeyWindow {
             range,
             slack_ms: slack_ms.max(0),
+            future_after: future_after(slack_ms),
         }
     }
 
@@ -105,9 +124,10 @@ impl KeyWindow {
         self.range.is_all()
     }
 
-    /// Whether the object `key` may hold records in the range.
+    /// Whether the object `key` may hold records in the range (or is named from the future:
+    /// [`future_after`]).
     pub fn may_hold(&self, key: &str) -> bool {
-        if self.is_all() {
+        if self.is_all() || is_from_the_future(key, self.future_after) {
             return true;
         }
         let named = key_time(key);
@@ -176,6 +196,25 @@ mod tests {
             TimeRange::new(Some(ms(y, mo, d, 0)), Some(ms(y, mo, d, 0) + DAY_MS)),
             DEFAULT_SLACK_MS,
         )
+    }
+
+    /// An object named after now plus the slack is kept whatever the window: its name was
+    /// chosen by whoever wrote it, not by AWS.
+    #[test]
+    fn a_key_from_the_future_is_always_kept() {
+        let w = day(2026, 3, 14);
+        assert!(!w.may_hold("logs/2026-03-20-00-00-00-A"));
+        assert!(w.may_hold("logs/2099-12-31-23-59-59-A"));
+        assert!(w.may_hold("logs/123_CloudTrail_us-east-1_20991231T2359Z_x.json.gz"));
+        assert!(w.may_hold("logs/2099/12/31/x.gz"));
+        assert!(is_from_the_future(
+            "a/2099-12-31-23-59-59-A",
+            future_after(0)
+        ));
+        assert!(!is_from_the_future(
+            "a/2026-01-01-00-00-00-A",
+            future_after(0)
+        ));
     }
 
     #[test]

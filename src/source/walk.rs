@@ -283,6 +283,7 @@ fn folder_job(folder: String, window: &KeyWindow) -> Option<Job> {
         && !window
             .range
             .meets(from.saturating_sub(window.slack_ms), to + EARLY_MS)
+        && to <= window.future_after
     {
         return None;
     }
@@ -294,10 +295,10 @@ fn folder_job(folder: String, window: &KeyWindow) -> Option<Job> {
 /// and last key names when only some deliveries of the day are, not at all when none is.
 /// `folder`: the day is a folder, whose records may be partitioned by their own day.
 fn day_job(prefix: String, base: &str, day: i64, window: &KeyWindow, folder: bool) -> Option<Job> {
-    if !window.day_may_hold(day) {
+    if !window.day_may_hold(day) && day + DAY_MS <= window.future_after {
         return None;
     }
-    if folder && window.range.meets(day, day + DAY_MS) {
+    if folder && (window.range.meets(day, day + DAY_MS) || day > window.future_after) {
         return Some(Job::All(prefix));
     }
     names_job(prefix, base, day, day + DAY_MS, window)
@@ -307,12 +308,22 @@ fn day_job(prefix: String, base: &str, day: i64, window: &KeyWindow, folder: boo
 /// listed: whole when the window needs every delivery of the span, from/to the window's key
 /// names when it needs some, not at all when it needs none.
 fn names_job(prefix: String, base: &str, from: i64, to: i64, window: &KeyWindow) -> Option<Job> {
-    // Deliveries named in [start - EARLY, end + slack) are needed.
+    // Deliveries named in [start - EARLY, end + slack) are needed, and every key named after
+    // `future_after` (see `KeyWindow::future_after`).
     let range = window.range;
-    let needed = TimeRange::new(
+    let mut needed = TimeRange::new(
         range.start.map(|s| s - EARLY_MS),
         range.end.map(|e| e.saturating_add(window.slack_ms)),
     );
+    let future = window.future_after;
+    if to > future {
+        needed = if needed.meets(from, to) {
+            // Both: from the window's first name to the end of the span.
+            TimeRange::new(needed.start, None)
+        } else {
+            TimeRange::new(Some(future), None)
+        };
+    }
     if !needed.meets(from, to) {
         return None;
     }
@@ -351,7 +362,8 @@ fn dated_job(
             let (from, to) = month_span(&date[..4], part)?;
             let reach = window
                 .range
-                .meets(from.saturating_sub(window.slack_ms), to + EARLY_MS);
+                .meets(from.saturating_sub(window.slack_ms), to + EARLY_MS)
+                || to > window.future_after;
             Some(reach.then(|| Job::Dated {
                 prefix: prefix.to_string(),
                 base: base.to_string(),
