@@ -72,6 +72,9 @@ pub struct Settings {
     pub aws_region: Option<String>,
     /// The product ARN of ASFF findings (default: the account's `default` product).
     pub securityhub_product_arn: Option<String>,
+    /// Where `report` posts its digest of new findings (`--webhook` and S3TRAWL_WEBHOOK_URL
+    /// win); kept out of `config show`.
+    pub webhook_url: Option<String>,
 }
 
 /// Settings of one detection: `enabled`, `severity`, and parameter values.
@@ -222,6 +225,31 @@ impl Config {
 
     pub fn account_allowed(&self, account: &str) -> bool {
         self.allow.accounts.iter().any(|a| a == account)
+    }
+
+    /// Whether any allow-list has an entry.
+    pub fn has_allow_lists(&self) -> bool {
+        !self.allowed_networks.is_empty()
+            || !self.allow.principals.is_empty()
+            || !self.allow.accounts.is_empty()
+            || !self.allow.user_agents.is_empty()
+    }
+
+    /// The one rule of the allow-lists: a request is left out of every detection when its
+    /// address, its principal, its principal's account (or the account given) or its user
+    /// agent is on an allow-list. It is judged request by request, before anything is
+    /// counted or grouped, so a group of requests is left out only when every one of them is
+    /// (one decoy request with an allowed user agent hides nothing else). Empty means absent.
+    pub fn request_allowed(&self, ip: &str, principal: &str, agent: &str, account: &str) -> bool {
+        let account = if account.is_empty() {
+            super::udf::arn_account(principal).unwrap_or_default()
+        } else {
+            account
+        };
+        (!ip.is_empty() && self.ip_allowed(ip))
+            || (!principal.is_empty() && self.principal_allowed(principal))
+            || (!account.is_empty() && self.account_allowed(account))
+            || (!agent.is_empty() && self.agent_allowed(agent))
     }
 
     pub fn agent_allowed(&self, agent: &str) -> bool {

@@ -35,6 +35,18 @@ pub enum Error {
     NoConcurrency,
     #[error("reading the Sigma rules")]
     Sigma(#[source] std::io::Error),
+    #[error("{file}: the id {id} is also {other}'s: every detection needs its own id")]
+    DuplicateId {
+        id: String,
+        file: String,
+        other: String,
+    },
+    #[error("{origin}: detection {detection} is refused: {message}")]
+    NotAQuery {
+        detection: String,
+        origin: String,
+        message: String,
+    },
     #[error("creating a temporary folder for the decoded history")]
     Spill(#[source] std::io::Error),
     #[error("preparing the window")]

@@ -29,6 +29,7 @@ mod findings;
 pub mod history;
 pub mod pack;
 pub mod param;
+pub mod query_only;
 pub mod rejects;
 pub mod run;
 pub mod udf;

@@ -39,15 +39,23 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Detection>, RuleError> {
         .collect()
 }
 
-/// The built-in pack plus the rules in `rules` (a rule with a built-in's id replaces it).
+/// The built-in pack plus the rules in `rules`. A rule with a built-in's id is an error, not a
+/// replacement: a rule file someone sends must not silently take a built-in detection's place
+/// (disable the built-in in the config, and give the rule its own id).
 pub fn load(rules: Option<&Path>) -> Result<Vec<Detection>, RuleError> {
     let mut pack = builtin()?;
     if let Some(dir) = rules {
         for rule in load_dir(dir)? {
-            match pack.iter_mut().find(|d| d.id == rule.id) {
-                Some(existing) => *existing = rule,
-                None => pack.push(rule),
+            if pack.iter().any(|d| d.id == rule.id) {
+                return Err(RuleError {
+                    origin: rule.origin.clone(),
+                    message: format!(
+                        "the id '{}' is a built-in detection's: give the rule its own id (and disable the built-in in the config's [detections.{}] if it replaces it)",
+                        rule.id, rule.id
+                    ),
+                });
             }
+            pack.push(rule);
         }
     }
     let mut seen = std::collections::BTreeSet::new();

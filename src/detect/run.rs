@@ -81,16 +81,22 @@ pub fn load_pack(spec: &RunSpec) -> Result<Pack, Error> {
     let mut skipped = Vec::new();
     if !sigma_paths.is_empty() {
         let loaded = crate::sigma::load(&sigma_paths).map_err(Error::Sigma)?;
+        if let Some((id, file, other)) = loaded.duplicates.first() {
+            return Err(Error::DuplicateId {
+                id: format!("sigma:{id}"),
+                file: file.clone(),
+                other: other.clone(),
+            });
+        }
         for d in loaded.detections {
-            if detections.iter().any(|e| e.id == d.id) {
-                skipped.push(Skipped {
+            if let Some(other) = detections.iter().find(|e| e.id == d.id) {
+                return Err(Error::DuplicateId {
+                    id: d.id.clone(),
                     file: d.origin.clone(),
-                    title: Some(d.title.clone()),
-                    reason: format!("another detection has the id {}", d.id),
+                    other: other.origin.clone(),
                 });
-            } else {
-                detections.push(d);
             }
+            detections.push(d);
         }
         skipped.extend(loaded.skipped);
     }
@@ -112,11 +118,24 @@ pub fn load_pack(spec: &RunSpec) -> Result<Pack, Error> {
     {
         return Err(Error::UnknownInConfig(id.clone()));
     }
-    // Every value the config gives a detection has its parameter's type, before anything runs.
+    // Every value the config gives a detection has its parameter's type, and every detection
+    // is one query (no statement that writes, reads files or changes the session), before
+    // anything runs.
+    let builtins = Window::default().builtins();
     for d in &detections {
-        if let Some(settings) = config.detections.get(&d.id) {
-            d.typed_overrides(&settings.params)?;
-        }
+        let overrides = match config.detections.get(&d.id) {
+            Some(settings) => {
+                d.typed_overrides(&settings.params)?;
+                settings.params.clone()
+            }
+            None => BTreeMap::new(),
+        };
+        let sql = d.render(&overrides, &builtins)?;
+        super::query_only::check(&sql).map_err(|message| Error::NotAQuery {
+            detection: d.id.clone(),
+            origin: d.origin.clone(),
+            message,
+        })?;
     }
     Ok(Pack {
         detections,
@@ -137,6 +156,8 @@ pub struct Run {
     pub log: ScanLog,
     /// Whether raw logs are read (else only a lake).
     reads_raw: bool,
+    /// Requests of the window the allow-lists left out.
+    left_out: u64,
     /// The decoded history of raw logs, held as long as the run (and removed with it).
     _spill: Option<Spill>,
 }
@@ -208,10 +229,18 @@ impl Run {
         let rejects = super::rejects::Sources {
             log: (!spec.logs.is_empty()).then_some(&log),
             lake: spec.lake.is_some(),
+            lake_dir: spec.lake.as_deref(),
+            slack_ms: fetching.slack_ms,
         };
-        prepare(&ctx, &window, spill.as_ref(), rejects)
-            .await
-            .map_err(Error::Prepare)?;
+        let left_out = prepare(
+            &ctx,
+            &window,
+            spill.as_ref(),
+            config.has_allow_lists(),
+            rejects,
+        )
+        .await
+        .map_err(Error::Prepare)?;
         Ok(Run {
             ctx,
             detections,
@@ -220,6 +249,7 @@ impl Run {
             config,
             log,
             reads_raw: !spec.logs.is_empty(),
+            left_out,
             _spill: spill,
         })
     }
@@ -227,7 +257,10 @@ impl Run {
     /// Runs the detections (those the config does not disable) over the window.
     pub async fn execute(&self) -> Outcome {
         let builtins = self.window.builtins();
-        let mut outcome = Outcome::default();
+        let mut outcome = Outcome {
+            suppressed: self.left_out as usize,
+            ..Outcome::default()
+        };
         for d in &self.detections {
             let settings = self.config.detections.get(&d.id);
             if settings.and_then(|s| s.enabled) == Some(false) {
@@ -244,7 +277,7 @@ impl Run {
                 };
                 let batches = self
                     .ctx
-                    .sql(&sql)
+                    .sql_with_options(&sql, super::query_only::options())
                     .await
                     .map_err(query)?
                     .collect()
@@ -254,15 +287,7 @@ impl Run {
             }
             .await;
             match result {
-                Ok(found) => {
-                    for f in found {
-                        if suppressed(&f, &self.config) {
-                            outcome.suppressed += 1;
-                        } else {
-                            outcome.findings.push(f);
-                        }
-                    }
-                }
+                Ok(found) => outcome.findings.extend(found),
                 Err(error) => outcome.errors.push(Failure {
                     detection: d.id.clone(),
                     error,
@@ -336,29 +361,10 @@ pub struct Failure {
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub findings: Vec<Finding>,
-    /// Findings dropped by the config's allow-lists.
+    /// Requests of the window the config's allow-lists left out (before any detection ran).
     pub suppressed: usize,
     /// Detections that failed.
     pub errors: Vec<Failure>,
     /// Detections that ran.
     pub ran: Vec<String>,
-}
-
-fn suppressed(f: &Finding, config: &Config) -> bool {
-    let account = f.account.clone().or_else(|| {
-        f.principal
-            .as_deref()
-            .and_then(udf::arn_account)
-            .map(str::to_string)
-    });
-    f.ip.as_deref().is_some_and(|ip| config.ip_allowed(ip))
-        || f.principal
-            .as_deref()
-            .is_some_and(|p| config.principal_allowed(p))
-        || account
-            .as_deref()
-            .is_some_and(|a| config.account_allowed(a))
-        || f.useragent
-            .as_deref()
-            .is_some_and(|u| config.agent_allowed(u))
 }

@@ -414,6 +414,10 @@ pub fn functions(config: &Arc<Config>) -> Vec<ScalarUDF> {
         Some(Out::Bool(c.agent_allowed(a[0])))
     });
     let c = Arc::clone(config);
+    m.udf("allowed_request", 4, DataType::Boolean, move |a| {
+        Some(Out::Bool(c.request_allowed(a[0], a[1], a[2], a[3])))
+    });
+    let c = Arc::clone(config);
     m.udf("private_bucket", 1, DataType::Boolean, move |a| {
         Some(Out::Bool(
             c.settings

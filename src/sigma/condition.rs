@@ -122,19 +122,30 @@ pub fn parse(text: &str) -> Result<Condition, String> {
     }
 }
 
-/// Whether `name` matches a quantifier's pattern (`*` any run of characters).
+/// Whether `name` matches a quantifier's pattern (`*` any run of characters). Greedy with one
+/// backtrack point (the last `*`), so time is at most the product of the lengths, never
+/// exponential (`a*a*a*…b` against a long name).
 pub fn matches(pattern: &str, name: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == name,
-        Some((head, tail)) => {
-            name.starts_with(head) && {
-                let rest = &name[head.len()..];
-                tail.is_empty()
-                    || (0..=rest.len())
-                        .any(|i| rest.is_char_boundary(i) && matches(tail, &rest[i..]))
-            }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut i, mut j) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while j < n.len() {
+        if i < p.len() && p[i] == '*' {
+            star = Some((i, j));
+            i += 1;
+        } else if i < p.len() && p[i] == n[j] {
+            i += 1;
+            j += 1;
+        } else if let Some((si, sj)) = star {
+            i = si + 1;
+            j = sj + 1;
+            star = Some((si, sj + 1));
+        } else {
+            return false;
         }
     }
+    p[i..].iter().all(|c| *c == '*')
 }
 
 impl Condition {

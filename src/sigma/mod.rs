@@ -11,10 +11,11 @@
 //! `generate: true`.
 
 pub mod condition;
+pub mod limits;
 pub mod rule;
 pub mod translate;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use crate::detect::{Detection, Severity};
@@ -28,6 +29,9 @@ pub const FAMILY: &str = "sigma";
 pub struct Loaded {
     pub detections: Vec<Detection>,
     pub skipped: Vec<Skipped>,
+    /// Rules whose id another rule has: (id, its file, the other's file). An error for the
+    /// run: which of the two was meant cannot be told.
+    pub duplicates: Vec<(String, String, String)>,
 }
 
 /// A detection's severity from a rule's `level`.
@@ -98,17 +102,16 @@ pub fn load(paths: &[PathBuf]) -> std::io::Result<Loaded> {
     }
     let named =
         |r: &SigmaRule, key: &str| r.meta().id == key || r.meta().name.as_deref() == Some(key);
-    let mut seen = BTreeSet::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
     for r in &rules {
         let meta = r.meta();
-        if !seen.insert(meta.id.clone()) {
-            loaded.skipped.push(Skipped {
-                file: meta.file.clone(),
-                title: Some(meta.title.clone()),
-                reason: format!("another rule has the id {}", meta.id),
-            });
+        if let Some(other) = seen.get(&meta.id) {
+            loaded
+                .duplicates
+                .push((meta.id.clone(), meta.file.clone(), other.clone()));
             continue;
         }
+        seen.insert(meta.id.clone(), meta.file.clone());
         let made = match r {
             SigmaRule::Detection(d) => {
                 if correlated.contains(&d.meta.id)
@@ -141,7 +144,7 @@ pub fn load(paths: &[PathBuf]) -> std::io::Result<Loaded> {
                 }
             }
         };
-        match made {
+        match made.and_then(|d| limits::sql(&d.sql).map(|()| d)) {
             Ok(d) => loaded.detections.push(d),
             Err(reason) => loaded.skipped.push(Skipped {
                 file: meta.file.clone(),

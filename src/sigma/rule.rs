@@ -178,6 +178,10 @@ pub fn read(path: &Path) -> (Vec<SigmaRule>, Vec<Skipped>) {
         } else {
             format!("{file} (document {})", i + 1)
         };
+        if let Err(reason) = super::limits::document(document) {
+            skipped.push(skip(None, reason));
+            continue;
+        }
         let value: Value = match serde_norway::from_str(document) {
             Ok(Value::Null) => continue,
             Ok(v) => v,
@@ -243,6 +247,19 @@ fn meta(file: &str, v: &Value) -> Result<Meta, String> {
     let id = text_of(v, "id")
         .or_else(|| text_of(v, "name"))
         .ok_or("no id (nor name)")?;
+    // An id names the detection everywhere (tables, reports, chat, the state of reports):
+    // letters, digits and `-_.:` only, so that it can be shown raw.
+    if id.is_empty()
+        || id.len() > 128
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    {
+        return Err(format!(
+            "refused: the id {:?} is not letters, digits and -_.: (at most 128)",
+            id.chars().take(60).collect::<String>()
+        ));
+    }
     Ok(Meta {
         file: file.to_string(),
         id,
@@ -257,6 +274,16 @@ fn meta(file: &str, v: &Value) -> Result<Meta, String> {
 }
 
 fn rule(file: &str, document: &str, v: &Value) -> Result<SigmaRule, String> {
+    if let Some(Value::String(c)) = v.get("detection").and_then(|d| d.get("condition")) {
+        super::limits::condition(c)?;
+    }
+    if let Some(Value::Sequence(items)) = v.get("detection").and_then(|d| d.get("condition")) {
+        for item in items {
+            if let Value::String(c) = item {
+                super::limits::condition(c)?;
+            }
+        }
+    }
     if v.get("correlation").is_some() {
         return correlation(file, v).map(SigmaRule::Correlation);
     }
@@ -317,6 +344,7 @@ fn rule(file: &str, document: &str, v: &Value) -> Result<SigmaRule, String> {
             "the aggregation in {text:?} is deprecated Sigma (count() …): use a correlation rule"
         ));
     }
+    super::limits::searches(searches.values())?;
     let condition = condition::parse(&text)?;
     condition.check(&searches)?;
     Ok(SigmaRule::Detection(DetectionRule {

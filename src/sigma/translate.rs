@@ -28,6 +28,11 @@ use crate::format::cloudtrail::schema::{Kind, Node, RECORD};
 enum Pred {
     /// A test that may be NULL.
     Atom(String),
+    /// `subject = value` (the value as text, quoted when written): several of one subject
+    /// become one `IN`, which the CloudTrail decoder's pushdown reads.
+    Eq(String, String),
+    /// `subject IN (values…)`.
+    In(String, Vec<String>),
     /// A test that is never NULL (`IS NULL`, `IS NOT NULL`, constants).
     Sure(String),
     And(Vec<Pred>),
@@ -40,6 +45,18 @@ impl Pred {
         match self {
             Pred::Atom(s) if negated => format!("coalesce({s}, false)"),
             Pred::Atom(s) | Pred::Sure(s) => s.clone(),
+            Pred::Eq(subject, value) => {
+                Pred::Atom(format!("{subject} = {}", literal(value))).write(negated)
+            }
+            Pred::In(subject, values) => Pred::Atom(format!(
+                "{subject} IN ({})",
+                values
+                    .iter()
+                    .map(|v| literal(v))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+            .write(negated),
             Pred::And(items) => join(items, " AND ", negated),
             Pred::Or(items) => join(items, " OR ", negated),
             Pred::Not(inner) => format!("NOT ({})", inner.write(true)),
@@ -62,9 +79,15 @@ fn join(items: &[Pred], op: &str, negated: bool) -> String {
     }
 }
 
-/// A SQL string literal.
+/// A SQL string literal: the one way a value from a rule reaches SQL.
 pub fn literal(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A SQL identifier, quoted: the one way a column name reaches SQL (the names are our schema's;
+/// a rule's field names only select among them).
+pub fn ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 /// Where a field's value is, as a SQL expression; `None` when the table has no such field.
@@ -77,12 +100,12 @@ fn field_sql(source: LogSource, field: &str) -> Result<Option<String>, String> {
                 .iter()
                 .find(|c| c.name == wanted)
                 .map(|c| match c.ty {
-                    ColumnType::Text => format!("\"{}\"", c.name),
+                    ColumnType::Text => ident(c.name),
                     // Sigma compares text: numbers as their digits, times as ISO 8601.
                     ColumnType::Timestamp => {
-                        format!("to_char(\"{}\", '%Y-%m-%dT%H:%M:%SZ')", c.name)
+                        format!("to_char({}, '%Y-%m-%dT%H:%M:%SZ')", ident(c.name))
                     }
-                    _ => format!("CAST(\"{}\" AS VARCHAR)", c.name),
+                    _ => format!("CAST({} AS VARCHAR)", ident(c.name)),
                 }))
         }
         LogSource::CloudTrail => cloudtrail_field(field),
@@ -120,7 +143,7 @@ fn cloudtrail_field(field: &str) -> Result<Option<String>, String> {
             // As the record writes it.
             "to_char(eventtime, '%Y-%m-%dT%H:%M:%SZ')".to_string()
         } else {
-            format!("CAST(\"{}\" AS VARCHAR)", c.name)
+            format!("CAST({} AS VARCHAR)", ident(c.name))
         }));
     }
     let mut nodes = RECORD;
@@ -130,9 +153,9 @@ fn cloudtrail_field(field: &str) -> Result<Option<String>, String> {
             return Ok(None);
         };
         if expr.is_empty() {
-            expr = format!("\"{}\"", node.name);
+            expr = ident(node.name);
         } else {
-            let _ = write!(expr, "['{}']", node.name);
+            let _ = write!(expr, "[{}]", literal(node.name));
         }
         let rest = &parts[i + 1..];
         match node.kind {
@@ -257,16 +280,16 @@ fn test(source: LogSource, t: &FieldTest) -> Result<Pred, String> {
             value_text(v).ok_or_else(|| format!("{}: a value that is not text: {v:?}", t.field))?;
         let pred = if has("fieldref") {
             let other = field_sql(source, &text)?;
-            match other {
+            Pred::Atom(match other {
                 Some(o) => format!("{field} = {o}"),
                 None => "CAST(NULL AS BOOLEAN)".into(),
-            }
+            })
         } else if has("re") {
             let flags: String = ["i", "m", "s"].iter().filter(|f| has(f)).copied().collect();
             regex::Regex::new(&text).map_err(|e| {
                 format!("{}: the regular expression does not compile: {e}", t.field)
             })?;
-            if flags.is_empty() {
+            Pred::Atom(if flags.is_empty() {
                 format!("regexp_like({field}, {})", literal(&text))
             } else {
                 format!(
@@ -274,9 +297,9 @@ fn test(source: LogSource, t: &FieldTest) -> Result<Pred, String> {
                     literal(&text),
                     literal(&flags)
                 )
-            }
+            })
         } else if has("cidr") {
-            format!("cidr_match({field}, {})", literal(&text))
+            Pred::Atom(format!("cidr_match({field}, {})", literal(&text)))
         } else if let Some(op) = ["gt", "gte", "lt", "lte"].iter().find(|m| has(m)) {
             let n: f64 = text
                 .parse()
@@ -287,7 +310,7 @@ fn test(source: LogSource, t: &FieldTest) -> Result<Pred, String> {
                 "lt" => "<",
                 _ => "<=",
             };
-            format!("TRY_CAST({field} AS DOUBLE) {op} {n}")
+            Pred::Atom(format!("TRY_CAST({field} AS DOUBLE) {op} {n}"))
         } else {
             let (mut pattern, mut wild) = like_pattern(&text);
             let (pre, post) = if has("contains") {
@@ -309,14 +332,13 @@ fn test(source: LogSource, t: &FieldTest) -> Result<Pred, String> {
                 (format!("lower({field})"), pattern.to_lowercase())
             };
             if wild {
-                format!("{subject} LIKE {} ESCAPE '\\'", literal(&pattern))
+                Pred::Atom(format!("{subject} LIKE {} ESCAPE '\\'", literal(&pattern)))
             } else {
                 // No wildcard: the pattern is the value with its escapes undone.
-                let plain = unescape_like(&pattern);
-                format!("{subject} = {}", literal(&plain))
+                Pred::Eq(subject, unescape_like(&pattern))
             }
         };
-        preds.push(Pred::Atom(pred));
+        preds.push(pred);
     }
     Ok(if has("all") {
         Pred::And(preds)
@@ -328,30 +350,21 @@ fn test(source: LogSource, t: &FieldTest) -> Result<Pred, String> {
     })
 }
 
-/// `x = 'a' OR x = 'b'` as `x IN ('a', 'b')` when every item is an equality on one subject.
+/// `x = 'a' OR x = 'b'` as `x IN ('a', 'b')` when every item is an equality on one subject
+/// (judged on the structure, never on the SQL text a value could imitate).
 fn in_list(preds: Vec<Pred>) -> Pred {
-    let parts: Option<Vec<(String, String)>> = preds
-        .iter()
-        .map(|p| match p {
-            Pred::Atom(s) => s
-                .split_once(" = '")
-                .filter(|(l, _)| !l.contains(' ') || l.starts_with("lower("))
-                .map(|(l, r)| (l.to_string(), format!("'{r}"))),
-            _ => None,
-        })
-        .collect();
-    match parts {
-        Some(parts) if parts.iter().all(|(l, _)| *l == parts[0].0) => Pred::Atom(format!(
-            "{} IN ({})",
-            parts[0].0,
-            parts
-                .iter()
-                .map(|(_, r)| r.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-        _ => Pred::Or(preds),
+    let subject = match preds.first() {
+        Some(Pred::Eq(subject, _)) => subject.clone(),
+        _ => return Pred::Or(preds),
+    };
+    let mut values = Vec::with_capacity(preds.len());
+    for p in &preds {
+        match p {
+            Pred::Eq(s, v) if *s == subject => values.push(v.clone()),
+            _ => return Pred::Or(preds),
+        }
     }
+    Pred::In(subject, values)
 }
 
 fn unescape_like(p: &str) -> String {
@@ -589,6 +602,46 @@ pub fn correlation_sql(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every character class a rule could put in a value or a name comes back from SQL as
+    /// itself: one statement, one literal, one identifier, nothing run.
+    #[tokio::test]
+    async fn literals_and_identifiers_hold_every_character_class() {
+        let ctx = datafusion::prelude::SessionContext::new();
+        let classes = [
+            "plain",
+            "it's",
+            "''",
+            "a\"b",
+            "back\\slash",
+            "semi;colon",
+            "-- comment",
+            "/* c */",
+            "new\nline",
+            "tab\t",
+            "unicode é 漢字 🦀",
+            "\u{202e}rtl",
+            "x' OR '1'='1",
+            "y') OR true OR ('",
+            "$1",
+            "${since}",
+            "%_",
+            "`tick`",
+            "[b]",
+            "a = 'b'",
+        ];
+        for s in classes {
+            let sql = format!("SELECT {} AS {}", literal(s), ident(s));
+            let statements = datafusion::sql::parser::DFParser::parse_sql(&sql).unwrap();
+            assert_eq!(statements.len(), 1, "{sql}");
+            let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+            let schema = batches[0].schema();
+            assert_eq!(schema.field(0).name(), s, "{sql}");
+            let value =
+                arrow::util::display::array_value_to_string(batches[0].column(0), 0).unwrap();
+            assert_eq!(value, s, "{sql}");
+        }
+    }
 
     #[test]
     fn fields_map_to_columns_struct_fields_and_json() {
