@@ -64,9 +64,9 @@ pub struct Args {
 
 pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     if args.list {
-        let pack = load_pack(&args.selection.pack_spec())?;
+        let pack = load_pack(&args.selection.pack_spec(global.quiet))?;
         let detections = pack.detections;
-        let mut out = super::output::stdout();
+        let mut out = super::output::data_stdout();
         match args.format {
             FindingFormat::Json => {
                 let mut all: Vec<serde_json::Value> = detections
@@ -80,36 +80,39 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
             }
             FindingFormat::Ndjson => {
                 for d in &detections {
-                    writeln!(out, "{}", serde_json::to_string(d)?)?;
+                    writeln!(out, "{}", report::escape::json(&serde_json::to_string(d)?))?;
                 }
                 for s in &pack.skipped {
                     let line =
                         serde_json::json!({"file": s.file, "title": s.title, "skipped": s.reason});
-                    writeln!(out, "{line}")?;
+                    writeln!(out, "{}", report::escape::json(&line.to_string()))?;
                 }
             }
             _ => {
+                // Written raw for its colours: every text in it escaped for the terminal.
+                let mut out = super::output::stdout();
                 let on = global.color.colours(Stream::Stdout);
+                let t = report::escape::terminal;
                 for d in &detections {
                     let severity = format!("{:<8}", d.severity.name());
                     writeln!(
                         out,
                         "{:<45} {} {:<14} {}",
-                        d.id,
+                        t(&d.id),
                         color::severity(on, d.severity, &severity),
-                        d.family,
-                        d.title
+                        t(&d.family),
+                        t(&d.title)
                     )?;
                 }
                 for s in &pack.skipped {
                     writeln!(
                         out,
                         "{:<45} {:<8} {:<14} {} (skipped: {})",
-                        s.file,
+                        t(&s.file),
                         "-",
                         crate::sigma::FAMILY,
-                        s.title.as_deref().unwrap_or(""),
-                        s.reason
+                        t(s.title.as_deref().unwrap_or("")),
+                        t(&s.reason)
                     )?;
                 }
             }
@@ -152,19 +155,33 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
             &report::build::iso(chrono::Utc::now().timestamp_millis()),
         ),
     };
+    // JSON of every kind with its invisible characters escaped; the table's cells are
+    // escaped as it is drawn (its colours are ours); anything else on a terminal inert.
+    let text = match args.format {
+        FindingFormat::Json | FindingFormat::Ndjson | FindingFormat::Ocsf | FindingFormat::Asff => {
+            report::escape::json(&text)
+        }
+        _ => text,
+    };
     match &args.output {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            report::files::write_atomic(path, text.as_bytes(), report::files::Access::Shared)
+                .with_context(|| format!("cannot write {}", path.display()))?
+        }
         None => {
             use std::io::Write;
-            let mut out = super::output::stdout();
+            let mut out: Box<dyn Write> = if args.format == FindingFormat::Table {
+                Box::new(super::output::stdout())
+            } else {
+                super::output::data_stdout()
+            };
             out.write_all(text.as_bytes())?;
             out.flush()?;
         }
     }
     if outcome.suppressed > 0 {
         eprintln!(
-            "s3trawl: {} findings suppressed by the config's allow-lists",
+            "s3trawl: {} requests of the window left out by the config's allow-lists",
             outcome.suppressed
         );
     }

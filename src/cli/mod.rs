@@ -155,7 +155,28 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(run(args, Some(&matches))) {
+    // Ctrl-C or SIGTERM ends a command cleanly: its future is dropped (temporary folders go
+    // with it), a lake keeps the runs committed before, and one line says so. The shell
+    // handles Ctrl-C itself; the cluster's roles stop on their own.
+    let interruptible = !matches!(args.command, Command::Shell(_) | Command::Cluster(_));
+    let what = interrupted_note(&args.command);
+    let outcome = runtime.block_on(async {
+        if interruptible {
+            tokio::select! {
+                outcome = run(args, Some(&matches)) => Some(outcome),
+                () = interrupted() => None,
+            }
+        } else {
+            Some(run(args, Some(&matches)).await)
+        }
+    });
+    let Some(outcome) = outcome else {
+        eprintln!("s3trawl: interrupted: {what}");
+        // Work still running on other threads (decoding, writing) is not waited for.
+        runtime.shutdown_background();
+        return ExitCode::from(130);
+    };
+    match outcome {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
@@ -166,6 +187,36 @@ pub fn main() -> ExitCode {
             eprintln!("s3trawl: {}", crate::report::escape::terminal(&text));
             ExitCode::from(2)
         }
+    }
+}
+
+/// SIGINT (Ctrl-C) or SIGTERM.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// What an interrupted command leaves behind, in one line.
+fn interrupted_note(command: &Command) -> &'static str {
+    match command {
+        Command::Ingest(_) => {
+            "the lake keeps every run committed before this one; this run's unfinished files are removed by the next ingest, which reads its objects again"
+        }
+        Command::Report(_) => {
+            "no report was written and the state was not advanced; temporary files removed"
+        }
+        Command::Generate(_) => "the files written so far are incomplete",
+        _ => "nothing more was written; temporary files removed",
     }
 }
 
@@ -182,6 +233,7 @@ pub async fn run(cli: Cli, matches: Option<&ArgMatches>) -> anyhow::Result<ExitC
     let global = Global {
         threads: cli.threads,
         progress,
+        quiet: cli.quiet,
         fetching: crate::engine::table::Fetching {
             concurrency: cli
                 .s3_concurrency
@@ -341,6 +393,8 @@ pub fn parse_locations(
 pub struct Global {
     pub threads: Option<usize>,
     pub progress: bool,
+    /// `-q`: nothing on stderr but errors and the final count of rejects.
+    pub quiet: bool,
     /// How raw logs are listed and fetched.
     pub fetching: crate::engine::table::Fetching,
     /// `--profile`.

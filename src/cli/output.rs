@@ -2,7 +2,6 @@
 //! they arrive (except the table, which sizes its columns from the rows it shows: at most
 //! `--maxrows`, 40 on a terminal by default).
 
-use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 
@@ -12,6 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use clap::ValueEnum;
+
+use crate::report::escape::{JsonSafe, TerminalSafe};
 use datafusion::physical_plan::SendableRecordBatchStream;
 use futures::StreamExt;
 
@@ -66,18 +67,30 @@ impl Write for Stdout {
     }
 }
 
-fn open(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
-    Ok(match path {
-        Some(p) => {
-            Box::new(BufWriter::new(File::create(p).map_err(|e| {
-                anyhow::anyhow!("cannot create {}: {e}", p.display())
-            })?))
-        }
-        None if std::io::stdout().is_terminal() => {
-            Box::new(BufWriter::new(TerminalSafe::new(stdout())))
-        }
-        None => Box::new(BufWriter::new(stdout())),
+/// Where results go: the file, or stdout (shown inert on a terminal). JSON gets its invisible
+/// characters escaped wherever it goes (`JsonSafe`): it is read by people too.
+fn open(path: Option<&Path>, format: Format) -> anyhow::Result<Box<dyn Write>> {
+    let out: Box<dyn Write> = match path {
+        Some(p) => Box::new(BufWriter::new(
+            crate::report::files::create(p)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", p.display()))?,
+        )),
+        None => data_stdout(),
+    };
+    Ok(match format {
+        Format::Json | Format::Ndjson => Box::new(JsonSafe::new(out)),
+        _ => out,
     })
+}
+
+/// Standard output for data (results, findings, lists): on a terminal, every control and
+/// invisible character is shown as an escape instead of acting, whatever the format.
+pub fn data_stdout() -> Box<dyn Write> {
+    if std::io::stdout().is_terminal() {
+        Box::new(BufWriter::new(TerminalSafe::new(stdout())))
+    } else {
+        Box::new(BufWriter::new(stdout()))
+    }
 }
 
 /// How many rows the table format shows.
@@ -122,9 +135,10 @@ pub async fn write_stream(
     format: Format,
     path: Option<&Path>,
     max_rows: MaxRows,
+    raw_csv: bool,
 ) -> anyhow::Result<u64> {
     let schema = stream.schema();
-    let out = open(path)?;
+    let out = open(path, format)?;
     let mut rows = 0u64;
     match format {
         Format::Table => {
@@ -156,6 +170,7 @@ pub async fn write_stream(
             let mut any = false;
             while let Some(batch) = stream.next().await {
                 let batch = nested_as_json(&batch?)?;
+                let batch = if raw_csv { batch } else { csv_inert(&batch)? };
                 rows += batch.num_rows() as u64;
                 any = true;
                 w.write(&batch)?;
@@ -193,6 +208,47 @@ pub async fn write_stream(
         }
     }
     Ok(rows)
+}
+
+/// Every text cell of a CSV batch made inert for spreadsheets and people
+/// ([`crate::report::escape::csv_cell`]: formulas neutralised, invisible characters shown).
+fn csv_inert(batch: &RecordBatch) -> anyhow::Result<RecordBatch> {
+    let schema = batch.schema();
+    if !schema.fields().iter().any(|f| {
+        matches!(
+            f.data_type(),
+            DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
+        )
+    }) {
+        return Ok(batch.clone());
+    }
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(batch.num_columns());
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        if !matches!(
+            field.data_type(),
+            DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8
+        ) {
+            fields.push(field.as_ref().clone());
+            columns.push(column.clone());
+            continue;
+        }
+        let text = arrow::compute::cast(column, &DataType::Utf8)?;
+        let text = text
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .ok_or_else(|| anyhow::anyhow!("a text column that is not text"))?;
+        let inert: arrow::array::StringArray = text
+            .iter()
+            .map(|v| v.map(crate::report::escape::csv_cell))
+            .collect();
+        fields.push(Field::new(field.name(), DataType::Utf8, true));
+        columns.push(Arc::new(inert) as ArrayRef);
+    }
+    Ok(RecordBatch::try_new(
+        Arc::new(Schema::new(fields)),
+        columns,
+    )?)
 }
 
 /// CSV has no nested values: structs, lists and maps are written as their JSON text.
@@ -265,51 +321,6 @@ fn write_table(
     Ok(())
 }
 
-/// A writer for a terminal: control bytes (C0, DEL, and C1 as UTF-8 writes them) are shown as
-/// `\x1b`-style escapes instead of acting, whatever format the text is in. Line breaks and
-/// tabs pass.
-pub struct TerminalSafe<W: Write> {
-    inner: W,
-    /// A `0xC2` byte whose meaning depends on the next one (C1 controls are `C2 80`–`C2 9F`).
-    lead: bool,
-}
-
-impl<W: Write> TerminalSafe<W> {
-    pub fn new(inner: W) -> Self {
-        TerminalSafe { inner, lead: false }
-    }
-}
-
-impl<W: Write> Write for TerminalSafe<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut out = Vec::with_capacity(buf.len() + 16);
-        for &b in buf {
-            if std::mem::take(&mut self.lead) {
-                if (0x80..=0x9f).contains(&b) {
-                    write!(out, "\\u{{{b:x}}}")?;
-                    continue;
-                }
-                out.push(0xc2);
-            }
-            match b {
-                b'\n' | b'\t' => out.push(b),
-                0x00..=0x1f | 0x7f => write!(out, "\\x{b:02x}")?,
-                0xc2 => self.lead = true,
-                _ => out.push(b),
-            }
-        }
-        self.inner.write_all(&out)?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if std::mem::take(&mut self.lead) {
-            self.inner.write_all(&[0xc2])?;
-        }
-        self.inner.flush()
-    }
-}
-
 /// The schema of [`inert`]'s batches: every column text.
 fn as_text(schema: &SchemaRef) -> SchemaRef {
     Arc::new(Schema::new(
@@ -346,24 +357,6 @@ fn inert(batch: &RecordBatch) -> anyhow::Result<RecordBatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_terminal_sees_no_control_bytes() {
-        let mut out = Vec::new();
-        {
-            let mut w = TerminalSafe::new(&mut out);
-            w.write_all("a\x1b[31mred\x07\r\nb\u{9b}2J é\t".as_bytes())
-                .unwrap();
-            // A C1 control split across writes, and a lead byte at the end.
-            w.write_all(&[b'x', 0xc2]).unwrap();
-            w.write_all(&[0x9b, b'y']).unwrap();
-            w.flush().unwrap();
-        }
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            "a\\x1b[31mred\\x07\\x0d\nb\\u{9b}2J é\tx\\u{9b}y"
-        );
-    }
 
     #[test]
     fn a_table_shows_control_characters_escaped() {

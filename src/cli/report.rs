@@ -55,9 +55,22 @@ pub struct Args {
     #[arg(long, value_enum, value_delimiter = ',', value_name = "ocsf,asff")]
     pub export: Vec<Export>,
     /// Post a digest of the new findings (JSON with a Slack-compatible `text`) to this URL;
-    /// nothing is posted when nothing is new.
-    #[arg(long, value_name = "URL")]
+    /// nothing is posted when nothing is new. https only, public addresses only, redirects not
+    /// followed; the URL is never printed (its host is) [default: S3TRAWL_WEBHOOK_URL, else the
+    /// config's webhook_url].
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "S3TRAWL_WEBHOOK_URL",
+        hide_env_values = true
+    )]
     pub webhook: Option<String>,
+    /// Let the webhook be plain http:// (the digest and the URL cross the network in the clear).
+    #[arg(long)]
+    pub allow_http_webhook: bool,
+    /// Let the webhook be on this machine or a private, link-local or other non-public address.
+    #[arg(long)]
+    pub allow_private_webhook: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -110,12 +123,25 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
             ),
         };
         let path = args.out.join(name);
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::report::files::write_atomic(
+            &path,
+            crate::report::escape::json(&text).as_bytes(),
+            crate::report::files::Access::Shared,
+        )
+        .with_context(|| format!("cannot write {}", path.display()))?;
     }
-    if let Some(url) = &args.webhook {
+    let webhook = args
+        .webhook
+        .clone()
+        .or_else(|| run.config.settings.webhook_url.clone());
+    if let Some(url) = &webhook {
         match crate::report::webhook::digest(&report) {
             Some(body) => {
-                crate::report::webhook::post(url, &body, 4).await?;
+                let allowed = crate::report::webhook::Allowed {
+                    http: args.allow_http_webhook,
+                    private: args.allow_private_webhook,
+                };
+                crate::report::webhook::post(url, &body, 4, allowed).await?;
                 eprintln!(
                     "s3trawl: posted the {} new findings to the webhook",
                     report.counts.new

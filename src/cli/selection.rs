@@ -49,11 +49,27 @@ pub struct Selection {
 }
 
 impl Selection {
-    /// The run these arguments ask for: the pack's part only (for `--list`).
-    pub fn pack_spec(&self) -> RunSpec {
+    /// The run these arguments ask for: the pack's part only (for `--list`). A config found
+    /// rather than named (the working folder's, the user's) is named on stderr unless
+    /// `quiet`: a planted `./s3trawl.toml` must not change what runs unseen.
+    pub fn pack_spec(&self, quiet: bool) -> RunSpec {
+        let found = super::config::discover(self.config.as_deref());
+        if let Some((path, origin)) = &found
+            && !quiet
+            && matches!(
+                origin,
+                super::config::Origin::CurrentFolder | super::config::Origin::UserConfig
+            )
+        {
+            eprintln!(
+                "s3trawl: using the config {} ({}; --config names another, -q hides this line)",
+                report::escape::terminal(&path.display().to_string()),
+                origin.describe()
+            );
+        }
         RunSpec {
             only: self.only.clone(),
-            config: super::config::discover(self.config.as_deref()).map(|(path, _)| path),
+            config: found.map(|(path, _)| path),
             rules: self.rules.clone(),
             sigma: self.sigma.clone(),
             ..RunSpec::default()
@@ -83,7 +99,7 @@ impl Selection {
                 .s3_concurrency_given
                 .then_some(global.fetching.concurrency),
             cluster: global.cluster_client()?,
-            ..self.pack_spec()
+            ..self.pack_spec(global.quiet)
         })
     }
 }

@@ -33,6 +33,10 @@ pub struct Args {
     /// file].
     #[arg(long, value_name = "N|inf")]
     pub maxrows: Option<output::MaxRows>,
+    /// CSV exactly as the data is: no `'` before cells a spreadsheet would run as a formula
+    /// (`=`, `+`, `-`, `@`) and control characters kept (for data pipelines, not spreadsheets).
+    #[arg(long)]
+    pub raw_csv: bool,
     /// Read the statement from FILE.
     #[arg(
         long = "file",
@@ -99,7 +103,14 @@ pub async fn run(mut args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let frame = ctx.sql(&query).await?;
     let stream = frame.execute_stream().await?;
     let max_rows = output::MaxRows::resolve(args.maxrows, args.output.as_deref());
-    let result = output::write_stream(stream, args.format, args.output.as_deref(), max_rows).await;
+    let result = output::write_stream(
+        stream,
+        args.format,
+        args.output.as_deref(),
+        max_rows,
+        args.raw_csv,
+    )
+    .await;
     log.finish_progress();
     let summary = log.summary();
     super::summary::print(&summary);

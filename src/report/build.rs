@@ -123,19 +123,15 @@ pub async fn build(
 
 /// Writes `report.json`, `report.md` and `report.html` into `dir`, each replaced atomically.
 pub fn write(dir: &Path, report: &Report) -> Result<(), Error> {
-    write_file(dir, "report.json", &report.to_json())?;
+    write_file(dir, "report.json", &super::escape::json(&report.to_json()))?;
     write_file(dir, "report.md", &document::markdown(report))?;
     write_file(dir, "report.html", &html::render(report))
 }
 
 fn write_file(dir: &Path, name: &str, text: &str) -> Result<(), Error> {
     let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp"));
-    std::fs::write(&tmp, text).map_err(|source| Error::Write {
-        path: tmp.clone(),
-        source,
-    })?;
-    std::fs::rename(&tmp, &path).map_err(|source| Error::Write { path, source })
+    super::files::write_atomic(&path, text.as_bytes(), super::files::Access::Shared)
+        .map_err(|source| Error::Write { path, source })
 }
 
 /// Records the report in `state` (what the next report compares with). Only a whole run

@@ -280,7 +280,7 @@ pub fn markdown(report: &Report) -> String {
         ("CloudTrail events", count(a.cloudtrail.events)),
         ("CloudTrail errors", count(a.cloudtrail.errors)),
         ("Rejected lines", count(c.rejects as i64)),
-        ("Suppressed by allow-lists", c.suppressed.to_string()),
+        ("Requests left out by allow-lists", c.suppressed.to_string()),
     ] {
         let _ = writeln!(out, "| {label} | {value} |");
     }
@@ -297,12 +297,12 @@ pub fn markdown(report: &Report) -> String {
             let g = &f.finding;
             let _ = writeln!(
                 out,
-                "| {}{} | `{}` | {} | {} | {} |",
+                "| {}{} | {} | {} | {} | {} |",
                 g.severity,
                 f.previous_severity
                     .map(|p| format!(" (was {p})"))
                     .unwrap_or_default(),
-                g.detection,
+                escape::markdown_code(&g.detection),
                 escape::markdown(&g.entity),
                 g.count,
                 escape::markdown(g.first_seen.as_deref().unwrap_or(""))
@@ -319,10 +319,10 @@ pub fn markdown(report: &Report) -> String {
             let g = &f.finding;
             let _ = writeln!(
                 out,
-                "| {} | {} | `{}` | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} |",
                 if f.is_new() { "**NEW**" } else { "" },
                 g.severity,
-                g.detection,
+                escape::markdown_code(&g.detection),
                 escape::markdown(&g.entity),
                 g.count,
                 escape::markdown(g.first_seen.as_deref().unwrap_or("")),
@@ -338,7 +338,7 @@ pub fn markdown(report: &Report) -> String {
                 if f.is_new() { " (new)" } else { "" },
                 escape::markdown(&g.title)
             );
-            let _ = writeln!(out, "- Detection: `{}`", g.detection);
+            let _ = writeln!(out, "- Detection: {}", escape::markdown_code(&g.detection));
             let _ = writeln!(out, "- Entity: {}", escape::markdown(&g.entity));
             for (label, value) in [
                 ("Principal", &g.principal),
@@ -447,7 +447,12 @@ pub fn markdown(report: &Report) -> String {
     if !report.errors.is_empty() {
         out.push_str("\n## Detections that failed\n\n");
         for e in &report.errors {
-            let _ = writeln!(out, "- `{}`: {}", e.detection, escape::markdown(&e.error));
+            let _ = writeln!(
+                out,
+                "- {}: {}",
+                escape::markdown_code(&e.detection),
+                escape::markdown(&e.error)
+            );
         }
     }
     let _ = writeln!(

@@ -621,7 +621,7 @@ pub fn render(report: &Report) -> String {
     }
     let _ = writeln!(
         out,
-        "<p class=\"muted\">{} detections ran; {} findings were suppressed by allow-lists. Evidence gives the log object and line of each sample record.</p></main></body></html>",
+        "<p class=\"muted\">{} detections ran; {} requests were left out by allow-lists. Evidence gives the log object and line of each sample record.</p></main></body></html>",
         report.ran.len(),
         c.suppressed
     );

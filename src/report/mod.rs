@@ -6,6 +6,7 @@ pub mod build;
 pub mod document;
 pub mod escape;
 pub mod export;
+pub mod files;
 pub mod html;
 pub mod state;
 pub mod summary;
@@ -159,9 +160,9 @@ pub fn markdown(findings: &[Finding]) -> String {
     for f in findings {
         let _ = writeln!(
             out,
-            "| {} | `{}` | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             f.severity,
-            f.detection,
+            escape::markdown_code(&f.detection),
             escape::markdown(&cut(&f.entity, 80)),
             f.count,
             escape::markdown(f.first_seen.as_deref().unwrap_or("")),
@@ -177,8 +178,8 @@ pub fn markdown(findings: &[Finding]) -> String {
         );
         let _ = writeln!(
             out,
-            "- Detection: `{}` ({})",
-            f.detection,
+            "- Detection: {} ({})",
+            escape::markdown_code(&f.detection),
             escape::markdown(&f.family)
         );
         let _ = writeln!(out, "- Entity: {}", escape::markdown(&f.entity));

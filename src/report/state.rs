@@ -164,13 +164,13 @@ impl State {
     /// Writes the state to `dir`, atomically (a partly written state would lose history).
     pub fn save(&self, dir: &Path) -> Result<()> {
         let path = path_in(dir);
-        let tmp = dir.join(format!(".{STATE_FILE}.tmp"));
         let text = serde_json::to_string_pretty(self).map_err(|e| Error::ReportState {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        std::fs::write(&tmp, text).map_err(|e| Error::io(&tmp, e))?;
-        std::fs::rename(&tmp, &path).map_err(|e| Error::io(&path, e))
+        // The user's alone: it decides what the next report calls new.
+        super::files::write_atomic(&path, text.as_bytes(), super::files::Access::Private)
+            .map_err(|e| Error::io(&path, e))
     }
 }
 

@@ -44,6 +44,10 @@ pub struct Args {
     /// a pipe].
     #[arg(long, value_name = "N|inf")]
     pub maxrows: Option<MaxRows>,
+    /// CSV exactly as the data is: no `'` before cells a spreadsheet would run as a formula,
+    /// control characters kept.
+    #[arg(long)]
+    pub raw_csv: bool,
 }
 
 const HELP: &str = "\
@@ -62,6 +66,7 @@ struct Session {
     log: ScanLog,
     format: Format,
     max_rows: MaxRows,
+    raw_csv: bool,
     timer: bool,
     /// Rejects already reported on stderr.
     reported: u64,
@@ -76,6 +81,7 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         log,
         format: args.format,
         max_rows: MaxRows::resolve(args.maxrows, None),
+        raw_csv: args.raw_csv,
         timer: false,
         reported: 0,
         failed: 0,
@@ -210,7 +216,7 @@ impl Session {
         let result = async {
             let frame = self.ctx.sql(sql).await?;
             let stream = frame.execute_stream().await?;
-            output::write_stream(stream, self.format, None, self.max_rows).await
+            output::write_stream(stream, self.format, None, self.max_rows, self.raw_csv).await
         }
         .await;
         let _ = output::stdout().flush();
