@@ -56,21 +56,27 @@ def wait_port(port, proc, what):
     sys.exit(f"{what} did not listen")
 
 
+# The roles and clients share this secret (the clients through the environment).
+SECRET = "benchmark cluster secret " + os.urandom(8).hex()
+
+
 class Cluster:
-    def __init__(self, binary, work, executors):
+    def __init__(self, binary, work, executors, roots, tls=None):
         self.procs = []
         self.logs = []
         port = free_port()
         self.url = f"df://127.0.0.1:{port}"
-        self.start(binary, work, "scheduler", ["scheduler", "--bind", f"127.0.0.1:{port}"])
+        common = [a for r in roots for a in ("--data-root", r)] + (tls or [])
+        self.start(binary, work, "scheduler",
+                   ["scheduler", "--bind", f"127.0.0.1:{port}"] + common)
         wait_port(port, self.procs[0], "the scheduler")
         for i in range(executors):
             args = ["executor", "--scheduler", f"127.0.0.1:{port}",
                     "--bind", f"127.0.0.1:{free_port()}", "--grpc-bind", f"127.0.0.1:{free_port()}",
-                    "--work-dir", os.path.join(work, f"executor-{i}"), "--slots", "1"]
+                    "--work-dir", os.path.join(work, f"executor-{i}"), "--slots", "1"] + common
             self.start(binary, work, f"executor-{i}", args)
         deadline = time.time() + 60
-        while not all("registration succeed" in open(l).read() for l in self.logs[1:]):
+        while not all("Starting poll work loop" in open(l).read() for l in self.logs[1:]):
             if time.time() > deadline:
                 sys.exit("executors did not register")
             time.sleep(0.1)
@@ -78,8 +84,9 @@ class Cluster:
     def start(self, binary, work, name, args):
         log = os.path.join(work, f"{name}.log")
         self.logs.append(log)
+        env = dict(os.environ, S3TRAWL_CLUSTER_SECRET=SECRET)
         self.procs.append(subprocess.Popen([binary, "cluster"] + args, stdout=open(log, "w"),
-                                           stderr=subprocess.STDOUT))
+                                           stderr=subprocess.STDOUT, env=env))
 
     def stop(self):
         for p in self.procs:
@@ -93,7 +100,7 @@ class Cluster:
 
 def timed(cmd):
     start = time.monotonic()
-    out = subprocess.run(cmd, capture_output=True)
+    out = subprocess.run(cmd, capture_output=True, env=dict(os.environ, S3TRAWL_CLUSTER_SECRET=SECRET))
     wall = time.monotonic() - start
     if out.returncode != 0:
         sys.exit(f"{' '.join(cmd)}: exit {out.returncode}: {out.stderr.decode()[:400]}")
@@ -145,7 +152,8 @@ def main():
         work = os.path.join(a.work, f"cluster-{executors}")
         shutil.rmtree(work, ignore_errors=True)
         os.makedirs(work)
-        cluster = Cluster(binary, work, executors)
+        cluster = Cluster(binary, work, executors,
+                          [a.work] + [os.path.abspath(l) for l in a.logs])
         try:
             name = f"cluster, {executors} executor{'s' if executors > 1 else ''}"
             measure(name, ["--cluster", cluster.url])

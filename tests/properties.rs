@@ -261,3 +261,155 @@ proptest! {
         prop_assert_eq!(&r["extra_fields"], &if appended == "-" { Value::Null } else { json!(appended) });
     }
 }
+
+/// Pieces of hostile log text: controls, escape sequences, bidirectional and zero-width
+/// characters, markup of every sink, links, mentions, formulas, quotes.
+fn hostile_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("\u{1b}]0;pwned\u{7}".to_string()),
+        Just("\u{1b}[2J".to_string()),
+        Just("\u{9b}31m".to_string()),
+        Just("\r".to_string()),
+        Just("\n".to_string()),
+        Just("\t".to_string()),
+        Just("\0".to_string()),
+        Just("\u{202e}".to_string()),
+        Just("\u{2066}".to_string()),
+        Just("\u{200b}".to_string()),
+        Just("\u{feff}".to_string()),
+        Just("\u{e0041}".to_string()),
+        Just("=HYPERLINK(\"x\")".to_string()),
+        Just("+1".to_string()),
+        Just("-2".to_string()),
+        Just("@channel".to_string()),
+        Just("@everyone".to_string()),
+        Just("[x](https://evil.example)".to_string()),
+        Just("![i](http://evil.example/i.png)".to_string()),
+        Just("www.evil.example".to_string()),
+        Just("javascript://x".to_string()),
+        Just("<script>".to_string()),
+        Just("<!channel>".to_string()),
+        Just("<https://evil|click>".to_string()),
+        Just("`".to_string()),
+        Just("```".to_string()),
+        Just("|".to_string()),
+        Just("\"".to_string()),
+        Just("'".to_string()),
+        Just("\\".to_string()),
+        Just("&amp;".to_string()),
+        "[a-zA-Z0-9 ./:]{0,8}".prop_map(|s| s),
+    ]
+}
+
+fn hostile_sink_text() -> impl Strategy<Value = String> {
+    proptest::collection::vec(hostile_piece(), 0..12).prop_map(|p| p.concat())
+}
+
+/// No sink of `s3trawl::report::escape` passes a raw control or invisible character, a live
+/// formula, markup, a link or a mention, whatever text the logs hold.
+fn assert_inert_everywhere(s: &str) -> Result<(), TestCaseError> {
+    use s3trawl::report::escape::{self, is_invisible};
+    let visible = |out: &str| !out.chars().any(is_invisible);
+    let terminal = escape::terminal(s);
+    prop_assert!(visible(&terminal), "terminal {terminal:?}");
+    let cell = escape::csv_cell(s);
+    prop_assert!(visible(&cell), "csv {cell:?}");
+    prop_assert!(
+        !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+        "csv formula {cell:?}"
+    );
+    let html = escape::html(s);
+    prop_assert!(
+        !html.contains(['<', '>', '"']) && !html.chars().any(|c| is_invisible(c) && c != '\n'),
+        "html {html:?}"
+    );
+    for (sink, out) in [
+        ("markdown", escape::markdown(s)),
+        ("slack", escape::slack(s)),
+    ] {
+        prop_assert!(visible(&out), "{sink} {out:?}");
+        prop_assert!(
+            !out.contains('<') && !out.contains('>'),
+            "{sink} markup {out:?}"
+        );
+        let lower = out.to_ascii_lowercase();
+        prop_assert!(
+            !lower.contains("http://") && !lower.contains("https://") && !lower.contains("www."),
+            "{sink} link {out:?}"
+        );
+        let b = out.as_bytes();
+        for i in 0..b.len() {
+            if b[i] == b'@' {
+                prop_assert!(
+                    !b.get(i + 1).is_some_and(|c| c.is_ascii_alphanumeric()),
+                    "{sink} mention {out:?}"
+                );
+            }
+        }
+        if sink == "markdown" {
+            // Every markup character is escaped: `[`, `]`, `(`, `)`, `!`, `` ` ``, `|`.
+            for (i, c) in out.char_indices() {
+                if "[]()!`|*_".contains(c) {
+                    prop_assert!(
+                        out[..i].ends_with('\\'),
+                        "markdown {c} unescaped in {out:?}"
+                    );
+                }
+            }
+        }
+    }
+    let code = escape::markdown_code(s);
+    if s.is_empty() {
+        prop_assert!(code.is_empty());
+        return Ok(());
+    }
+    let fence = code.chars().take_while(|c| *c == '`').count();
+    prop_assert!(
+        fence >= 1 && code.ends_with(&"`".repeat(fence)),
+        "code {code:?}"
+    );
+    let body = &code[fence..code.len() - fence];
+    prop_assert!(
+        !body.contains(&"`".repeat(fence)),
+        "code fence broken {code:?}"
+    );
+    prop_assert!(visible(body) && !body.contains('\n'), "code {code:?}");
+    let json = escape::json(&serde_json::to_string(&serde_json::json!({ "v": s })).unwrap());
+    prop_assert!(
+        !json.chars().any(|c| (c as u32) >= 0x80 && is_invisible(c)),
+        "json {json:?}"
+    );
+    let back: Value = serde_json::from_str(&json).unwrap();
+    prop_assert_eq!(back["v"].as_str().unwrap(), s);
+    let mut stream = Vec::new();
+    {
+        use std::io::Write;
+        let mut w = escape::TerminalSafe::new(&mut stream);
+        for chunk in s.as_bytes().chunks(3) {
+            w.write_all(chunk).unwrap();
+        }
+        w.flush().unwrap();
+    }
+    let shown = String::from_utf8(stream).unwrap();
+    prop_assert!(
+        !shown
+            .chars()
+            .any(|c| is_invisible(c) && c != '\n' && c != '\t'),
+        "terminal stream {shown:?}"
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+    #[test]
+    fn every_sink_makes_the_hostile_corpus_inert(s in hostile_sink_text()) {
+        assert_inert_everywhere(&s)?;
+    }
+
+    #[test]
+    fn every_sink_makes_any_text_inert(s in any::<String>()) {
+        assert_inert_everywhere(&s)?;
+    }
+}

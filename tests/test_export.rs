@@ -355,6 +355,9 @@ fn the_webhook_carries_only_new_findings_escaped_and_is_retried() {
             out.to_str().unwrap(),
             "--webhook",
             &url,
+            // The receiver is plain http on this machine: allowed for the test.
+            "--allow-http-webhook",
+            "--allow-private-webhook",
             "--export",
             "ocsf,asff",
             "--config",
