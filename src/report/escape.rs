@@ -263,24 +263,34 @@ impl<W: Write> TerminalSafe<W> {
 
 impl<W: Write> Write for TerminalSafe<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // Plain printable ASCII (most of any output) goes through as it is.
+        if self.pending.is_empty()
+            && buf
+                .iter()
+                .all(|&b| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t')
+        {
+            self.inner.write_all(buf)?;
+            return Ok(buf.len());
+        }
         let mut bytes = std::mem::take(&mut self.pending);
         bytes.extend_from_slice(buf);
         let mut out = Vec::with_capacity(bytes.len() + 16);
-        let cut = each_char(&bytes, |piece| match piece {
-            Piece::Char(c) if c == '\n' || c == '\t' => {
-                out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes())
-            }
-            Piece::Char(c) if (c as u32) < 0x80 && is_invisible(c) => {
-                let _ = write!(out, "\\x{:02x}", c as u32);
-            }
-            Piece::Char(c) if is_invisible(c) => {
-                let _ = write!(out, "{}", c.escape_unicode());
-            }
-            Piece::Char(c) => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
-            Piece::Byte(b) => {
-                let _ = write!(out, "\\x{b:02x}");
-            }
-        });
+        let cut = pieces(
+            &bytes,
+            |c| is_invisible(c) && c != '\n' && c != '\t',
+            |piece| match piece {
+                Piece::Text(t) => out.extend_from_slice(t),
+                Piece::Char(c) if (c as u32) < 0x80 => {
+                    let _ = write!(out, "\\x{:02x}", c as u32);
+                }
+                Piece::Char(c) => {
+                    let _ = write!(out, "{}", c.escape_unicode());
+                }
+                Piece::Byte(b) => {
+                    let _ = write!(out, "\\x{b:02x}");
+                }
+            },
+        );
         self.pending = bytes[cut..].to_vec();
         self.inner.write_all(&out)?;
         Ok(buf.len())
@@ -318,19 +328,28 @@ impl<W: Write> JsonSafe<W> {
 
 impl<W: Write> Write for JsonSafe<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        // ASCII is never escaped here (JSON writers escape its controls themselves).
+        if self.pending.is_empty() && buf.is_ascii() {
+            self.inner.write_all(buf)?;
+            return Ok(buf.len());
+        }
         let mut bytes = std::mem::take(&mut self.pending);
         bytes.extend_from_slice(buf);
         let mut out = Vec::with_capacity(bytes.len() + 16);
-        let cut = each_char(&bytes, |piece| match piece {
-            Piece::Char(c) if (c as u32) >= 0x80 && is_invisible(c) => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{unit:04x}");
+        let cut = pieces(
+            &bytes,
+            |c| (c as u32) >= 0x80 && is_invisible(c),
+            |piece| match piece {
+                Piece::Text(t) => out.extend_from_slice(t),
+                Piece::Char(c) => {
+                    let mut units = [0u16; 2];
+                    for unit in c.encode_utf16(&mut units) {
+                        let _ = write!(out, "\\u{unit:04x}");
+                    }
                 }
-            }
-            Piece::Char(c) => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
-            Piece::Byte(b) => out.push(b),
-        });
+                Piece::Byte(b) => out.push(b),
+            },
+        );
         self.pending = bytes[cut..].to_vec();
         self.inner.write_all(&out)?;
         Ok(buf.len())
@@ -352,37 +371,49 @@ pub fn json(s: &str) -> String {
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-enum Piece {
+enum Piece<'a> {
+    /// Text that passes as it is.
+    Text(&'a [u8]),
+    /// A character that `special` picked.
     Char(char),
+    /// A byte that is not UTF-8.
     Byte(u8),
 }
 
-/// Calls `f` on each character of `bytes` (or each byte that is not UTF-8); returns where a
-/// character cut short by the end of `bytes` starts (`bytes.len()` if none).
-fn each_char(bytes: &[u8], mut f: impl FnMut(Piece)) -> usize {
+/// Calls `f` on the runs of `bytes` that pass as they are, on each character `special` picks,
+/// and on each byte that is not UTF-8, in order; returns where a character cut short by the
+/// end of `bytes` starts (`bytes.len()` if none).
+fn pieces(bytes: &[u8], special: impl Fn(char) -> bool, mut f: impl FnMut(Piece<'_>)) -> usize {
     let mut at = 0;
     while at < bytes.len() {
-        match std::str::from_utf8(&bytes[at..]) {
-            Ok(text) => {
-                text.chars().for_each(|c| f(Piece::Char(c)));
-                return bytes.len();
+        let (good, bad) = match std::str::from_utf8(&bytes[at..]) {
+            Ok(_) => (bytes.len() - at, None),
+            Err(e) => (e.valid_up_to(), Some(e.error_len())),
+        };
+        // `from_utf8` said these bytes are UTF-8.
+        let text = std::str::from_utf8(&bytes[at..at + good]).unwrap_or_default();
+        let mut run = 0;
+        for (i, c) in text.char_indices() {
+            if special(c) {
+                if run < i {
+                    f(Piece::Text(&text.as_bytes()[run..i]));
+                }
+                f(Piece::Char(c));
+                run = i + c.len_utf8();
             }
-            Err(e) => {
-                let good = e.valid_up_to();
-                // `from_utf8` said these bytes are UTF-8.
-                if let Ok(text) = std::str::from_utf8(&bytes[at..at + good]) {
-                    text.chars().for_each(|c| f(Piece::Char(c)));
+        }
+        if run < text.len() {
+            f(Piece::Text(&text.as_bytes()[run..]));
+        }
+        at += good;
+        match bad {
+            None => return bytes.len(),
+            Some(None) => return at,
+            Some(Some(n)) => {
+                for &b in &bytes[at..at + n] {
+                    f(Piece::Byte(b));
                 }
-                at += good;
-                match e.error_len() {
-                    Some(n) => {
-                        for &b in &bytes[at..at + n] {
-                            f(Piece::Byte(b));
-                        }
-                        at += n;
-                    }
-                    None => return at,
-                }
+                at += n;
             }
         }
     }
