@@ -18,6 +18,7 @@ pub mod lake;
 pub mod report;
 pub mod scan;
 pub mod sigma;
+pub mod size;
 pub mod source;
 
 /// What the unit tests share.

@@ -55,9 +55,6 @@ pub enum Role {
         /// Tasks run at once [default: one per core].
         #[arg(long, value_name = "N")]
         slots: Option<usize>,
-        /// The executor's memory pool, e.g. 4GiB or 512MB [default: a share of the machine's].
-        #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-        memory_limit: Option<u64>,
     },
     /// Make a certificate authority and certificates for --tls-cert/--tls-key/--tls-ca (an
     /// existing CA in --out is reused).
@@ -102,7 +99,6 @@ pub async fn run(args: Args, global: &super::Global) -> anyhow::Result<ExitCode>
             data_roots,
             work_dir,
             slots,
-            memory_limit,
         } => {
             let credentials = Credentials::load(&global.auth, "the executor")?;
             let roots = roots(&data_roots)?;
@@ -115,7 +111,9 @@ pub async fn run(args: Args, global: &super::Global) -> anyhow::Result<ExitCode>
                 work_dir,
                 slots: slots
                     .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-                memory_limit,
+                // The global --memory-limit: the executor's pool [default: a share of the
+                // machine's, as Ballista sizes it].
+                memory_limit: global.memory_limit,
                 credentials,
                 roots,
             };
@@ -171,34 +169,6 @@ fn warn_if_exposed(credentials: &Credentials, role: &str, address: SocketAddr, w
     }
 }
 
-/// `4GiB`, `512MB`, `1000000` as bytes.
-fn parse_size(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (digits, unit) = s.split_at(split);
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size (e.g. 4GiB, 512MB)"))?;
-    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1_000,
-        "kib" => 1 << 10,
-        "m" | "mb" => 1_000_000,
-        "mib" => 1 << 20,
-        "g" | "gb" => 1_000_000_000,
-        "gib" => 1 << 30,
-        "t" | "tb" => 1_000_000_000_000,
-        "tib" => 1 << 40,
-        _ => {
-            return Err(format!(
-                "{s:?}: unknown unit (B, KB, KiB, MB, MiB, GB, GiB, TB, TiB)"
-            ));
-        }
-    };
-    n.checked_mul(factor)
-        .ok_or_else(|| format!("{s:?} is too large"))
-}
-
 /// Ballista's log, on stderr: an executor's first poll of the scheduler, one line per completed
 /// task, and warnings and errors (our own too: requests refused for want of the secret).
 struct TaskLog;
@@ -235,19 +205,4 @@ impl log::Log for TaskLog {
     }
 
     fn flush(&self) {}
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_size;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("4GiB"), Ok(4 << 30));
-        assert_eq!(parse_size("512MB"), Ok(512_000_000));
-        assert_eq!(parse_size("1000"), Ok(1000));
-        assert!(parse_size("4 parsecs").is_err());
-        assert!(parse_size("GiB").is_err());
-        assert!(parse_size("99999999999TiB").is_err());
-    }
 }

@@ -7,6 +7,7 @@
 //!
 //! Exit code: 0 when no finding reaches `--fail-on`, 1 when one does, 2 on error.
 
+use std::io::IsTerminal;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,7 +61,15 @@ pub struct Args {
     /// (EXPLAIN ANALYZE) instead of running the pack: for writing and tuning rules.
     #[arg(long, value_name = "ID")]
     pub explain: Option<String>,
+    /// Rows of each detection the table shows, or inf (the most severe and largest first; the
+    /// others are counted) [default: 20 on a terminal, all into a pipe or a file]. JSON, NDJSON,
+    /// OCSF and ASFF always hold every finding.
+    #[arg(long, value_name = "N|inf")]
+    pub max_per_detection: Option<super::output::MaxRows>,
 }
+
+/// Findings of one detection a table on a terminal shows unless told otherwise.
+const TERMINAL_PER_DETECTION: usize = 20;
 
 pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     if args.list {
@@ -140,7 +149,17 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
     let text = match args.format {
         FindingFormat::Table => {
             let on = args.output.is_none() && global.color.colours(Stream::Stdout);
-            report::table_painted(&outcome.findings, |s, cell| color::severity(on, s, cell))
+            let limit = match args.max_per_detection {
+                Some(super::output::MaxRows::Limit(n)) => Some(n),
+                Some(super::output::MaxRows::Unlimited) => None,
+                None if args.output.is_none() && std::io::stdout().is_terminal() => {
+                    Some(TERMINAL_PER_DETECTION)
+                }
+                None => None,
+            };
+            report::table_limited(&outcome.findings, limit, |s, cell| {
+                color::severity(on, s, cell)
+            })
         }
         FindingFormat::Json => report::json(&outcome.findings),
         FindingFormat::Ndjson => report::ndjson(&outcome.findings),

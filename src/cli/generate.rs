@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use crate::format::time::{Civil, civil_from_days};
 use crate::generate::scenario::{self, ScenarioOptions};
 use crate::generate::{AccessLogGenerator, CloudTrailGenerator, Rng};
+use crate::size::parse_size;
 use anyhow::Context;
 use rayon::prelude::*;
 
@@ -61,23 +62,6 @@ pub struct Args {
     /// Scenario only: traffic relative to the default (about 7,000 access-log lines a day).
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
-}
-
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let (number, unit) = s.split_at(
-        s.find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(s.len()),
-    );
-    let n: f64 = number.parse().map_err(|_| format!("not a size: {s}"))?;
-    let scale = match unit.trim().to_ascii_uppercase().as_str() {
-        "" | "B" => 1.0,
-        "KB" | "K" | "KIB" => 1024.0,
-        "MB" | "M" | "MIB" => 1024.0 * 1024.0,
-        "GB" | "G" | "GIB" => 1024.0 * 1024.0 * 1024.0,
-        other => return Err(format!("unknown unit {other} in {s}")),
-    };
-    Ok((n * scale) as u64)
 }
 
 fn parse_day(s: &str) -> anyhow::Result<i64> {
@@ -186,18 +170,4 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
         args.out.display()
     )?;
     Ok(ExitCode::SUCCESS)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("1GB"), Ok(1 << 30));
-        assert_eq!(parse_size("20KB"), Ok(20 << 10));
-        assert_eq!(parse_size("1.5MB"), Ok(3 << 19));
-        assert_eq!(parse_size("123"), Ok(123));
-        assert!(parse_size("12 parsecs").is_err());
-    }
 }

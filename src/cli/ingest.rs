@@ -78,6 +78,7 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         strict: args.strict,
         // Ingest writes the lake here; the cluster reads it.
         cluster: None,
+        memory: global.memory.clone(),
     })?;
     let lake = Lake::open(&args.lake)?;
     let log = super::scan_log(global, Some(0), "ingesting");

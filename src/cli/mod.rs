@@ -83,6 +83,22 @@ pub struct Cli {
         value_name = "df://HOST:PORT"
     )]
     pub cluster: Option<String>,
+    /// The memory this process may use [default: half of the machine's, or of its cgroup's
+    /// limit]: queries spill to --temp-dir before they reach it, and a query that cannot fit
+    /// ends with one line and exit 2. Sizes: 2GiB, 512MB, 1.5G (powers of 1024). detect and
+    /// report also take the config's memory_limit.
+    #[arg(
+        long,
+        global = true,
+        env = "S3TRAWL_MEMORY_LIMIT",
+        value_name = "SIZE",
+        value_parser = crate::size::parse_size
+    )]
+    pub memory_limit: Option<u64>,
+    /// Where queries spill when they outgrow the memory limit [default: the system's temporary
+    /// folder].
+    #[arg(long, global = true, env = "S3TRAWL_TEMP_DIR", value_name = "DIR")]
+    pub temp_dir: Option<std::path::PathBuf>,
     /// The cluster's shared secret (a file only its owner can read; its first line), for the
     /// cluster's roles and its clients [default: the S3TRAWL_CLUSTER_SECRET variable].
     #[arg(long, global = true, value_name = "FILE")]
@@ -159,6 +175,13 @@ pub fn main() -> ExitCode {
     // with it), a lake keeps the runs committed before, and one line says so. The shell
     // handles Ctrl-C itself; the cluster's roles stop on their own.
     let interruptible = !matches!(args.command, Command::Shell(_) | Command::Cluster(_));
+    let memory_given = args.memory_limit.is_some();
+    let memory = crate::engine::memory::Memory {
+        limit: args
+            .memory_limit
+            .unwrap_or_else(crate::engine::memory::default_limit),
+        temp_dir: None,
+    };
     let what = interrupted_note(&args.command);
     let outcome = runtime.block_on(async {
         if interruptible {
@@ -179,6 +202,19 @@ pub fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if out_of_memory(&e) => {
+            eprintln!(
+                "s3trawl: the query needs more than the {} memory limit{}: {}; raise --memory-limit (or S3TRAWL_MEMORY_LIMIT), or narrow the query",
+                crate::size::show(memory.limit),
+                if memory_given {
+                    ""
+                } else {
+                    " (half of this machine's memory)"
+                },
+                crate::report::escape::terminal(describe(&e).lines().next().unwrap_or_default())
+            );
+            ExitCode::from(2)
+        }
         Err(e) => {
             // A cluster's refusal comes back wrapped in Ballista's texts: the refusal alone.
             let text = describe(&e);
@@ -188,6 +224,21 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Whether the error is a query that ran out of its memory pool (by the error's type).
+fn out_of_memory(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<datafusion::error::DataFusionError>()
+            .is_some_and(crate::engine::memory::exhausted)
+            || cause.downcast_ref::<Error>().is_some_and(
+                |e| matches!(e, Error::DataFusion(d) if crate::engine::memory::exhausted(d)),
+            )
+            || cause
+                .downcast_ref::<crate::detect::Error>()
+                .is_some_and(crate::detect::Error::out_of_memory)
+    })
 }
 
 /// SIGINT (Ctrl-C) or SIGTERM.
@@ -241,6 +292,13 @@ pub async fn run(cli: Cli, matches: Option<&ArgMatches>) -> anyhow::Result<ExitC
             slack_ms: i64::from(cli.delivery_slack) * 3_600_000,
         },
         profile: cli.profile,
+        memory_limit: cli.memory_limit,
+        memory: crate::engine::memory::Memory {
+            limit: cli
+                .memory_limit
+                .unwrap_or_else(crate::engine::memory::default_limit),
+            temp_dir: cli.temp_dir,
+        },
         cluster: cli.cluster,
         auth: crate::cluster::AuthSpec {
             secret_file: cli.secret_file,
@@ -358,6 +416,7 @@ impl Tables {
             threads: global.threads,
             strict: self.strict,
             cluster: global.cluster_client()?,
+            memory: global.memory.clone(),
         };
         let sources = crate::engine::Sources {
             logs: &locations,
@@ -399,6 +458,10 @@ pub struct Global {
     pub fetching: crate::engine::table::Fetching,
     /// `--profile`.
     pub profile: Option<String>,
+    /// `--memory-limit` as given.
+    pub memory_limit: Option<u64>,
+    /// The memory budget (`--memory-limit`, else the machine's default) and spill folder.
+    pub memory: crate::engine::memory::Memory,
     /// `--cluster`: the scheduler that runs the queries.
     pub cluster: Option<String>,
     /// The cluster's secret and TLS files.

@@ -99,6 +99,8 @@ impl Selection {
                 .s3_concurrency_given
                 .then_some(global.fetching.concurrency),
             cluster: global.cluster_client()?,
+            memory: global.memory.clone(),
+            memory_given: global.memory_limit.is_some(),
             ..self.pack_spec(global.quiet)
         })
     }
@@ -106,6 +108,13 @@ impl Selection {
 
 pub fn print_errors(outcome: &Outcome) {
     for failure in &outcome.errors {
+        if failure.error.out_of_memory() {
+            eprintln!(
+                "s3trawl: detection {} needs more than the memory limit: raise --memory-limit (or the config's memory_limit)",
+                failure.detection
+            );
+            continue;
+        }
         let error = failure.error.to_string();
         eprintln!(
             "s3trawl: detection {} failed: {}",

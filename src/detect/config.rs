@@ -72,6 +72,8 @@ pub struct Settings {
     pub aws_region: Option<String>,
     /// The product ARN of ASFF findings (default: the account's `default` product).
     pub securityhub_product_arn: Option<String>,
+    /// The memory budget of a run (`--memory-limit` and S3TRAWL_MEMORY_LIMIT win), e.g. "4GiB".
+    pub memory_limit: Option<String>,
     /// Where `report` posts its digest of new findings (`--webhook` and S3TRAWL_WEBHOOK_URL
     /// win); kept out of `config show`.
     pub webhook_url: Option<String>,

@@ -60,6 +60,26 @@ pub enum Error {
     Cell(#[from] CellError),
 }
 
+impl Error {
+    /// Whether a query of the run ran out of its memory pool.
+    pub fn out_of_memory(&self) -> bool {
+        match self {
+            Error::Prepare(e) | Error::Query(e) => crate::engine::memory::exhausted(e),
+            Error::Tables(crate::error::Error::DataFusion(e)) => {
+                crate::engine::memory::exhausted(e)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl DetectionError {
+    /// Whether the detection's query ran out of its memory pool.
+    pub fn out_of_memory(&self) -> bool {
+        matches!(self, DetectionError::Query { source, .. } if crate::engine::memory::exhausted(source))
+    }
+}
+
 /// Why one detection gave no findings.
 #[derive(Debug, thiserror::Error)]
 pub enum DetectionError {

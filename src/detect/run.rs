@@ -57,6 +57,10 @@ pub struct RunSpec {
     pub s3_concurrency: Option<usize>,
     /// A Ballista cluster that runs the queries.
     pub cluster: Option<crate::cluster::Client>,
+    /// The memory budget and spill folder.
+    pub memory: crate::engine::memory::Memory,
+    /// Whether the budget was given (`--memory-limit`): else the config's `memory_limit` sets it.
+    pub memory_given: bool,
 }
 
 /// The pack a spec selects (the built-in detections, `--rules`, Sigma rules) and its config.
@@ -194,11 +198,27 @@ impl Run {
             (None, Some(n)) => fetching.concurrency = usize::from(n),
             (None, None) => {}
         }
+        let mut memory = spec.memory.clone();
+        if !spec.memory_given
+            && let Some(size) = &config.settings.memory_limit
+        {
+            memory.limit = crate::size::parse_size(size).map_err(|message| {
+                Error::Config(super::config::ConfigError {
+                    path: spec
+                        .config
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                    message: format!("memory_limit: {message}"),
+                })
+            })?;
+        }
         let ctx = crate::engine::open(
             &EngineOptions {
                 threads: spec.threads,
                 strict: spec.strict,
                 cluster: spec.cluster.clone(),
+                memory,
             },
             &Sources {
                 logs: &spec.logs,

@@ -186,6 +186,13 @@ impl FileSource for LogSource {
                 batch_size: self.batch_size.unwrap_or(DEFAULT_BATCH_SIZE),
                 strict: self.format.strict,
                 projection: access_log,
+                // Only the `rejects` table needs every reject verbatim; the others count them
+                // and keep the first few for the summary and `unparsed-records`.
+                keep_rejects: if self.format.output == Output::Rejects {
+                    usize::MAX
+                } else {
+                    crate::scan::KEPT_REJECTS
+                },
             },
             cloudtrail_projection: cloudtrail,
             cloudtrail_prefilter: self.prefilter.clone(),

@@ -13,6 +13,7 @@ pub mod coerce;
 pub mod first_n;
 pub mod format;
 pub mod joda;
+pub mod memory;
 mod opener;
 mod pushdown;
 pub mod table;
@@ -61,6 +62,8 @@ pub struct EngineOptions {
     pub strict: bool,
     /// A Ballista cluster that runs the queries, else this process.
     pub cluster: Option<crate::cluster::Client>,
+    /// The memory budget and spill folder of a local session.
+    pub memory: memory::Memory,
 }
 
 /// A session with the Athena compatibility pieces and no tables yet; on `options.cluster`'s
@@ -70,7 +73,9 @@ pub fn new_context(options: &EngineOptions) -> Result<SessionContext> {
     if let Some(threads) = options.threads {
         config = config.with_target_partitions(threads.max(1));
     }
-    let mut state = session_state(config);
+    let mut state = SessionStateBuilder::new_from_existing(session_state(config))
+        .with_runtime_env(options.memory.runtime()?)
+        .build();
     if let Some(client) = &options.cluster {
         state = crate::cluster::client_state(state, client)?;
     }

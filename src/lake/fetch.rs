@@ -32,6 +32,8 @@ pub(super) enum Message {
     AccessLogs(RecordBatch),
     CloudTrail(RecordBatch),
     Rejects(String, &'static str, Vec<Reject>),
+    /// Rejects the scan streamed as a batch of the `rejects` table (an object of many).
+    RejectBatch(RecordBatch),
 }
 
 /// Bytes of fetched objects waiting to be decoded at most (an object larger than this is
@@ -156,6 +158,7 @@ fn decode(
     let mut stopped = None;
     while let Some(batch) = scan.next() {
         let message = match (batch, scan.kind()) {
+            (Ok(b), _) if b.schema() == crate::format::rejects::schema() => Message::RejectBatch(b),
             (Ok(b), Some(LogKind::CloudTrail)) => Message::CloudTrail(b),
             (Ok(b), _) => Message::AccessLogs(b),
             (Err(e), _) => {

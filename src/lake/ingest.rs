@@ -308,6 +308,7 @@ fn write_all(
             Message::Rejects(object, kind, list) => {
                 rejected.write(&rejects::to_batch(&object, kind, &list)?)?
             }
+            Message::RejectBatch(batch) => rejected.write(&batch)?,
         }
     }
     let mut files = access.finish()?;

@@ -51,6 +51,66 @@ pub struct ReportedFinding {
     pub first_reported: Option<String>,
 }
 
+/// Findings a report lists in full per detection; the rest are summed up (report.json keeps
+/// every one).
+pub const LISTED_PER_DETECTION: usize = 25;
+
+/// What a report leaves out of one detection's list: how many, and the largest entities.
+pub struct Omitted<'a> {
+    pub detection: &'a str,
+    pub count: usize,
+    /// The entities of the findings left out with the most events, and those counts.
+    pub top: Vec<(&'a str, i64)>,
+}
+
+/// `findings` with at most `n` of each detection (the most severe and largest first, in their
+/// order otherwise), and what was left out of each.
+pub fn listed<'a>(
+    findings: &[&'a ReportedFinding],
+    n: usize,
+) -> (Vec<&'a ReportedFinding>, Vec<Omitted<'a>>) {
+    let mut kept: Vec<&'a ReportedFinding> = Vec::new();
+    let mut omitted: Vec<Omitted<'a>> = Vec::new();
+    let mut detections: Vec<&'a str> = Vec::new();
+    for f in findings {
+        if !detections.contains(&f.finding.detection.as_str()) {
+            detections.push(&f.finding.detection);
+        }
+    }
+    for detection in detections {
+        let mut of: Vec<&'a ReportedFinding> = findings
+            .iter()
+            .copied()
+            .filter(|f| f.finding.detection == detection)
+            .collect();
+        if of.len() <= n {
+            kept.extend(of);
+            continue;
+        }
+        of.sort_by(|a, b| {
+            b.finding
+                .severity
+                .cmp(&a.finding.severity)
+                .then(b.finding.count.cmp(&a.finding.count))
+                .then_with(|| a.finding.entity.cmp(&b.finding.entity))
+        });
+        let rest = of.split_off(n);
+        kept.extend(of);
+        omitted.push(Omitted {
+            detection,
+            count: rest.len(),
+            top: rest
+                .iter()
+                .take(5)
+                .map(|f| (f.finding.entity.as_str(), f.finding.count))
+                .collect(),
+        });
+    }
+    // Back in the report's order.
+    kept.sort_by_key(|k| findings.iter().position(|f| std::ptr::eq(*f, *k)));
+    (kept, omitted)
+}
+
 impl ReportedFinding {
     pub fn new(finding: Finding, novelty: Novelty) -> Self {
         let (status, previous_severity, first_reported) = match novelty {
@@ -315,7 +375,9 @@ pub fn markdown(report: &Report) -> String {
         out.push_str("No findings.\n");
     } else {
         out.push_str("| | Severity | Detection | Entity | Count | First seen | Last seen |\n|---|---|---|---|---:|---|---|\n");
-        for f in &report.findings {
+        let all: Vec<&ReportedFinding> = report.findings.iter().collect();
+        let (listed, omitted) = listed(&all, LISTED_PER_DETECTION);
+        for f in &listed {
             let g = &f.finding;
             let _ = writeln!(
                 out,
@@ -329,7 +391,21 @@ pub fn markdown(report: &Report) -> String {
                 escape::markdown(g.last_seen.as_deref().unwrap_or(""))
             );
         }
-        for f in &report.findings {
+        for o in &omitted {
+            let top: Vec<String> = o
+                .top
+                .iter()
+                .map(|(entity, count)| format!("{} ({count})", escape::markdown(entity)))
+                .collect();
+            let _ = writeln!(
+                out,
+                "\n… and {} more findings of {} (report.json holds every one); the largest of them: {}",
+                o.count,
+                escape::markdown_code(o.detection),
+                top.join(", ")
+            );
+        }
+        for f in &listed {
             let g = &f.finding;
             let _ = writeln!(
                 out,

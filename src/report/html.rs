@@ -507,9 +507,24 @@ pub fn render(report: &Report) -> String {
         out.push_str("<p>No findings.</p>");
     } else {
         let all: Vec<&ReportedFinding> = report.findings.iter().collect();
-        findings_table(&mut out, &all);
+        let (listed, omitted) =
+            super::document::listed(&all, super::document::LISTED_PER_DETECTION);
+        findings_table(&mut out, &listed);
+        for o in &omitted {
+            let top: Vec<String> = o
+                .top
+                .iter()
+                .map(|(entity, count)| format!("{} ({count})", esc(entity)))
+                .collect();
+            out.push_str(&format!(
+                "<p class=\"muted\">… and {} more findings of <code>{}</code> (report.json holds every one); the largest of them: {}</p>",
+                o.count,
+                esc(o.detection),
+                top.join(", ")
+            ));
+        }
         out.push_str("<h3>Details and evidence</h3>");
-        for f in &report.findings {
+        for f in listed {
             finding_details(&mut out, report, f);
         }
     }

@@ -51,9 +51,54 @@ pub fn table(findings: &[Finding]) -> String {
 /// [`table`], each row's severity cell (padded to its width) passed through `paint` (the
 /// command line colours it on a terminal).
 pub fn table_painted(findings: &[Finding], paint: impl Fn(Severity, &str) -> String) -> String {
+    table_limited(findings, None, paint)
+}
+
+/// The findings table with at most `per_detection` rows of each detection (the most severe and
+/// largest first), and a line saying how many more each has.
+pub fn table_limited(
+    findings: &[Finding],
+    per_detection: Option<usize>,
+    paint: impl Fn(Severity, &str) -> String,
+) -> String {
     if findings.is_empty() {
         return "No findings.\n".to_string();
     }
+    let mut shown: Vec<&Finding> = Vec::new();
+    let mut more: Vec<(&str, usize)> = Vec::new();
+    match per_detection {
+        None => shown.extend(findings),
+        Some(n) => {
+            let mut by_detection: Vec<(&str, Vec<&Finding>)> = Vec::new();
+            for f in findings {
+                match by_detection.iter_mut().find(|(d, _)| *d == f.detection) {
+                    Some((_, list)) => list.push(f),
+                    None => by_detection.push((&f.detection, vec![f])),
+                }
+            }
+            for (detection, mut list) in by_detection {
+                list.sort_by(|a, b| {
+                    b.severity
+                        .cmp(&a.severity)
+                        .then(b.count.cmp(&a.count))
+                        .then_with(|| a.entity.cmp(&b.entity))
+                });
+                if list.len() > n {
+                    more.push((detection, list.len() - n));
+                    list.truncate(n);
+                }
+                shown.extend(list);
+            }
+            shown.sort_by(|a, b| {
+                b.severity
+                    .cmp(&a.severity)
+                    .then_with(|| a.detection.cmp(&b.detection))
+                    .then(b.count.cmp(&a.count))
+                    .then_with(|| a.entity.cmp(&b.entity))
+            });
+        }
+    }
+    let findings = shown;
     let rows: Vec<[String; 6]> = findings
         .iter()
         .map(|f| {
@@ -94,8 +139,14 @@ pub fn table_painted(findings: &[Finding], paint: impl Fn(Severity, &str) -> Str
         format!("{}\n", padded.join("  ").trim_end())
     };
     let mut out = line(&header.map(str::to_string), None);
-    for (row, f) in rows.iter().zip(findings) {
+    for (row, f) in rows.iter().zip(&findings) {
         out.push_str(&line(row, Some(f.severity)));
+    }
+    for (detection, n) in more {
+        out.push_str(&format!(
+            "… and {n} more {detection} {} (see --format json, or --max-per-detection inf)\n",
+            if n == 1 { "finding" } else { "findings" }
+        ));
     }
     out
 }

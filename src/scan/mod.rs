@@ -20,7 +20,6 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use arrow::array::RecordBatch;
-use arrow::buffer::Buffer;
 use arrow::error::ArrowError;
 use bytes::Bytes;
 use rayon::prelude::*;
@@ -37,6 +36,13 @@ pub use log::{ObjectRejects, Progress, SUMMARY_EXAMPLES, ScanLog, Summary};
 pub use pieces::PARALLEL_MIN;
 use pieces::{Busy, Piece, decode_piece, pieces_for, split_at_lines};
 pub use rejects::reject_kind;
+
+/// Rejects kept verbatim per object by a scan that only counts them (every one is counted):
+/// what the summary and `unparsed-records` show comes from the first ones.
+pub const KEPT_REJECTS: usize = 1000;
+
+/// Rejects per batch when they are streamed (the `rejects` table, `ingest`).
+const REJECT_BATCH: usize = 8192;
 
 /// What a scan produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -108,9 +114,14 @@ pub struct ObjectScan {
     next_offset: u64,
     bytes: u64,
     counts: DecodeCounts,
+    /// Rejects not yet handed on (see [`ObjectScan::keep_reject`]).
     rejects: Vec<Reject>,
-    /// JSON content gathered across windows (a document is decoded whole).
-    json: Vec<u8>,
+    /// The object's first rejects, for its report.
+    first_rejects: Vec<Reject>,
+    /// JSON content gathered across windows (decoded whole, or in pieces when large).
+    json: json::Gather,
+    /// CloudTrail records read so far (pieces of a large document).
+    json_records: u64,
     pending: VecDeque<RecordBatch>,
     log: Option<ScanLog>,
     done: bool,
@@ -129,7 +140,9 @@ impl ObjectScan {
             bytes: 0,
             counts: DecodeCounts::default(),
             rejects: Vec::new(),
-            json: Vec::new(),
+            first_rejects: Vec::new(),
+            json: json::Gather::default(),
+            json_records: 0,
             pending: VecDeque::new(),
             log,
             done: false,
@@ -204,17 +217,10 @@ impl ObjectScan {
         }
         match kind {
             LogKind::AccessLog => self.decode_window(w),
-            LogKind::Json => {
-                if w.last && self.json.is_empty() {
-                    self.decode_json(Buffer::from(w.data.clone()))
-                } else {
-                    self.json.extend_from_slice(&w.data);
-                    if w.last {
-                        let data = std::mem::take(&mut self.json);
-                        self.decode_json(Buffer::from_vec(data))?;
-                    }
-                    Ok(())
-                }
+            LogKind::Json => self.json_window(&w.data, w.last),
+            // A large JSON object read in pieces: its kind is known from the first piece on.
+            LogKind::CloudTrail | LogKind::Digest if self.json.pieced => {
+                self.json_window(&w.data, w.last)
             }
             LogKind::Binary => {
                 self.reject_object("not a log object: binary content".to_string());
@@ -263,12 +269,47 @@ impl ObjectScan {
             let piece = piece?;
             self.add_counts(piece.counts);
             self.next_line += piece.counts.lines;
-            self.rejects.extend(piece.rejects);
+            for r in piece.rejects {
+                self.keep_reject(r);
+            }
             if matches!(self.options.output, Output::AccessLogs | Output::Ingest) {
                 self.pending.extend(piece.batches);
             }
         }
         self.next_offset += data.len() as u64;
+        self.stream_rejects()
+    }
+
+    /// Whether this scan keeps every reject (the `rejects` table, `ingest`), rather than the
+    /// first [`KEPT_REJECTS`].
+    fn keeps_all_rejects(&self) -> bool {
+        matches!(self.options.output, Output::Rejects | Output::Ingest)
+    }
+
+    /// Keeps a reject (it is already counted): all of them when the output needs them, else
+    /// the first [`KEPT_REJECTS`].
+    pub(super) fn keep_reject(&mut self, r: Reject) {
+        if self.first_rejects.len() < KEPT_REJECTS {
+            self.first_rejects.push(r.clone());
+        }
+        if self.keeps_all_rejects() || self.rejects.len() < KEPT_REJECTS {
+            self.rejects.push(r);
+        }
+    }
+
+    /// Hands the rejects gathered so far on as a batch of the `rejects` table once there are
+    /// [`REJECT_BATCH`] of them (the `rejects` table, `ingest`), so that an object of junk
+    /// lines never holds more than a batch of them.
+    fn stream_rejects(&mut self) -> Result<(), ArrowError> {
+        if self.keeps_all_rejects() && self.rejects.len() >= REJECT_BATCH {
+            let kind = self.kind.unwrap_or(LogKind::Empty);
+            let rejects = std::mem::take(&mut self.rejects);
+            self.pending.push_back(reject_table::to_batch(
+                &self.object,
+                reject_kind(kind),
+                &rejects,
+            )?);
+        }
         Ok(())
     }
 
@@ -283,10 +324,11 @@ impl ObjectScan {
         self.done = true;
         let kind = self.kind.unwrap_or(LogKind::Empty);
         if self.options.output == Output::Rejects && !self.rejects.is_empty() {
+            let rejects = std::mem::take(&mut self.rejects);
             self.pending.push_back(reject_table::to_batch(
                 &self.object,
                 reject_kind(kind),
-                &self.rejects,
+                &rejects,
             )?);
         }
         if let Some(log) = &self.log
@@ -297,13 +339,14 @@ impl ObjectScan {
                 kind,
                 bytes: self.bytes,
                 counts: self.counts,
-                rejects: self.rejects.clone(),
+                rejects: self.first_rejects.clone(),
             });
         }
         Ok(())
     }
 
-    /// The object's rejects, once the scan is done (for callers that store them).
+    /// The object's rejects not yet handed on as batches, once the scan is done (for callers
+    /// that store them; a scan that only counts them keeps the first [`KEPT_REJECTS`]).
     pub fn take_rejects(&mut self) -> Vec<Reject> {
         std::mem::take(&mut self.rejects)
     }

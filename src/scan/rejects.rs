@@ -6,7 +6,6 @@
 //! their place (line number, byte offset, a bounded snippet of the raw text) and the counts,
 //! with the `log_kind` the `rejects` table gives them.
 
-use arrow::buffer::Buffer;
 use arrow::error::ArrowError;
 
 use super::ObjectScan;
@@ -17,7 +16,7 @@ use crate::source::decompress::LongLine;
 impl ObjectScan {
     pub(super) fn reject_object(&mut self, reason: String) {
         self.counts.rejects += 1;
-        self.rejects.push(Reject::new(0, 0, reason, ""));
+        self.keep_reject(Reject::new(0, 0, reason, ""));
     }
 
     /// A line too long to be a record, skipped by the windows: one reject in its place.
@@ -31,8 +30,7 @@ impl ObjectScan {
         }
         self.counts.lines += 1;
         self.counts.rejects += 1;
-        self.rejects
-            .push(Reject::too_long(self.next_line, l.offset, l.len, &l.head));
+        self.keep_reject(Reject::too_long(self.next_line, l.offset, l.len, &l.head));
         self.next_line += 1;
         self.next_offset = l.offset + l.len + u64::from(l.terminated);
     }
@@ -50,14 +48,12 @@ impl ObjectScan {
         // For JSON, the document's own complaint about where its text ends (the record the
         // damage cut): one reject with the damage.
         let mut cut_record = None;
-        if self.kind == Some(LogKind::Json) {
+        if self.kind == Some(LogKind::Json) || self.json.pieced {
             // The JSON before the damage, the incomplete line included: every complete record
             // in it is kept.
-            let mut data = std::mem::take(&mut self.json);
-            data.extend_from_slice(&damage.partial_line);
             self.bytes += damage.partial_line.len() as u64;
             let before = self.rejects.len();
-            self.decode_json(Buffer::from_vec(data))?;
+            self.json_window(&damage.partial_line.clone(), true)?;
             if self.rejects.len() > before
                 && self
                     .rejects
@@ -65,6 +61,12 @@ impl ObjectScan {
                     .is_some_and(|r| r.byte_offset >= readable)
             {
                 cut_record = self.rejects.pop();
+                if let (Some(cut), Some(last)) = (&cut_record, self.first_rejects.last())
+                    && cut.byte_offset == last.byte_offset
+                    && cut.reason == last.reason
+                {
+                    self.first_rejects.pop();
+                }
                 self.counts.rejects -= 1;
             }
         }
@@ -80,7 +82,7 @@ impl ObjectScan {
             "object is damaged: {}; the {readable} bytes before it were read",
             damage.cause
         );
-        self.rejects.push(match cut_record {
+        self.keep_reject(match cut_record {
             Some(r) => Reject {
                 line,
                 byte_offset: at,

@@ -31,6 +31,10 @@ pub struct DecoderOptions {
     pub strict: bool,
     /// Columns of [`schema()`] to build, in order; `None` for all.
     pub projection: Option<Vec<usize>>,
+    /// Rejects kept verbatim (the first ones); every reject is counted. A scan that only counts
+    /// them (a query of `access_logs`) keeps a few, so that a million junk lines cost what a
+    /// few do; the `rejects` table and `ingest` keep them all.
+    pub keep_rejects: usize,
 }
 
 impl Default for DecoderOptions {
@@ -39,6 +43,7 @@ impl Default for DecoderOptions {
             batch_size: DEFAULT_BATCH_SIZE,
             strict: false,
             projection: None,
+            keep_rejects: usize::MAX,
         }
     }
 }
@@ -109,6 +114,7 @@ pub struct AccessLogDecoder {
     object: Option<StringViewArray>,
     batch_size: usize,
     strict: bool,
+    keep_rejects: usize,
     rec: Record,
     rows: usize,
     /// 1-based number of the last line consumed.
@@ -147,6 +153,7 @@ impl AccessLogDecoder {
             columns: projection,
             batch_size: options.batch_size.max(1),
             strict: options.strict,
+            keep_rejects: options.keep_rejects,
             rec: Record::default(),
             rows: 0,
             line_no: first_line.saturating_sub(1),
@@ -235,8 +242,10 @@ impl AccessLogDecoder {
         }
         if raw.len() > MAX_LINE {
             self.counts.rejects += 1;
-            let reject = Reject::too_long(self.line_no, self.offset, raw.len() as u64, raw);
-            self.rejects.push(reject);
+            if self.rejects.len() < self.keep_rejects {
+                let reject = Reject::too_long(self.line_no, self.offset, raw.len() as u64, raw);
+                self.rejects.push(reject);
+            }
             return;
         }
         if valid {
@@ -257,6 +266,10 @@ impl AccessLogDecoder {
                 append(&mut self.builders, &self.rec, line, self.line_no);
                 self.rows += 1;
                 self.counts.rows += 1;
+            }
+            Err(refusal) if self.rejects.len() >= self.keep_rejects => {
+                let _ = refusal;
+                self.counts.rejects += 1;
             }
             Err(refusal) => {
                 self.counts.rejects += 1;

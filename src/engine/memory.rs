@@ -1,0 +1,147 @@
+//! How much memory a session may use, and where it spills.
+//!
+//! In: `--memory-limit` (or `S3TRAWL_MEMORY_LIMIT`, or a config's `memory_limit`), `--temp-dir`.
+//! Out: the session's runtime: a fair spill pool (every sort, aggregation, join and window that
+//! can spill shares it and spills to the temp folder before it runs out) and a disk manager
+//! there. A query that needs more than the pool even after spilling ends with DataFusion's
+//! "Resources exhausted" error, which the command line turns into one line and exit 2, rather
+//! than the kernel killing the process.
+//!
+//! The limit is the process's budget, not the pool's: decoding buffers, batches in flight and
+//! the allocator's slack are not counted by any pool, so the pool is [`POOL_SHARE`] of the
+//! limit. Without a limit given, it is half of the machine's memory, or of what its cgroup
+//! allows if that is less.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::memory_pool::{FairSpillPool, TrackConsumersPool};
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
+
+/// The share of the limit the query pool gets; the rest is for what no pool counts.
+pub const POOL_SHARE: f64 = 0.7;
+
+/// A session's memory settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Memory {
+    /// The process's budget, in bytes.
+    pub limit: u64,
+    /// Where spills go (`None`: the system's temporary folder).
+    pub temp_dir: Option<PathBuf>,
+}
+
+impl Default for Memory {
+    fn default() -> Self {
+        Memory {
+            limit: default_limit(),
+            temp_dir: None,
+        }
+    }
+}
+
+impl Memory {
+    /// The query pool's size.
+    pub fn pool(&self) -> usize {
+        (self.limit as f64 * POOL_SHARE) as usize
+    }
+
+    /// A runtime with this budget's pool and spill folder.
+    pub fn runtime(&self) -> Result<Arc<RuntimeEnv>> {
+        let pool = TrackConsumersPool::new(
+            FairSpillPool::new(self.pool()),
+            std::num::NonZeroUsize::new(3).expect("3 is not 0"),
+        );
+        let disk = DiskManagerBuilder::default().with_mode(match &self.temp_dir {
+            Some(dir) => DiskManagerMode::Directories(vec![dir.clone()]),
+            None => DiskManagerMode::OsTmpDirectory,
+        });
+        Ok(Arc::new(
+            RuntimeEnvBuilder::new()
+                .with_memory_pool(Arc::new(pool))
+                .with_disk_manager_builder(disk)
+                .build()?,
+        ))
+    }
+}
+
+/// Half of the machine's memory, or of its cgroup's limit if that is less (8 GiB when neither
+/// can be read).
+pub fn default_limit() -> u64 {
+    let physical = physical_memory();
+    let cgroup = cgroup_limit();
+    let available = match (physical, cgroup) {
+        (Some(p), Some(c)) => p.min(c),
+        (p, c) => p.or(c).unwrap_or(16 << 30),
+    };
+    available / 2
+}
+
+/// `MemTotal` of `/proc/meminfo`.
+fn physical_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// The memory limit of this process's cgroup (v2, else v1), if it has one.
+fn cgroup_limit() -> Option<u64> {
+    for path in [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ] {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let text = text.trim();
+            // `max`, or v1's "no limit" (a number near 2^63).
+            if let Ok(n) = text.parse::<u64>()
+                && n < (1 << 60)
+            {
+                return Some(n);
+            }
+        }
+    }
+    None
+}
+
+/// Whether `e` says a query ran out of its memory pool.
+pub fn exhausted(e: &DataFusionError) -> bool {
+    matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_is_half_of_what_the_machine_allows() {
+        let limit = default_limit();
+        assert!(limit > 0);
+        if let Some(p) = physical_memory() {
+            assert!(limit <= p / 2);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_query_over_the_pool_is_resources_exhausted_not_a_kill() {
+        let memory = Memory {
+            limit: 8 << 20,
+            temp_dir: None,
+        };
+        let state = datafusion::execution::SessionStateBuilder::new()
+            .with_default_features()
+            .with_runtime_env(memory.runtime().unwrap())
+            .build();
+        let ctx = datafusion::prelude::SessionContext::new_with_state(state);
+        // Aggregating a million distinct strings cannot fit in 5.6 MiB, nor spill by group.
+        let e = ctx
+            .sql("SELECT array_agg(repeat('x', 100) || v) FROM generate_series(1, 1000000) AS t(v)")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap_err();
+        assert!(exhausted(&e), "{e}");
+    }
+}
