@@ -33,13 +33,21 @@ hourly AS (
 -- Each CTE is read once (DataFusion computes a CTE again wherever it is referenced): the
 -- median and the deviation come from window functions over the hours, and the evidence is
 -- gathered in the final aggregation.
+-- Per entity, the median hour and the median deviation from it, as grouped aggregates (a
+-- median as a window function over each entity's hours cost most of the detection's time).
+stats AS (
+    SELECT kind, entity, median(n) AS med, count(*) AS points
+    FROM hourly GROUP BY kind, entity
+    HAVING count(*) >= ${min_points}
+),
 scored AS (
-    SELECT *, median(n) OVER (PARTITION BY kind, entity) AS med,
-           count(*) OVER (PARTITION BY kind, entity) AS points
-    FROM hourly
+    SELECT h.*, s.med, s.points FROM hourly h JOIN stats s ON s.kind = h.kind AND s.entity = h.entity
+),
+deviations AS (
+    SELECT kind, entity, median(abs(n - med)) AS mad FROM scored GROUP BY kind, entity
 ),
 spread AS (
-    SELECT *, median(abs(n - med)) OVER (PARTITION BY kind, entity) AS mad FROM scored
+    SELECT s.*, d.mad FROM scored s JOIN deviations d ON d.kind = s.kind AND d.entity = s.entity
 ),
 flagged AS (
     SELECT kind, entity, hour, n, first_seen, last_seen, ip, requests, bucket, med, points, mad
@@ -55,5 +63,8 @@ SELECT h.entity AS entity, CASE WHEN h.kind = 'principal' THEN h.entity END AS p
               ' (deviation ', h.mad, ', over ', h.points, ' active hours)') AS details,
        last_n(named_struct('log_object', e.log_object, 'log_line', e.log_line, 'time', e.time, 'key', e.key, 'bytes', e.bytes), e.bytes, 5) AS evidence
 FROM flagged h
+-- Flagged hours end in the window, so their events are from the window's first hour on:
+-- the evidence reads that much of the history, not all of it.
 JOIN reads e ON e.kind = h.kind AND e.entity = h.entity AND date_bin(INTERVAL '1 hour', e.time) = h.hour
+            AND e.time >= date_bin(INTERVAL '1 hour', ${since})
 GROUP BY h.kind, h.entity, h.hour, h.n, h.first_seen, h.last_seen, h.ip, h.requests, h.bucket, h.med, h.points, h.mad

@@ -66,6 +66,9 @@ pub struct Args {
     /// OCSF and ASFF always hold every finding.
     #[arg(long, value_name = "N|inf")]
     pub max_per_detection: Option<super::output::MaxRows>,
+    /// Print how long each detection took, slowest first, on stderr (for tuning rules).
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// Findings of one detection a table on a terminal shows unless told otherwise.
@@ -129,7 +132,14 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
         return Ok(ExitCode::SUCCESS);
     }
     let spec = args.selection.spec(global)?;
+    let preparing = std::time::Instant::now();
     let run = Run::prepare(&spec, super::scan_log(global, None, "decoding")).await?;
+    if args.timings {
+        eprintln!(
+            "s3trawl: {:>9.3} s  (opening the tables and decoding the history)",
+            preparing.elapsed().as_secs_f64()
+        );
+    }
     run.log.finish_progress();
     print_skipped(&run.skipped);
     if let Some(id) = &args.explain {
@@ -145,6 +155,13 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
         return Ok(ExitCode::SUCCESS);
     }
     let outcome = run.execute().await;
+    if args.timings {
+        let mut timings = outcome.timings.clone();
+        timings.sort_by_key(|t| std::cmp::Reverse(t.1));
+        for (id, took) in timings {
+            eprintln!("s3trawl: {:>9.3} s  {id}", took.as_secs_f64());
+        }
+    }
     super::summary::print(&run.log.summary());
     let text = match args.format {
         FindingFormat::Table => {

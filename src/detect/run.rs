@@ -289,6 +289,7 @@ impl Run {
             let overrides: BTreeMap<String, Param> =
                 settings.map(|s| s.params.clone()).unwrap_or_default();
             outcome.ran.push(d.id.clone());
+            let started = std::time::Instant::now();
             let result = async {
                 let sql = d.render(&overrides, &builtins)?;
                 let query = |source| DetectionError::Query {
@@ -306,6 +307,8 @@ impl Run {
                 findings(d, &batches, settings.and_then(|s| s.severity))
             }
             .await;
+            outcome.timings.push((d.id.clone(), started.elapsed()));
+            crate::engine::memory::give_back_freed_memory();
             match result {
                 Ok(found) => outcome.findings.extend(found),
                 Err(error) => outcome.errors.push(Failure {
@@ -314,11 +317,20 @@ impl Run {
                 }),
             }
         }
+        // A total order: the same data gives the same output byte for byte (a detection may
+        // give an entity several findings, one per bucket say).
         outcome.findings.sort_by(|a, b| {
             b.severity
                 .cmp(&a.severity)
                 .then_with(|| a.detection.cmp(&b.detection))
                 .then_with(|| a.entity.cmp(&b.entity))
+                .then_with(|| a.bucket.cmp(&b.bucket))
+                .then_with(|| a.principal.cmp(&b.principal))
+                .then_with(|| a.ip.cmp(&b.ip))
+                .then_with(|| a.first_seen.cmp(&b.first_seen))
+                .then_with(|| a.last_seen.cmp(&b.last_seen))
+                .then(a.count.cmp(&b.count))
+                .then_with(|| a.details.cmp(&b.details))
         });
         outcome
     }
@@ -387,4 +399,6 @@ pub struct Outcome {
     pub errors: Vec<Failure>,
     /// Detections that ran.
     pub ran: Vec<String>,
+    /// How long each detection took.
+    pub timings: Vec<(String, std::time::Duration)>,
 }
