@@ -183,34 +183,68 @@ pub fn main() -> ExitCode {
         temp_dir: None,
     };
     let what = interrupted_note(&args.command);
-    let outcome = runtime.block_on(async {
-        if interruptible {
-            tokio::select! {
-                outcome = run(args, Some(&matches)) => Some(outcome),
-                () = interrupted() => None,
-            }
+    let limit_said = format!(
+        "{} memory limit{}",
+        crate::size::show(memory.limit),
+        if memory_given {
+            ""
         } else {
-            Some(run(args, Some(&matches)).await)
+            " (half of this machine's memory)"
+        }
+    );
+    // Whatever no query pool accounts for (a decoder's buffers, a result being printed) is
+    // still bounded: past the limit's margin the command ends with one line, not a kill.
+    let over = (!matches!(args.command, Command::Cluster(_))).then(|| {
+        let line = format!(
+            "s3trawl: the command needs more than the {limit_said}; raise --memory-limit (or S3TRAWL_MEMORY_LIMIT), or narrow the query"
+        );
+        crate::engine::memory::watchdog(memory.limit, line)
+    });
+    let outcome = runtime.block_on(async {
+        let over = async {
+            if let Some(told) = over
+                && told.await.is_ok()
+            {
+                return;
+            }
+            std::future::pending::<()>().await
+        };
+        let stop = async {
+            if interruptible {
+                interrupted().await
+            } else {
+                std::future::pending().await
+            }
+        };
+        tokio::select! {
+            outcome = run(args, Some(&matches)) => Ended::Done(outcome),
+            () = stop => Ended::Interrupted,
+            () = over => Ended::OverMemory,
         }
     });
-    let Some(outcome) = outcome else {
-        eprintln!("s3trawl: interrupted: {what}");
-        // Work still running on other threads (decoding, writing) is not waited for.
-        runtime.shutdown_background();
-        return ExitCode::from(130);
+    let outcome = match outcome {
+        Ended::Done(outcome) => outcome,
+        Ended::Interrupted => {
+            eprintln!("s3trawl: interrupted: {what}");
+            // Work still running on other threads (decoding, writing) is not waited for.
+            runtime.shutdown_background();
+            return ExitCode::from(130);
+        }
+        Ended::OverMemory => {
+            // The command's future is dropped (its temporary folders go with it).
+            eprintln!(
+                "s3trawl: the command needs more than the {limit_said}; raise --memory-limit (or S3TRAWL_MEMORY_LIMIT), or narrow the query"
+            );
+            runtime.shutdown_background();
+            return ExitCode::from(2);
+        }
     };
     match outcome {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) if out_of_memory(&e) => {
             eprintln!(
-                "s3trawl: the query needs more than the {} memory limit{}: {}; raise --memory-limit (or S3TRAWL_MEMORY_LIMIT), or narrow the query",
-                crate::size::show(memory.limit),
-                if memory_given {
-                    ""
-                } else {
-                    " (half of this machine's memory)"
-                },
+                "s3trawl: the query needs more than the {limit_said}: {}; raise --memory-limit (or S3TRAWL_MEMORY_LIMIT), or narrow the query",
                 crate::report::escape::terminal(describe(&e).lines().next().unwrap_or_default())
             );
             ExitCode::from(2)
@@ -224,6 +258,13 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// How a command's run ended.
+enum Ended {
+    Done(anyhow::Result<ExitCode>),
+    Interrupted,
+    OverMemory,
 }
 
 /// Whether the error is a query that ran out of its memory pool (by the error's type).

@@ -146,22 +146,47 @@ pub async fn write_stream(
                 MaxRows::Limit(n) => n as u64,
                 MaxRows::Unlimited => u64::MAX,
             };
-            let mut batches = Vec::new();
+            let mut out = out;
+            // The rows kept are already the text the table shows (each cell at most
+            // CELL_CHARS), and a table whose text passes SECTION_BYTES is written as one
+            // section and the next begins: a table into a pipe costs a section, not the result.
+            let mut shown = Vec::new();
+            let mut kept_bytes = 0usize;
+            let mut sections = 0usize;
             while let Some(batch) = stream.next().await {
                 let batch = batch?;
                 let kept = limit.saturating_sub(rows).min(batch.num_rows() as u64) as usize;
-                if kept > 0 {
-                    batches.push(batch.slice(0, kept));
-                }
                 rows += batch.num_rows() as u64;
+                if kept == 0 {
+                    continue;
+                }
+                let text = inert(&batch.slice(0, kept))?;
+                kept_bytes += text.get_array_memory_size();
+                shown.push(text);
+                if kept_bytes > SECTION_BYTES {
+                    write_table(&mut out, &schema, &std::mem::take(&mut shown), None)?;
+                    kept_bytes = 0;
+                    sections += 1;
+                }
             }
-            let shown = rows.min(limit);
-            write_table(
-                out,
-                &schema,
-                &batches,
-                (shown < rows).then_some((shown, rows)),
-            )?;
+            let all_shown = rows.min(limit);
+            if sections == 0 || !shown.is_empty() {
+                write_table(
+                    &mut out,
+                    &schema,
+                    &shown,
+                    (all_shown < rows).then_some((all_shown, rows)),
+                )?;
+                sections += 1;
+            }
+            if sections > 1 {
+                writeln!(
+                    out,
+                    "({all_shown} rows in {sections} tables of at most {} each; --format csv for one)",
+                    crate::size::show(SECTION_BYTES as u64)
+                )?;
+            }
+            out.flush()?;
         }
         Format::Csv => {
             let mut w = arrow::csv::WriterBuilder::new()
@@ -298,18 +323,21 @@ fn nested_as_json(batch: &RecordBatch) -> anyhow::Result<RecordBatch> {
     )?)
 }
 
-/// The table of `batches`; `cut`: (rows shown, rows in all) when not all are shown.
+/// The most text a table keeps before it writes what it has as one section.
+const SECTION_BYTES: usize = 64 << 20;
+
+/// The most characters a table cell shows (a list of millions of values is not read in a
+/// table, and formatting it whole would cost its size again).
+pub const CELL_CHARS: usize = 4096;
+
+/// The table of `shown` (rows already made text by [`inert`]); `cut`: (rows shown, rows in all) when not all are shown.
 fn write_table(
-    mut out: Box<dyn Write>,
+    out: &mut dyn Write,
     schema: &SchemaRef,
-    batches: &[RecordBatch],
+    shown: &[RecordBatch],
     cut: Option<(u64, u64)>,
 ) -> anyhow::Result<()> {
-    let shown = batches
-        .iter()
-        .map(inert)
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let table = arrow::util::pretty::pretty_format_batches_with_schema(as_text(schema), &shown)?;
+    let table = arrow::util::pretty::pretty_format_batches_with_schema(as_text(schema), shown)?;
     writeln!(out, "{table}")?;
     if let Some((shown, all)) = cut {
         writeln!(
@@ -337,6 +365,7 @@ fn as_text(schema: &SchemaRef) -> SchemaRef {
 fn inert(batch: &RecordBatch) -> anyhow::Result<RecordBatch> {
     let options = arrow::util::display::FormatOptions::default();
     let mut columns = Vec::with_capacity(batch.num_columns());
+    let mut cell = String::new();
     for column in batch.columns() {
         let formatter = arrow::util::display::ArrayFormatter::try_new(column.as_ref(), &options)?;
         let mut values = arrow::array::StringBuilder::new();
@@ -344,14 +373,39 @@ fn inert(batch: &RecordBatch) -> anyhow::Result<RecordBatch> {
             if column.is_null(row) {
                 values.append_null();
             } else {
-                values.append_value(crate::report::escape::terminal(
-                    &formatter.value(row).to_string(),
-                ));
+                cell.clear();
+                let whole = {
+                    use std::fmt::Write as _;
+                    write!(Bounded(&mut cell, CELL_CHARS), "{}", formatter.value(row)).is_ok()
+                };
+                let mut text = crate::report::escape::terminal(&cell);
+                if !whole {
+                    text.push_str(" … (cut; --format json for all)");
+                }
+                values.append_value(text);
             }
         }
         columns.push(Arc::new(values.finish()) as ArrayRef);
     }
     Ok(RecordBatch::try_new(as_text(&batch.schema()), columns)?)
+}
+
+/// A `fmt::Write` into a string that stops (with an error) once `.1` more characters would
+/// not fit.
+struct Bounded<'a>(&'a mut String, usize);
+
+impl std::fmt::Write for Bounded<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let n = s.chars().count();
+        if n <= self.1 {
+            self.0.push_str(s);
+            self.1 -= n;
+            return Ok(());
+        }
+        self.0.extend(s.chars().take(self.1));
+        self.1 = 0;
+        Err(std::fmt::Error)
+    }
 }
 
 #[cfg(test)]
@@ -374,5 +428,28 @@ mod tests {
             .to_string();
         assert!(text.contains("x\\u{1b}]0;pwned\\u{7}"), "{text}");
         assert!(!text.contains('\x1b'));
+    }
+
+    #[test]
+    fn a_huge_cell_is_cut_not_formatted_whole() {
+        let long = "a".repeat(1 << 20);
+        let batch = RecordBatch::try_from_iter([(
+            "v",
+            Arc::new(arrow::array::StringArray::from(vec![
+                long.as_str(),
+                "short",
+            ])) as ArrayRef,
+        )])
+        .unwrap();
+        let shown = inert(&batch).unwrap();
+        let cells = shown
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .unwrap();
+        assert_eq!(cells.value(1), "short");
+        assert!(cells.value(0).starts_with(&"a".repeat(CELL_CHARS)));
+        assert!(cells.value(0).ends_with("(cut; --format json for all)"));
+        assert!(cells.value(0).len() < CELL_CHARS + 64);
     }
 }

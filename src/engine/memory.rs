@@ -105,6 +105,85 @@ fn cgroup_limit() -> Option<u64> {
     None
 }
 
+/// Gives the memory freed so far back to the system. The binary keeps up to 256 MiB of freed
+/// memory per allocator heap (see `main.rs`: it saves page faults while decoding); between the
+/// queries of a detection run, what one query freed is not what the next needs, and a run's
+/// peak would otherwise be the sum of every heap's leftovers.
+pub fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of the allocator's heaps to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// The process's resident memory, in bytes (Linux; `None` elsewhere).
+pub fn resident() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf only reads a system constant.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Some(pages * u64::try_from(page).ok()?)
+}
+
+/// The resident memory at which the watchdog tells the command to stop, and the one at which
+/// it ends the process itself: `limit` and a margin for the process's own overhead.
+pub fn ceilings(limit: u64) -> (u64, u64) {
+    (
+        limit + (limit / 10).max(128 << 20),
+        limit + (limit / 5).max(256 << 20),
+    )
+}
+
+/// Watches the process's resident memory every 10 ms from a thread of its own (so a thread
+/// busy formatting or decoding cannot hold it up). Past the first of [`ceilings`] (after giving
+/// freed memory back) it tells the command through the returned channel, so the command can
+/// end cleanly; if the memory still grows past the second, or the command has not ended half a
+/// second later, it prints `line` and ends the process with exit 2. Whatever no pool accounts
+/// for is bounded this way: the kernel never has to kill the process.
+pub fn watchdog(limit: u64, line: String) -> tokio::sync::oneshot::Receiver<()> {
+    let (tell, told) = tokio::sync::oneshot::channel();
+    let (soft, hard) = ceilings(limit);
+    let spawned = std::thread::Builder::new()
+        .name("s3trawl-memory".into())
+        .stack_size(64 << 10)
+        .spawn(move || {
+            let mut tell = Some(tell);
+            let mut told_at: Option<std::time::Instant> = None;
+            loop {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                let Some(mut rss) = resident() else { return };
+                if rss > soft {
+                    give_back_freed_memory();
+                    rss = resident().unwrap_or(rss);
+                }
+                if rss <= soft && told_at.is_none() {
+                    continue;
+                }
+                if let Some(tell) = tell.take() {
+                    told_at = Some(std::time::Instant::now());
+                    if tell.send(()).is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                if rss > hard
+                    || told_at.is_some_and(|t| t.elapsed() > std::time::Duration::from_millis(500))
+                {
+                    eprintln!("{line}");
+                    // The command did not end in time: nothing it holds can be trusted to be
+                    // dropped before the kernel acts, so the process ends here.
+                    #[allow(clippy::disallowed_methods)]
+                    std::process::exit(2);
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        eprintln!("s3trawl: cannot watch memory: {e}");
+    }
+    told
+}
+
 /// Whether `e` says a query ran out of its memory pool.
 pub fn exhausted(e: &DataFusionError) -> bool {
     matches!(e.find_root(), DataFusionError::ResourcesExhausted(_))

@@ -150,13 +150,15 @@ impl ObjectScan {
             let skipped = g.scan(data);
             g.base += skipped as u64;
         } else {
+            if g.buf.capacity() == 0 {
+                // Once: what a piece can hold, so the buffer never doubles past it.
+                g.buf
+                    .reserve_exact(CHUNK + data.len().max(crate::source::decompress::WINDOW_SIZE));
+            }
+            let start = g.buf.len();
             g.buf.extend_from_slice(data);
-            let start = g.buf.len() - data.len();
             g.scanned = start;
-            let tail = g.buf[start..].to_vec();
-            g.buf.truncate(start);
-            g.buf.extend_from_slice(&tail);
-            g.scan(&tail);
+            g.scan(data);
         }
         if last {
             return self.json_finish();
