@@ -394,3 +394,49 @@ fn large_objects_keep_line_numbers_and_order() {
             .collect::<Vec<_>>()
     );
 }
+
+/// NCBI's public buckets' logs of 2019 (read right by NCBI's own parser): AWS wrote the Host Id
+/// as an access key ID, a space and the base64 value. Every field after the User-Agent stays in
+/// place, and the User-Agent is not taken for the Referer.
+#[test]
+fn a_host_id_with_a_space_as_aws_wrote_them_in_2019() {
+    let line = "7dd8dcc5f2bd6e2da1b6b7dd2cd4e36a1f59e1c2a7b31a8bd8fc7d1b73b2a2e0 sra-pub-run-odp \
+        [04/Jun/2019:17:13:53 +0000] 130.14.250.26 arn:aws:iam::783971887864:user/ncbi-sra \
+        8B8B4BB0E4C5D4E6 REST.GET.OBJECT SRR000001/SRR000001.1 \
+        \"GET /sra-pub-run-odp/SRR000001/SRR000001.1 HTTP/1.1\" 200 - 1048576 312466240 52 21 \
+        \"-\" \"aws-cli/1.16.170 Python/3.6.8 Linux/3.10.0-957.el7.x86_64 botocore/1.12.160\" - \
+        AIDAISBTTLPGXGH6YFFAY LzYG8xMvwL8j9pV0D7HQ2a0E1sVcNKnJmSxSQfJ7ZRzKbY4Wn0xNQDxDn3S4YDd1bSY6qOXxG4A= \
+        SigV4 ECDHE-RSA-AES128-SHA AuthHeader sra-pub-run-odp.s3.amazonaws.com TLSv1.2";
+    let r = one_row(line);
+    assert_eq!(r["referrer"], Value::Null);
+    assert_eq!(
+        r["useragent"],
+        json!("aws-cli/1.16.170 Python/3.6.8 Linux/3.10.0-957.el7.x86_64 botocore/1.12.160")
+    );
+    assert_eq!(
+        r["hostid"],
+        json!(
+            "AIDAISBTTLPGXGH6YFFAY LzYG8xMvwL8j9pV0D7HQ2a0E1sVcNKnJmSxSQfJ7ZRzKbY4Wn0xNQDxDn3S4YDd1bSY6qOXxG4A="
+        )
+    );
+    assert_eq!(r["sigv"], json!("SigV4"));
+    assert_eq!(r["ciphersuite"], json!("ECDHE-RSA-AES128-SHA"));
+    assert_eq!(r["authtype"], json!("AuthHeader"));
+    assert_eq!(r["endpoint"], json!("sra-pub-run-odp.s3.amazonaws.com"));
+    assert_eq!(r["tlsversion"], json!("TLSv1.2"));
+}
+
+/// A client that sent an empty header: `""` is the empty string, `"-"` (and `-`) is absent.
+#[test]
+fn an_empty_quoted_user_agent_is_the_empty_string_not_null() {
+    need_corpora!();
+    let line = doc_line();
+    let r = one_row(&line.replace(r#""-" "S3Console/0.4""#, r#""" """#));
+    assert_eq!((&r["referrer"], &r["useragent"]), (&json!(""), &json!("")));
+    assert_eq!(r["sigv"], json!("SigV4"), "the fields after line up");
+    let r = one_row(&line.replace(r#""-" "S3Console/0.4""#, r#""-" """#));
+    assert_eq!(
+        (&r["referrer"], &r["useragent"]),
+        (&Value::Null, &json!(""))
+    );
+}

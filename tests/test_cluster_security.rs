@@ -406,17 +406,41 @@ fn capture(dir: &Path, name: &str, ports: &[u16], f: impl FnOnce()) -> Option<Ve
             return None;
         }
     };
-    // tcpdump says "listening on lo" once it captures.
-    std::thread::sleep(Duration::from_secs(2));
-    if let Some(status) = tcpdump.try_wait().unwrap() {
-        let out = tcpdump.wait_with_output().unwrap();
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "tcpdump cannot capture ({status}): {}",
-            stderr(&out)
-        );
-        eprintln!("SKIPPED: tcpdump cannot capture here: {}", stderr(&out));
-        return None;
+    // tcpdump says "listening on lo" once it captures: wait for that line, not for a time.
+    let mut err = tcpdump.stderr.take().unwrap();
+    let (said, listening) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 512];
+        let mut told = false;
+        while let Ok(n) = err.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            seen.extend_from_slice(&buf[..n]);
+            if !told && holds(&seen, "listening on") {
+                told = true;
+                let _ = said.send(String::new());
+            }
+        }
+        if !told {
+            let _ = said.send(String::from_utf8_lossy(&seen).into_owned());
+        }
+    });
+    match listening.recv_timeout(Duration::from_secs(60)) {
+        Ok(text) if text.is_empty() => {}
+        outcome => {
+            let status = tcpdump.try_wait().unwrap();
+            let _ = tcpdump.kill();
+            let text = outcome.unwrap_or_else(|_| "no word in 60 s".into());
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "tcpdump cannot capture ({status:?}): {text}"
+            );
+            eprintln!("SKIPPED: tcpdump cannot capture here: {text}");
+            return None;
+        }
     }
     f();
     std::thread::sleep(Duration::from_millis(500));

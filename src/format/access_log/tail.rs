@@ -31,7 +31,7 @@ use super::lex::token_at;
 use super::lex::{Fail, In, Span, looks_like_record_time};
 use super::parse::{NAMES, Problem, Record, is_record_start, text};
 use super::schema::MIN_FIELDS;
-use super::shape::{TAIL_FIELDS, TAIL_FIRST, fits, read_field_as};
+use super::shape::{Field, TAIL_FIELDS, TAIL_FIRST, fits, read_field_as};
 
 /// The slots of fields 18 onwards in a [`Record`], which the tail is read into.
 type Slots = [Option<Span>; TAIL_FIELDS];
@@ -88,7 +88,38 @@ fn read_tail(line: In, start: Option<usize>, stop: bool, out: &mut Slots) -> Tai
         };
     }
     field!(17);
-    field!(18);
+    // The Host ID, which AWS once wrote as an access key ID and the base64 value.
+    {
+        let mut field = read_field_as::<18>(line, p);
+        if field.fits
+            && is_access_key_id(&line[p..field.end])
+            && let Some(second) = field.next
+        {
+            let more = read_field_as::<18>(line, second);
+            if more.fits && more.signed && !read_field_as::<19>(line, second).fits {
+                field = Field {
+                    end: more.end,
+                    next: more.next,
+                    fits: true,
+                    signed: true,
+                };
+            }
+        }
+        if field.fits {
+            tail.signed |= field.signed;
+        } else {
+            tail.fits = false;
+            if stop {
+                return tail;
+            }
+        }
+        out[tail.known] = text(line, p, field.end);
+        tail.known += 1;
+        match field.next {
+            Some(n) => p = n,
+            None => return tail,
+        }
+    }
     field!(19);
     field!(20);
     field!(21);
@@ -113,8 +144,26 @@ struct Reading {
     close: usize,
 }
 
+/// The text between a quote at `open` and one at `close`: `"-"` is absent (NULL), `""` is the
+/// empty string (a client that sent an empty header).
 fn quoted(open: usize, close: usize, line: In) -> Option<Span> {
+    if close == open + 1 {
+        return Some(Span::new(close, close));
+    }
     text(line, open + 1, close)
+}
+
+/// Whether `t` is an AWS key or unique ID (`AKIA…`, `ASIA…`, `AIDA…`, `AROA…`: a four-letter
+/// prefix starting with `A`, then capitals and digits, 16 to 32 in all, as IAM documents its
+/// identifiers). In 2019 AWS wrote some records' Host ID as such an ID, a space and the base64
+/// value (`AIDAISBTTLPGXGH6YFFAY LzYG…=`, in NCBI's public buckets' logs): one field of two
+/// tokens.
+fn is_access_key_id(t: In) -> bool {
+    (16..=32).contains(&t.len())
+        && t[0] == b'A'
+        && t[..4].iter().all(u8::is_ascii_uppercase)
+        && t.iter()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 fn fail(problem: Problem, line: In, at: usize) -> nom::Err<Fail> {
