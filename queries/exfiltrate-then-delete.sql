@@ -45,7 +45,7 @@ deletes AS (
     WHERE eventname IN ('DeleteObject', 'DeleteObjects') AND coalesce(errorcode, '') = ''
 ),
 joined AS (
-    SELECT r.principal, r.bucket, r.bytes, r.first_read, r.read_evidence, d.source, d.time, d.log_object, d.log_line,
+    SELECT r.principal, r.bucket, r.bytes, r.first_read, d.source, d.time, d.log_object, d.log_line,
            d.action, d.key
     FROM read_totals r
     JOIN deletes d ON d.principal = r.principal AND d.bucket = r.bucket
@@ -68,20 +68,30 @@ baseline_deletes AS (
 ),
 per_source AS (
     SELECT principal, bucket, source, count(*) AS deleted, max(bytes) AS bytes, min(first_read) AS first_read,
-           max(time) AS last_delete, first_value(read_evidence) AS read_evidence,
+           max(time) AS last_delete,
            first_n(named_struct('log_object', log_object, 'log_line', log_line, 'time', time,
                'action', action, 'key', key), time, 3) AS delete_evidence
     FROM joined GROUP BY principal, bucket, source
 ),
 judged AS (
-    SELECT p.* FROM per_source p
+    SELECT p.*, row_number() OVER (PARTITION BY p.principal, p.bucket ORDER BY p.deleted DESC, p.source) AS rank
+    FROM per_source p
     LEFT JOIN baseline_deletes b ON b.principal = p.principal AND b.bucket = p.bucket
     WHERE p.deleted > ${history_factor} * coalesce(b.busiest_day, 0)
+),
+-- Evidence lists are joined to the rows they belong to, never carried through an aggregate (an
+-- aggregate keeping one list per group would hold, and count, the whole batch it came in).
+summed AS (
+    SELECT principal, bucket, max(deleted) AS deleted, max(bytes) AS bytes, min(first_read) AS first_read,
+           max(last_delete) AS last_delete
+    FROM judged
+    GROUP BY principal, bucket
+    HAVING max(deleted) >= ${min_deletes}
 )
-SELECT principal AS entity, principal, bucket, max(deleted) AS count, min(first_read) AS first_seen,
-       max(last_delete) AS last_seen,
-       concat(max(bytes), ' bytes read, then ', max(deleted), ' objects deleted') AS details,
-       array_concat(first_value(read_evidence), first_value(delete_evidence ORDER BY deleted DESC, source)) AS evidence
-FROM judged
-GROUP BY principal, bucket
-HAVING max(deleted) >= ${min_deletes}
+SELECT s.principal AS entity, s.principal, s.bucket, s.deleted AS count, s.first_read AS first_seen,
+       s.last_delete AS last_seen,
+       concat(s.bytes, ' bytes read, then ', s.deleted, ' objects deleted') AS details,
+       array_concat(r.read_evidence, j.delete_evidence) AS evidence
+FROM summed s
+JOIN judged j ON j.principal = s.principal AND j.bucket = s.bucket AND j.rank = 1
+JOIN read_totals r ON r.principal = s.principal AND r.bucket = s.bucket

@@ -109,9 +109,12 @@ impl Selection {
 pub fn print_errors(outcome: &Outcome) {
     for failure in &outcome.errors {
         if failure.error.out_of_memory() {
+            let error = failure.error.to_string();
+            let why = error.lines().next().unwrap_or_default();
             eprintln!(
-                "s3trawl: detection {} needs more than the memory limit: raise --memory-limit (or the config's memory_limit)",
-                failure.detection
+                "s3trawl: detection {} needs more than the memory limit: raise --memory-limit (or the config's memory_limit) ({})",
+                failure.detection,
+                report::escape::terminal(why)
             );
             continue;
         }

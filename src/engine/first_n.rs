@@ -321,7 +321,7 @@ impl FirstNGroups {
     /// batch, so memory follows what is kept rather than what passed.
     fn compact(&mut self) -> Result<()> {
         let kept: usize = self.groups.iter().map(Vec::len).sum();
-        if self.batches.len() < 32 || self.stored_rows < 4 * kept.max(1024) {
+        if self.batches.len() < 8 || self.stored_rows < 2 * kept.max(4096) {
             return Ok(());
         }
         let (values, keys) = self.gather(&self.groups)?;
@@ -394,20 +394,35 @@ impl GroupsAccumulator for FirstNGroups {
     ) -> Result<()> {
         self.groups.resize_with(total_num_groups, Vec::new);
         let (vals, keys) = (values[0].as_list::<i32>(), values[1].as_list::<i32>());
+        // A state batch is often a slice of a larger one, whose list children are the whole
+        // (every slice shares them): only this slice's part is kept, copied, so that memory
+        // (and what the pool is told) follows this batch rather than every batch it came with.
+        let offsets = vals.value_offsets();
+        let (first, last) = (offsets[0] as usize, offsets[offsets.len() - 1] as usize);
+        let key_offsets = keys.value_offsets();
+        if key_offsets[0] as usize != first || key_offsets[key_offsets.len() - 1] as usize != last {
+            return datafusion::common::internal_err!(
+                "first_n: a state whose keys and values do not line up"
+            );
+        }
+        let own = |child: &ArrayRef, t: &DataType| -> Result<ArrayRef> {
+            let part = child.slice(first, last - first);
+            let part = as_type(&part, t)?;
+            Ok(arrow::compute::concat(&[part.as_ref()])?)
+        };
         let (child_values, child_keys) = (
-            as_type(vals.values(), &self.plain_value)?,
-            as_type(keys.values(), &self.plain_key)?,
+            own(vals.values(), &self.plain_value)?,
+            own(keys.values(), &self.plain_key)?,
         );
         let rows = self
             .converter
             .convert_columns(&[Arc::clone(&child_keys), Arc::clone(&child_values)])?;
-        let offsets = vals.value_offsets();
         let mut picks = Vec::new();
         for (row, &g) in group_indices.iter().enumerate() {
             if vals.is_null(row) || keys.is_null(row) {
                 continue;
             }
-            for j in offsets[row] as usize..offsets[row + 1] as usize {
+            for j in offsets[row] as usize - first..offsets[row + 1] as usize - first {
                 if !child_values.is_null(j) {
                     picks.push((j, g));
                 }

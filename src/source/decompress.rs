@@ -241,6 +241,17 @@ impl Stream<'_> {
         let mut error = None;
         let mut done = false;
         while !(buf.len() >= window && (last_break.is_some() || *self.cut == Cut::Whole)) {
+            // An object whose first window has no line break and reads as JSON is one text
+            // from its start: handed over window by window, not gathered up to MAX_LINE first.
+            if !self.started
+                && *self.cut == Cut::Lines
+                && buf.len() >= window
+                && last_break.is_none()
+                && sniff(&buf) == LogKind::Json
+            {
+                *self.cut = Cut::Whole;
+                continue;
+            }
             if buf.len() >= MAX_LINE && last_break.is_none() {
                 // No line break in MAX_LINE bytes (`buf` starts a line). JSON is handed over as
                 // it is; a log line that long is skipped to its end.
