@@ -8,7 +8,8 @@
 --   SignatureDoesNotMatch, InvalidAccessKeyId …) from one address or principal within a
 --   short window: key guessing, bucket and object enumeration, or a stolen key probing its
 --   permissions. The access logs see failed authentications that CloudTrail never logs.
---   AWS's internal callers are left out. High severity at five times the threshold.
+--   AWS's internal callers and AWS services (a log delivery refused is log-delivery-failing)
+--   are left out. High severity at five times the threshold.
 -- action: Identify the source; block it if unknown. For a principal, check whether its
 --   credentials leaked.
 -- references: https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html
@@ -23,12 +24,14 @@ WITH denied AS (
       AND errorcode IN ('AccessDenied', 'SignatureDoesNotMatch', 'InvalidAccessKeyId', 'AllAccessDisabled',
                         'AccountProblem', 'InvalidToken', 'ExpiredToken', 'RequestTimeTooSkewed', 'AccessControlListNotSupported')
       AND coalesce(useragent, '') NOT LIKE 'aws-internal%'
+      AND coalesce(requester, '') NOT LIKE '%.amazonaws.com'
     UNION ALL
     SELECT coalesce(sourceipaddress, useridentity.arn), sourceipaddress, coalesce(useridentity.arn, 'anonymous'),
            s3_bucket, eventtime, errorcode, eventname, s3_key, log_object, log_line, 'cloudtrail'
     FROM window_cloudtrail
     WHERE errorcode IN ('AccessDenied', 'Client.UnauthorizedOperation', 'UnauthorizedOperation', 'Forbidden')
       AND (eventsource = 's3.amazonaws.com' OR eventname LIKE 'Get%' OR eventname LIKE 'List%' OR eventname LIKE 'Describe%')
+      AND coalesce(useridentity.invokedby, sourceipaddress, '') NOT LIKE '%.amazonaws.com'
 ),
 windows AS (
     SELECT source_key, min(ip) AS ip, date_bin(INTERVAL '${window_minutes} minutes', time) AS slot,

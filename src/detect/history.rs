@@ -145,6 +145,8 @@ const TRAIL_ALLOWED: &str = "coalesce(allowed_request(coalesce(sourceipaddress, 
 /// first (raw logs); without, the views read the tables as they are (a lake). With
 /// `allow_lists`, requests on the config's allow-lists are left out of every view, one by one,
 /// before any detection counts or groups them; the number left out of the window is returned.
+/// CloudTrail events delivered more than once (the same `eventID` in an account and region)
+/// are one row in every view.
 pub async fn prepare(
     ctx: &SessionContext,
     window: &Window,
@@ -166,8 +168,18 @@ pub async fn prepare(
         ("cloudtrail", "eventtime", TRAIL_COLUMNS, TRAIL_ALLOWED),
     ] {
         let allowed = if allow_lists { allowed } else { "false" };
+        let source = if table == "cloudtrail" {
+            // One event, one count: CloudTrail delivers an event once per trail that selects
+            // it (a multi-region and a regional trail: two files, one eventID). The first copy
+            // (by where it was read) stands for the event in every detection.
+            format!(
+                "(SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY eventid, recipientaccountid, awsregion ORDER BY log_object, log_line) AS __copy FROM cloudtrail WHERE {time} >= {start} AND {time} < {until}) WHERE __copy = 1 OR eventid IS NULL)"
+            )
+        } else {
+            table.to_string()
+        };
         let history = format!(
-            "SELECT {columns}, {allowed} AS __allowed FROM {table} WHERE {time} >= {start} AND {time} < {until}"
+            "SELECT {columns}, {allowed} AS __allowed FROM {source} WHERE {time} >= {start} AND {time} < {until}"
         );
         if let Some(spill) = spill {
             // Decoded once, into the window's files and the baseline's: most detections read

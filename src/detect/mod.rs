@@ -27,6 +27,7 @@ pub mod config;
 pub mod error;
 mod findings;
 pub mod history;
+pub mod logging_change;
 pub mod pack;
 pub mod param;
 pub mod query_only;

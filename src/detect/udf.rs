@@ -5,7 +5,9 @@
 //! `private_bucket(name)` → boolean; `threat_list(ip)` → the list's name or NULL;
 //! `offensive_agent(ua)` → the tool or distribution recognised, or NULL; `arn_account(arn)` →
 //! the account ID in an ARN; `is_private_ip(ip)` → whether an address is private, loopback or
-//! link-local; `ip_in_cidr(ip, cidr)` → boolean.
+//! link-local; `ip_in_cidr(ip, cidr)` → boolean; `logging_reduction(eventsource, eventname,
+//! requestparameters)` → how a call reduces or redirects logging, or NULL
+//! ([`super::logging_change`]).
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -450,6 +452,9 @@ pub fn functions(config: &Arc<Config>) -> Vec<ScalarUDF> {
     });
     m.udf("policy_exposure", 2, DataType::Utf8, |a| {
         policy_exposure(a[0], a[1]).map(Out::Text)
+    });
+    m.udf("logging_reduction", 3, DataType::Utf8, |a| {
+        super::logging_change::logging_reduction(a[0], a[1], a[2]).map(Out::Text)
     });
     m.udf("min_expiration_days", 1, DataType::Utf8, |a| {
         min_expiration_days(a[0]).map(|d| Out::Text(d.to_string()))
