@@ -876,6 +876,234 @@ fn cloudtrail_tampering() {
     quiet("cloudtrail-tampering", &case().t(60, json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": "StartLogging", "requestParameters": {"name": "org-trail"}})));
 }
 
+/// The real lab's false alarm: the account root adding CloudWatch Logs delivery to a trail, refused
+/// for its own misconfiguration (InvalidCloudWatchLogsRoleArnException), is not tampering;
+/// moving the trail's delivery, refused or not, is.
+#[test]
+fn a_trail_misconfiguration_is_not_tampering_but_a_reduction_is_failed_or_not() {
+    let root = json!({"type": "Root", "principalId": "111122223333", "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"});
+    let adding = json!({"name": "management-events", "cloudWatchLogsLogGroupArn": "arn:aws:logs:us-east-1:111122223333:log-group:aws-cloudtrail-logs-111122223333-0b0c9d4e:*", "cloudWatchLogsRoleArn": "arn:aws:iam::111122223333:role/service-role/CloudTrailRoleForCloudWatchLogs"});
+    let mut c = case();
+    for minute in 60..64 {
+        c = c.t(minute, json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": "UpdateTrail", "userIdentity": root, "requestParameters": adding, "errorCode": "InvalidCloudWatchLogsRoleArnException", "errorMessage": "Access denied. Verify in IAM that the role has adequate permissions."}));
+    }
+    quiet("logging-tampering-attempt", &c);
+    quiet("cloudtrail-tampering", &case().t(60, json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": "UpdateTrail", "userIdentity": root, "requestParameters": adding})));
+    let moved = json!({"name": "management-events", "s3BucketName": "attacker-sink-bucket"});
+    let found = fires("logging-tampering-attempt", &case().t(60, json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": "UpdateTrail", "requestParameters": moved, "errorCode": "InsufficientS3BucketPolicyException", "errorMessage": "Incorrect S3 bucket policy is detected for bucket: attacker-sink-bucket"})));
+    assert_eq!(found[0]["severity"], json!("high"), "{}", found[0]);
+    assert!(
+        found[0]["details"]
+            .as_str()
+            .unwrap()
+            .contains("attacker-sink-bucket"),
+        "{}",
+        found[0]
+    );
+    let found = fires("cloudtrail-tampering", &case().t(60, json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": "UpdateTrail", "requestParameters": {"name": "t", "isMultiRegionTrail": false, "enableLogFileValidation": false}})));
+    assert!(
+        found[0]["details"]
+            .as_str()
+            .unwrap()
+            .contains("multi-region off"),
+        "{}",
+        found[0]
+    );
+}
+
+/// AWS's log-delivery service refused writing VPC flow logs (the real lab: 9,686 refusals, one
+/// medium "burst"): one high log-delivery-failing per bucket and log type, and no burst.
+#[test]
+fn log_delivery_failing() {
+    let delivery = json!({"type": "AWSService", "invokedBy": "delivery.logs.amazonaws.com"});
+    let mut c = case();
+    for minute in 60..90 {
+        c = c.t(minute, json!({"eventName": "PutObject", "userIdentity": delivery, "sourceIPAddress": "delivery.logs.amazonaws.com", "userAgent": "delivery.logs.amazonaws.com", "requestParameters": {"bucketName": "flow-log-bucket", "key": format!("AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/01/111122223333_vpcflowlogs_us-east-1_fl-0abc_20261101T{minute:04}Z_hash.log.gz"), "x-amz-acl": "bucket-owner-full-control"}, "errorCode": "AccessDenied", "errorMessage": "Access Denied", "readOnly": false}));
+    }
+    // The log bucket's own access log sees S3's access-log delivery refused too.
+    for minute in 60..63 {
+        c = c.a(Access {
+            minute,
+            bucket: "access-log-bucket",
+            requester: Some("svc:logging.s3.amazonaws.com".into()),
+            op: "REST.PUT.OBJECT",
+            key: Some(format!(
+                "data-bucket/2026-11-01-01-{minute:02}-00-ABCDEF0123456789"
+            )),
+            status: 403,
+            error: "AccessDenied",
+            agent: "aws-internal/3",
+            ..access()
+        });
+    }
+    let found = fires("log-delivery-failing", &c);
+    assert_eq!(found.len(), 2, "{found:?}");
+    let flow = found
+        .iter()
+        .find(|f| f["details"].as_str().unwrap().contains("VPC flow logs"))
+        .expect("the flow logs");
+    assert_eq!(flow["severity"], json!("high"));
+    assert_eq!(flow["count"], json!(30));
+    let details = flow["details"].as_str().unwrap();
+    assert!(
+        details.contains("flow-log-bucket")
+            && details.contains("111122223333")
+            && details.contains("AWSLogs/111122223333/vpcflowlogs/"),
+        "{details}"
+    );
+    assert!(
+        found.iter().any(|f| f["details"]
+            .as_str()
+            .unwrap()
+            .contains("S3 server access logs")),
+        "{found:?}"
+    );
+    quiet("access-denied-burst", &c);
+    // An ordinary user's refused PutObject is not a delivery failing.
+    quiet(
+        "log-delivery-failing",
+        &case().t(
+            60,
+            json!({"eventName": "PutObject", "errorCode": "AccessDenied"}),
+        ),
+    );
+}
+
+/// The real lab's identity steps, as a compromised IAM user took them: IAM enumerated from a new
+/// address, an access key created, an inline policy put on itself, then S3. Each is a finding
+/// that names the user's S3 activity in the window.
+#[test]
+fn the_identity_steps_of_a_compromised_user_are_findings_linked_to_its_s3_activity() {
+    let mallory = json!({"type": "IAMUser", "principalId": "AIDAMALLORY", "arn": "arn:aws:iam::111122223333:user/mallory", "accountId": "111122223333", "userName": "mallory"});
+    let iam = |minute: i64, name: &str, params: Value, error: Option<&str>| {
+        let mut r = json!({"eventSource": "iam.amazonaws.com", "eventName": name, "userIdentity": mallory, "sourceIPAddress": "203.0.113.77", "requestParameters": params, "readOnly": false});
+        if let Some(e) = error {
+            r["errorCode"] = json!(e);
+        }
+        (minute, r)
+    };
+    let steps = vec![
+        iam(60, "ListUsers", json!({}), None),
+        iam(61, "ListRoles", json!({}), None),
+        (
+            62,
+            json!({"eventSource": "sts.amazonaws.com", "eventName": "GetCallerIdentity", "userIdentity": mallory, "sourceIPAddress": "203.0.113.77", "requestParameters": null}),
+        ),
+        iam(
+            63,
+            "ListAttachedUserPolicies",
+            json!({"userName": "mallory"}),
+            Some("AccessDenied"),
+        ),
+        (
+            64,
+            json!({"eventSource": "iam.amazonaws.com", "eventName": "CreateAccessKey", "userIdentity": mallory, "sourceIPAddress": "203.0.113.77", "requestParameters": {"userName": "mallory"}, "responseElements": {"accessKey": {"accessKeyId": "AKIAEXAMPLEKEY000001", "userName": "mallory", "status": "Active"}}}),
+        ),
+        iam(
+            65,
+            "PutUserPolicy",
+            json!({"userName": "mallory", "policyName": "s3-all", "policyDocument": "{}"}),
+            None,
+        ),
+        (
+            66,
+            json!({"eventName": "GetObject", "userIdentity": mallory, "sourceIPAddress": "203.0.113.77", "requestParameters": {"bucketName": "data-bucket", "key": "reports/q3.pdf"}}),
+        ),
+    ];
+    let mut c = case();
+    for (minute, r) in steps {
+        c = c.t(minute, r);
+    }
+    let linked = |f: &Value| {
+        assert!(
+            f["details"].as_str().unwrap().contains("S3 in the window"),
+            "{f}"
+        );
+        assert!(
+            f["details"].as_str().unwrap().contains("data-bucket"),
+            "{f}"
+        );
+    };
+    let found = fires("iam-discovery-burst", &c);
+    assert_eq!(
+        found[0]["entity"],
+        json!("arn:aws:iam::111122223333:user/mallory")
+    );
+    assert_eq!(found[0]["severity"], json!("high"), "{}", found[0]);
+    linked(&found[0]);
+    let found = fires("access-key-created", &c);
+    assert!(
+        found[0]["details"].as_str().unwrap().contains("for itself"),
+        "{}",
+        found[0]
+    );
+    linked(&found[0]);
+    let found = fires("self-privilege-escalation", &c);
+    assert!(
+        found[0]["details"]
+            .as_str()
+            .unwrap()
+            .contains("PutUserPolicy s3-all"),
+        "{}",
+        found[0]
+    );
+    linked(&found[0]);
+    // An administrator changing another user is not self-escalation; a key for another user is high.
+    let admin = json!({"type": "IAMUser", "principalId": "AIDAADMIN", "arn": "arn:aws:iam::111122223333:user/admin", "accountId": "111122223333", "userName": "admin"});
+    let other = case()
+        .t(60, json!({"eventSource": "iam.amazonaws.com", "eventName": "PutUserPolicy", "userIdentity": admin, "requestParameters": {"userName": "bob", "policyName": "p"}}))
+        .t(61, json!({"eventSource": "iam.amazonaws.com", "eventName": "CreateAccessKey", "userIdentity": admin, "requestParameters": {"userName": "bob"}}));
+    quiet("self-privilege-escalation", &other);
+    // A refused CreateAccessKey created nothing.
+    quiet("access-key-created", &case().t(60, json!({"eventSource": "iam.amazonaws.com", "eventName": "CreateAccessKey", "userIdentity": admin, "requestParameters": {"userName": "bob"}, "errorCode": "AccessDenied"})));
+    let found = fires("access-key-created", &other);
+    assert_eq!(found[0]["severity"], json!("high"), "{}", found[0]);
+    // A principal that enumerated IAM in the baseline too (two days before) is not a burst.
+    let mut usual = case();
+    for (i, name) in ["ListUsers", "ListRoles", "ListPolicies"]
+        .into_iter()
+        .enumerate()
+    {
+        let i = i as i64;
+        usual = usual.t(60 + i, iam(60 + i, name, json!({}), None).1);
+        usual = usual.t(3000 + i, iam(3000 + i, name, json!({}), None).1);
+    }
+    usual.args = vec!["--since".into(), "2026-11-02".into()];
+    quiet("iam-discovery-burst", &usual);
+}
+
+#[test]
+fn root_user_activity() {
+    let root = json!({"type": "Root", "principalId": "111122223333", "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"});
+    let found = fires("root-user-activity", &case()
+        .t(60, json!({"eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "eventType": "AwsConsoleSignIn", "userIdentity": root, "responseElements": {"ConsoleLogin": "Success"}}))
+        .t(61, json!({"eventSource": "s3.amazonaws.com", "eventName": "ListBuckets", "userIdentity": root, "requestParameters": {"bucketName": "data-bucket"}})));
+    assert_eq!(found[0]["entity"], json!("111122223333"));
+    let details = found[0]["details"].as_str().unwrap();
+    assert!(
+        details.starts_with("console sign-in") && details.contains("S3 in the window"),
+        "{details}"
+    );
+    // What AWS does on root's behalf is not root activity.
+    quiet("root-user-activity", &case().t(60, json!({"eventSource": "s3.amazonaws.com", "eventName": "PutObject", "userIdentity": {"type": "Root", "principalId": "111122223333", "accountId": "111122223333", "invokedBy": "cloudtrail.amazonaws.com"}})));
+}
+
+/// The real lab: thousands of events delivered by a multi-region and a regional trail (two
+/// copies, one eventID). One event is one count; two events are two.
+#[test]
+fn an_event_delivered_by_two_trails_counts_once() {
+    let stop = json!({"eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging", "requestParameters": {"name": "org-trail"}, "eventID": "3e1f5b2a-0000-4000-8000-000000000001"});
+    let found = fires(
+        "cloudtrail-tampering",
+        &case().t(60, stop.clone()).t(60, stop.clone()),
+    );
+    assert_eq!(found[0]["count"], json!(1), "{}", found[0]);
+    let mut other = stop.clone();
+    other["eventID"] = json!("3e1f5b2a-0000-4000-8000-000000000002");
+    let found = fires("cloudtrail-tampering", &case().t(60, stop).t(60, other));
+    assert_eq!(found[0]["count"], json!(2), "{}", found[0]);
+}
+
 #[test]
 fn logging_tampering_attempt() {
     need_corpora!();
@@ -919,7 +1147,8 @@ fn logging_tampering_attempt() {
         "{}",
         real[0]
     );
-    assert_eq!(found[0]["severity"], json!("medium"));
+    // Stopping the trail reduces logging: high even refused (the intent is the finding).
+    assert_eq!(found[0]["severity"], json!("high"));
     assert!(
         found[0]["details"]
             .as_str()
