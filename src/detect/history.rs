@@ -146,7 +146,7 @@ const TRAIL_ALLOWED: &str = "coalesce(allowed_request(coalesce(sourceipaddress, 
 /// `allow_lists`, requests on the config's allow-lists are left out of every view, one by one,
 /// before any detection counts or groups them; the number left out of the window is returned.
 /// CloudTrail events delivered more than once (the same `eventID` in an account and region)
-/// are one row in every view.
+/// are one row in every view when the history is spilled (raw logs on one machine).
 pub async fn prepare(
     ctx: &SessionContext,
     window: &Window,
@@ -168,10 +168,13 @@ pub async fn prepare(
         ("cloudtrail", "eventtime", TRAIL_COLUMNS, TRAIL_ALLOWED),
     ] {
         let allowed = if allow_lists { allowed } else { "false" };
-        let source = if table == "cloudtrail" {
+        let source = if table == "cloudtrail" && spill.is_some() {
             // One event, one count: CloudTrail delivers an event once per trail that selects
             // it (a multi-region and a regional trail: two files, one eventID). The first copy
-            // (by where it was read) stands for the event in every detection.
+            // (by where it was read) stands for the event in every detection. Done where the
+            // history is decoded once (raw logs, one machine); over a lake or a cluster every
+            // detection would sort the history again (and Ballista loops on a window function
+            // over nothing), so there it is not done yet.
             format!(
                 "(SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY eventid, recipientaccountid, awsregion ORDER BY log_object, log_line) AS __copy FROM cloudtrail WHERE {time} >= {start} AND {time} < {until}) WHERE __copy = 1 OR eventid IS NULL)"
             )
