@@ -67,10 +67,13 @@ fn read_tail(line: In, start: Option<usize>, stop: bool, out: &mut Slots) -> Tai
     let Some(mut p) = start else {
         return tail;
     };
-    // Field by field, each read as compiled for it (see `read_field_as`).
+    // Field by field, each read as compiled for it (see `read_field_as`), or as `$read` says.
     macro_rules! field {
         ($f:literal) => {
-            let field = read_field_as::<$f>(line, p);
+            field!($f, read_field_as::<$f>(line, p))
+        };
+        ($f:literal, $read:expr) => {
+            let field = $read;
             if field.fits {
                 tail.signed |= field.signed;
             } else {
@@ -88,38 +91,7 @@ fn read_tail(line: In, start: Option<usize>, stop: bool, out: &mut Slots) -> Tai
         };
     }
     field!(17);
-    // The Host ID, which AWS once wrote as an access key ID and the base64 value.
-    {
-        let mut field = read_field_as::<18>(line, p);
-        if field.fits
-            && is_access_key_id(&line[p..field.end])
-            && let Some(second) = field.next
-        {
-            let more = read_field_as::<18>(line, second);
-            if more.fits && more.signed && !read_field_as::<19>(line, second).fits {
-                field = Field {
-                    end: more.end,
-                    next: more.next,
-                    fits: true,
-                    signed: true,
-                };
-            }
-        }
-        if field.fits {
-            tail.signed |= field.signed;
-        } else {
-            tail.fits = false;
-            if stop {
-                return tail;
-            }
-        }
-        out[tail.known] = text(line, p, field.end);
-        tail.known += 1;
-        match field.next {
-            Some(n) => p = n,
-            None => return tail,
-        }
-    }
+    field!(18, host_id(line, p));
     field!(19);
     field!(20);
     field!(21);
@@ -151,6 +123,28 @@ fn quoted(open: usize, close: usize, line: In) -> Option<Span> {
         return Some(Span::new(close, close));
     }
     text(line, open + 1, close)
+}
+
+/// The Host ID at `p`, which AWS once wrote as an IAM ID, a space and the base64 value: one
+/// field of two tokens when the first is such an ID and the second has a Host ID's shape (and
+/// not a signature version's).
+fn host_id(line: In, p: usize) -> Field {
+    let field = read_field_as::<18>(line, p);
+    if field.fits
+        && is_access_key_id(&line[p..field.end])
+        && let Some(second) = field.next
+    {
+        let more = read_field_as::<18>(line, second);
+        if more.fits && more.signed && !read_field_as::<19>(line, second).fits {
+            return Field {
+                end: more.end,
+                next: more.next,
+                fits: true,
+                signed: true,
+            };
+        }
+    }
+    field
 }
 
 /// Whether `t` is an AWS key or unique ID (`AKIA…`, `ASIA…`, `AIDA…`, `AROA…`: a four-letter
