@@ -22,14 +22,6 @@ WITH created AS (
     FROM window_cloudtrail
     WHERE eventsource = 'iam.amazonaws.com' AND eventname = 'CreateAccessKey' AND coalesce(errorcode, '') = ''
 ),
-s3 AS (
-    SELECT principal, count(*) AS requests, array_to_string(array_slice(array_sort(array_distinct(array_agg(bucket))), 1, 5), ', ') AS buckets
-    FROM (SELECT requester AS principal, bucket_name AS bucket FROM window_access_logs WHERE requester IS NOT NULL
-          UNION ALL
-          SELECT coalesce(useridentity.arn, useridentity.principalid), s3_bucket FROM window_cloudtrail
-          WHERE eventsource = 's3.amazonaws.com' AND s3_bucket IS NOT NULL) r
-    GROUP BY principal
-),
 grouped AS (
     SELECT principal, for_user, min(ip) AS ip, count(*) AS count, min(time) AS first_seen, max(time) AS last_seen,
            bool_or(for_other) AS for_other,
@@ -46,4 +38,4 @@ SELECT coalesce(g.for_user, g.principal) AS entity, g.principal, g.ip, g.count, 
               CASE WHEN s.requests IS NULL THEN '' ELSE concat('; S3 in the window by the creator: ', s.requests, ' requests to ', s.buckets) END) AS details,
        g.evidence
 FROM grouped g
-LEFT JOIN s3 s ON s.principal = g.principal
+LEFT JOIN window_s3_activity s ON s.principal = g.principal

@@ -28,14 +28,6 @@ usual AS (
     WHERE eventsource IN ('iam.amazonaws.com', 'sts.amazonaws.com')
       AND (eventname LIKE 'List%' OR (eventname LIKE 'Get%' AND eventname <> 'GetCallerIdentity'))
 ),
-s3 AS (
-    SELECT principal, count(*) AS requests, array_to_string(array_slice(array_sort(array_distinct(array_agg(bucket))), 1, 5), ', ') AS buckets
-    FROM (SELECT requester AS principal, bucket_name AS bucket FROM window_access_logs WHERE requester IS NOT NULL
-          UNION ALL
-          SELECT coalesce(useridentity.arn, useridentity.principalid), s3_bucket FROM window_cloudtrail
-          WHERE eventsource = 's3.amazonaws.com' AND s3_bucket IS NOT NULL) r
-    GROUP BY principal
-),
 grouped AS (
     SELECT principal, min(ip) AS ip, count(*) AS count, count(DISTINCT eventname) AS calls,
            sum(CASE WHEN coalesce(errorcode, '') <> '' THEN 1 ELSE 0 END) AS refused,
@@ -52,7 +44,7 @@ SELECT g.principal AS entity, g.principal, g.ip, g.count, g.first_seen, g.last_s
               CASE WHEN s.requests IS NULL THEN '' ELSE concat('; S3 in the window: ', s.requests, ' requests to ', s.buckets) END) AS details,
        g.evidence
 FROM grouped g
-LEFT JOIN s3 s ON s.principal = g.principal
+LEFT JOIN window_s3_activity s ON s.principal = g.principal
 WHERE g.calls >= ${distinct_calls}
   AND g.principal IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM usual u WHERE u.principal = g.principal)

@@ -21,14 +21,6 @@ WITH root AS (
     WHERE useridentity.type = 'Root' AND useridentity.invokedby IS NULL
       AND coalesce(eventtype, '') <> 'AwsServiceEvent'
 ),
-s3 AS (
-    SELECT principal, count(*) AS requests, array_to_string(array_slice(array_sort(array_distinct(array_agg(bucket))), 1, 5), ', ') AS buckets
-    FROM (SELECT requester AS principal, bucket_name AS bucket FROM window_access_logs WHERE requester LIKE 'arn:aws%:iam::%:root'
-          UNION ALL
-          SELECT coalesce(useridentity.arn, ''), s3_bucket FROM window_cloudtrail
-          WHERE useridentity.type = 'Root' AND eventsource = 's3.amazonaws.com' AND s3_bucket IS NOT NULL) r
-    GROUP BY principal
-),
 grouped AS (
     SELECT principal, account, min(ip) AS ip, count(*) AS count, min(time) AS first_seen, max(time) AS last_seen,
            count(DISTINCT ip) AS addresses,
@@ -45,4 +37,4 @@ SELECT g.account AS entity, g.principal, g.ip, g.count, g.first_seen, g.last_see
               CASE WHEN s.requests IS NULL THEN '' ELSE concat('; S3 in the window: ', s.requests, ' requests to ', s.buckets) END) AS details,
        g.evidence
 FROM grouped g
-LEFT JOIN s3 s ON s.principal = g.principal
+LEFT JOIN window_s3_activity s ON s.principal = g.principal

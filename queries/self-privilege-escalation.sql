@@ -34,14 +34,6 @@ own AS (
             AND principal LIKE '%:user/%')
            OR (eventname IN ('PutRolePolicy', 'AttachRolePolicy', 'UpdateAssumeRolePolicy') AND principal LIKE '%:assumed-role/%'))
 ),
-s3 AS (
-    SELECT principal, count(*) AS requests, array_to_string(array_slice(array_sort(array_distinct(array_agg(bucket))), 1, 5), ', ') AS buckets
-    FROM (SELECT requester AS principal, bucket_name AS bucket FROM window_access_logs WHERE requester IS NOT NULL
-          UNION ALL
-          SELECT coalesce(useridentity.arn, useridentity.principalid), s3_bucket FROM window_cloudtrail
-          WHERE eventsource = 's3.amazonaws.com' AND s3_bucket IS NOT NULL) r
-    GROUP BY principal
-),
 grouped AS (
     SELECT principal, min(ip) AS ip, count(*) AS count, min(time) AS first_seen, max(time) AS last_seen,
            array_to_string(array_sort(array_distinct(array_agg(concat(eventname, ' ', what)))), ', ') AS granted,
@@ -55,4 +47,4 @@ SELECT g.principal AS entity, g.principal, g.ip, g.count, g.first_seen, g.last_s
               CASE WHEN s.requests IS NULL THEN '' ELSE concat('; S3 in the window: ', s.requests, ' requests to ', s.buckets) END) AS details,
        g.evidence
 FROM grouped g
-LEFT JOIN s3 s ON s.principal = g.principal
+LEFT JOIN window_s3_activity s ON s.principal = g.principal

@@ -216,6 +216,19 @@ pub async fn prepare(
             .await?;
         }
     }
+    // Each principal's S3 activity in the window, from both logs (the identity detections
+    // name it next to what the principal did in IAM).
+    ctx.sql(
+        "CREATE VIEW window_s3_activity AS \
+         SELECT principal, count(*) AS requests, \
+                array_to_string(array_slice(array_sort(array_distinct(array_agg(bucket))), 1, 5), ', ') AS buckets \
+         FROM (SELECT requester AS principal, bucket_name AS bucket FROM window_access_logs WHERE requester IS NOT NULL \
+               UNION ALL \
+               SELECT coalesce(useridentity.arn, useridentity.principalid), s3_bucket FROM window_cloudtrail \
+               WHERE eventsource = 's3.amazonaws.com' AND s3_bucket IS NOT NULL) r \
+         GROUP BY principal",
+    )
+    .await?;
     crate::engine::memory::give_back_freed_memory();
     // After the history: its scans are what saw the raw logs' rejects.
     super::rejects::register(ctx, window, rejects).await?;
