@@ -4,10 +4,15 @@
 -- family: exposure
 -- sources: cloudtrail
 -- mitre: T1098 Account Manipulation, T1537 Transfer Data to Cloud Account
--- description: A bucket policy was set that allows everyone (a wildcard principal not
---   confined by a condition such as aws:SourceIp, aws:SourceVpce or aws:PrincipalOrgID), or
---   that grants principals of other AWS accounts. The first makes the data public; the
---   second opens a path out of the account. Public is high severity, another account medium.
+-- description: A bucket policy was set that allows everyone, or that grants principals of
+--   other AWS accounts. Public is judged as AWS judges it for Block Public Access (src/detect/
+--   policy.rs): an Allow with NotPrincipal, or with a wildcard principal not confined by
+--   aws:SourceIp narrower than the whole address space or by a fixed value (no wildcard, no
+--   policy variable, a positive operator) of aws:PrincipalArn/Account/OrgID,
+--   aws:SourceArn/Vpc/Vpce/Owner/Account, aws:userid, the KMS key or the access point. So
+--   0.0.0.0/0, `Null` conditions, `StringLike aws:PrincipalArn *`, negated and …IfExists
+--   operators leave it public. The first makes the data public; the second opens a path out of
+--   the account. Public is high severity, another account medium.
 -- action: Check the change with its author; if unintended, restore the previous policy and
 --   keep Block Public Access on.
 -- references: https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-control-block-public-access.html, https://docs.aws.amazon.com/AmazonS3/latest/userguide/example-bucket-policies.html

@@ -785,6 +785,29 @@ fn bucket_policy_public_or_external() {
     );
 }
 
+/// The issue's crafted policies: each form AWS counts as public is high, one confined by a
+/// fixed VPC endpoint is not a finding.
+#[test]
+fn every_public_policy_form_is_high() {
+    let with = |statement: Value| json!({"eventName": "PutBucketPolicy", "readOnly": false, "requestParameters": {"bucketName": "data-bucket", "bucketPolicy": {"Version": "2012-10-17", "Statement": [statement]}}});
+    for statement in [
+        json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data-bucket/*", "Condition": {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}}),
+        json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data-bucket/*", "Condition": {"Null": {"aws:SourceVpce": "true"}}}),
+        json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data-bucket/*", "Condition": {"StringLike": {"aws:PrincipalArn": "*"}}}),
+        json!({"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data-bucket/*"}),
+    ] {
+        let found = fires(
+            "bucket-policy-public-or-external",
+            &case().t(60, with(statement.clone())),
+        );
+        assert_eq!(found[0]["severity"], json!("high"), "{statement}");
+    }
+    quiet(
+        "bucket-policy-public-or-external",
+        &case().t(60, with(json!({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::data-bucket/*", "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}}))),
+    );
+}
+
 #[test]
 fn bucket_policy_changed() {
     fires(

@@ -24,6 +24,8 @@
 
 use serde_json::Value;
 
+use super::json_value::as_list;
+
 /// How the call reduces or redirects logging, or `None`.
 pub fn logging_reduction(source: &str, name: &str, params: &str) -> Option<String> {
     let p: Value = serde_json::from_str(params).unwrap_or(Value::Null);
@@ -150,14 +152,6 @@ fn advanced_selectors(p: &Value) -> Option<String> {
         })
     });
     (!s3_data).then(|| "S3 data events no longer selected".to_string())
-}
-
-fn as_list(v: &Value) -> Vec<&Value> {
-    match v {
-        Value::Array(a) => a.iter().collect(),
-        Value::Null => Vec::new(),
-        other => vec![other],
-    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,8 @@ use datafusion::logical_expr::{
 use datafusion::prelude::SessionContext;
 
 use super::config::{Config, Network, glob_match, parse_ip};
+use super::json_value::as_list;
+pub use super::policy::policy_exposure;
 
 type TextFn = dyn Fn(&[&str]) -> Option<Out> + Send + Sync;
 
@@ -234,126 +236,6 @@ pub fn is_private_ip(ip: &str) -> bool {
     }
 }
 
-/// Condition keys that confine who can use a statement with a wildcard principal.
-const RESTRICTIVE_KEYS: &[&str] = &[
-    "aws:sourceip",
-    "aws:sourcevpc",
-    "aws:sourcevpce",
-    "aws:principalorgid",
-    "aws:principalorgpaths",
-    "aws:principalaccount",
-    "aws:principalarn",
-    "aws:sourceaccount",
-    "aws:sourcearn",
-    "aws:sourceorgid",
-    "aws:sourceorgpaths",
-    "aws:sourceowner",
-    "aws:userid",
-    "aws:username",
-    "s3:dataaccesspointaccount",
-    "s3:dataaccesspointarn",
-];
-
-/// The policy in a request's parameters: an object, or a JSON string holding one.
-fn policy_in(params: &serde_json::Value) -> Option<serde_json::Value> {
-    for key in [
-        "bucketPolicy",
-        "policy",
-        "policyText",
-        "resourcePolicy",
-        "Policy",
-        "accessPolicies",
-    ] {
-        match params.get(key) {
-            Some(v @ serde_json::Value::Object(_)) => return Some(v.clone()),
-            Some(serde_json::Value::String(s)) if s.trim_start().starts_with('{') => {
-                if let Ok(v) = serde_json::from_str(s) {
-                    return Some(v);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-fn as_list(v: &serde_json::Value) -> Vec<&serde_json::Value> {
-    match v {
-        serde_json::Value::Array(items) => items.iter().collect(),
-        serde_json::Value::Null => Vec::new(),
-        other => vec![other],
-    }
-}
-
-/// `public` if the policy in `params` allows everyone (a wildcard principal without a
-/// condition that confines it), `external:<accounts>` if it names principals of other
-/// accounts than `owner`, else `None`.
-pub fn policy_exposure(params: &str, owner: &str) -> Option<String> {
-    let params: serde_json::Value = serde_json::from_str(params).ok()?;
-    let policy = policy_in(&params)?;
-    let mut external = std::collections::BTreeSet::new();
-    for statement in as_list(policy.get("Statement")?) {
-        if !statement
-            .get("Effect")
-            .and_then(|e| e.as_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("allow"))
-        {
-            continue;
-        }
-        let principals: Vec<String> = match statement.get("Principal") {
-            Some(serde_json::Value::String(s)) => vec![s.clone()],
-            Some(serde_json::Value::Object(map)) => map
-                .iter()
-                .filter(|(k, _)| {
-                    k.eq_ignore_ascii_case("AWS") || k.eq_ignore_ascii_case("CanonicalUser")
-                })
-                .flat_map(|(_, v)| {
-                    as_list(v)
-                        .into_iter()
-                        .filter_map(|p| p.as_str().map(str::to_string))
-                        .collect::<Vec<_>>()
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let restricted = statement
-            .get("Condition")
-            .and_then(|c| c.as_object())
-            .is_some_and(|ops| {
-                ops.values()
-                    .filter_map(|keys| keys.as_object())
-                    .flat_map(|keys| keys.keys())
-                    .any(|k| RESTRICTIVE_KEYS.contains(&k.to_ascii_lowercase().as_str()))
-            });
-        for p in principals {
-            if p == "*" {
-                if !restricted {
-                    return Some("public".into());
-                }
-            } else {
-                let account = arn_account(&p).map(str::to_string).or_else(|| {
-                    (p.len() == 12 && p.chars().all(|c| c.is_ascii_digit())).then(|| p.clone())
-                });
-                // Only account numbers: `arn:aws:iam::cloudfront:user/CloudFront Origin Access
-                // Identity …` is CloudFront's own principal, not another customer's account.
-                if let Some(a) = account
-                    && a != owner
-                    && a.len() == 12
-                    && a.bytes().all(|b| b.is_ascii_digit())
-                {
-                    external.insert(a);
-                }
-            }
-        }
-    }
-    (!external.is_empty()).then(|| {
-        format!(
-            "external:{}",
-            external.into_iter().collect::<Vec<_>>().join(",")
-        )
-    })
-}
-
 /// The shortest expiration (in days) of the enabled rules of a lifecycle configuration in a
 /// request's parameters.
 pub fn min_expiration_days(params: &str) -> Option<i64> {
@@ -471,25 +353,6 @@ pub fn functions(config: &Arc<Config>) -> Vec<ScalarUDF> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn policies() {
-        let public = r#"{"bucketName":"b","bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject"}]}}"#;
-        assert_eq!(policy_exposure(public, "1").as_deref(), Some("public"));
-        let confined = r#"{"bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-1"}}}]}}"#;
-        assert_eq!(policy_exposure(confined, "1"), None);
-        let external = r#"{"bucketPolicy":{"Statement":{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222222222222:root","arn:aws:iam::111111111111:role/r"]},"Action":"s3:*"}}}"#;
-        assert_eq!(
-            policy_exposure(external, "111111111111").as_deref(),
-            Some("external:222222222222")
-        );
-        let service = r#"{"bucketPolicy":{"Statement":[{"Effect":"Allow","Principal":{"Service":"cloudtrail.amazonaws.com"},"Action":"s3:PutObject"}]}}"#;
-        assert_eq!(policy_exposure(service, "1"), None);
-        let as_text = r#"{"policy":"{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"s3:*\"}]}"}"#;
-        assert_eq!(policy_exposure(as_text, "1").as_deref(), Some("public"));
-        assert_eq!(policy_exposure(r#"{"bucketPolicy":"invalid"}"#, "1"), None);
-        assert_eq!(policy_exposure("null", "1"), None);
-    }
 
     #[test]
     fn lifecycles() {
