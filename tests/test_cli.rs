@@ -232,6 +232,16 @@ fn severities_are_coloured_on_a_terminal_only() {
     );
 }
 
+/// A typo in the statement is the parser's error, not "is not a SQL statement but a path".
+#[test]
+fn a_sql_typo_gets_the_parsers_error() {
+    let o = s3trawl(&["sql", "--logs", "sample-logs", "SELECT * FORM access_logs"]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("is not a SQL statement"), "{err}");
+    assert!(err.to_lowercase().contains("form"), "{err}");
+}
+
 #[test]
 fn a_path_is_never_taken_for_a_statement() {
     let o = s3trawl(&["sql", "--logs", "sample-logs", "sample-logs/access"]);

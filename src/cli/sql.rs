@@ -72,7 +72,9 @@ pub async fn run(mut args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         && args.tables.logs.len() > 1
         && let Some(last) = args.tables.logs.pop()
     {
-        if !looks_like_sql(&last) {
+        // A statement with a typo is still the statement (its parser error says what is
+        // wrong); only a value that is neither SQL nor starts like it is refused here.
+        if !looks_like_sql(&last) && !starts_like_sql(&last) {
             anyhow::bail!(
                 "the last argument, {last:?}, is not a SQL statement{}: give the statement as \
                  the last argument (after `--logs PATH…`), with -e SQL, or with -f FILE",
@@ -123,9 +125,35 @@ fn looks_like_sql(text: &str) -> bool {
     datafusion::sql::parser::DFParser::parse_sql(text).is_ok_and(|s| !s.is_empty())
 }
 
+/// Whether `text` starts with a SQL statement's first word and is not a path that exists: a
+/// statement with a typo further on (`SELECT * FORM t`).
+fn starts_like_sql(text: &str) -> bool {
+    const FIRST_WORDS: [&str; 12] = [
+        "select", "with", "explain", "describe", "desc", "show", "copy", "create", "insert",
+        "values", "set", "drop",
+    ];
+    let text = text.trim_start();
+    let first = text
+        .split(|c: char| c.is_whitespace() || c == '(')
+        .next()
+        .unwrap_or_default();
+    text.len() > first.len()
+        && FIRST_WORDS.iter().any(|w| first.eq_ignore_ascii_case(w))
+        && !std::path::Path::new(text).exists()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::looks_like_sql;
+    use super::{looks_like_sql, starts_like_sql};
+
+    #[test]
+    fn a_statement_with_a_typo_is_still_the_statement() {
+        assert!(starts_like_sql("SELECT * FORM t"));
+        assert!(starts_like_sql("select count(*) form access_logs"));
+        for path in ["logs", "select", "selection/2026", "/var/log/s3"] {
+            assert!(!starts_like_sql(path), "{path}");
+        }
+    }
 
     #[test]
     fn statements_and_paths_are_told_apart() {
