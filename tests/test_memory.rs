@@ -42,3 +42,32 @@ fn a_huge_cell_in_a_table_is_cut_and_json_keeps_it() {
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(json[0]["big"].as_str().unwrap().len(), 1_000_000);
 }
+
+/// A large plain object is read through `mmap`: its pages are the page cache's, not the
+/// command's, so a scan of 320 MB under a 64 MiB limit runs to the end (the watchdog counts
+/// anonymous memory only).
+#[test]
+fn memory_a_large_mapped_object_is_not_counted_against_the_limit() {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("2026-11-20-10-00-00-ABCDEF0123456789");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let line = format!("{}\n", "x".repeat(1023));
+        for _ in 0..(320 << 10) {
+            f.write_all(line.as_bytes()).unwrap();
+        }
+    }
+    let out = s3trawl(&[
+        "--memory-limit",
+        "64MiB",
+        "sql",
+        "--format",
+        "csv",
+        "--logs",
+        d.path().to_str().unwrap(),
+        "SELECT count(*) AS n FROM rejects",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "n\n327680", "{}", stderr(&out));
+}

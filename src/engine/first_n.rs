@@ -182,6 +182,16 @@ fn as_type(array: &ArrayRef, t: &DataType) -> Result<ArrayRef> {
     })
 }
 
+/// A list array of `child`'s values cut at `offsets`.
+fn list_array(child: ArrayRef, t: &DataType, offsets: &[i32]) -> Result<ArrayRef> {
+    Ok(Arc::new(arrow::array::ListArray::try_new(
+        Arc::new(Field::new_list_field(t.clone(), true)),
+        arrow::buffer::OffsetBuffer::new(offsets.to_vec().into()),
+        child,
+        None,
+    )?))
+}
+
 /// Keeps row `i` of `keys`/`values` (whose row-format bytes are `sort`) among `items`, the best
 /// `n` so far in output order, if it belongs there.
 fn offer(
@@ -303,14 +313,7 @@ impl FirstNGroups {
                 .collect();
             Ok(arrow::compute::interleave(&arrays, &at)?)
         };
-        let list = |child: ArrayRef, t: &DataType| -> Result<ArrayRef> {
-            Ok(Arc::new(arrow::array::ListArray::try_new(
-                Arc::new(Field::new_list_field(t.clone(), true)),
-                arrow::buffer::OffsetBuffer::new(offsets.clone().into()),
-                child,
-                None,
-            )?))
-        };
+        let list = |child: ArrayRef, t: &DataType| list_array(child, t, &offsets);
         Ok((
             list(pick(0, &self.plain_value)?, &self.plain_value)?,
             list(pick(1, &self.plain_key)?, &self.plain_key)?,
@@ -452,14 +455,7 @@ impl GroupsAccumulator for FirstNGroups {
             offsets.push(kept.len() as i32);
         }
         let indices = arrow::array::UInt64Array::from(kept);
-        let list = |child: ArrayRef, t: &DataType| -> Result<ArrayRef> {
-            Ok(Arc::new(arrow::array::ListArray::try_new(
-                Arc::new(Field::new_list_field(t.clone(), true)),
-                arrow::buffer::OffsetBuffer::new(offsets.clone().into()),
-                child,
-                None,
-            )?))
-        };
+        let list = |child: ArrayRef, t: &DataType| list_array(child, t, &offsets);
         Ok(vec![
             list(
                 arrow::compute::take(&vals, &indices, None)?,

@@ -117,13 +117,17 @@ pub fn give_back_freed_memory() {
     }
 }
 
-/// The process's resident memory, in bytes (Linux; `None` elsewhere).
+/// The process's anonymous resident memory (heap, stacks, anonymous maps and shared memory),
+/// in bytes (Linux; `None` elsewhere). Pages of mapped log files are left out: they are the
+/// page cache's, clean, and the kernel takes them back under pressure rather than killing
+/// anything, so a scan of a large plain object (read through `mmap`) is not over its budget.
 pub fn resident() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/self/statm").ok()?;
-    let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
-    // SAFETY: sysconf only reads a system constant.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    Some(pages * u64::try_from(page).ok()?)
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib = |name: &str| -> Option<u64> {
+        let line = text.lines().find(|l| l.starts_with(name))?;
+        line[name.len()..].split_whitespace().next()?.parse().ok()
+    };
+    Some((kib("RssAnon:")? + kib("RssShmem:").unwrap_or(0)) * 1024)
 }
 
 /// The resident memory at which the watchdog tells the command to stop, and the one at which
