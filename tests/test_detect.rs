@@ -1471,3 +1471,221 @@ fn the_decoded_history_is_spilled_to_a_temporary_folder_and_removed() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// Logs for the silence tests: bucket `busy` and account 222222222222 keep delivering into the
+/// window (from 2026-11-05); bucket `quiet` and account 111111111111 of an organisation trail
+/// stop after 2026-11-01. Every request comes from 198.51.100.10.
+fn silence_logs(root: &Path) {
+    let folder = root.join("access");
+    std::fs::create_dir_all(&folder).unwrap();
+    let lines: Vec<String> = [("busy", 60), ("quiet", 61), ("busy", 4 * 1440 + 60)]
+        .iter()
+        .enumerate()
+        .map(|(i, (bucket, minute))| {
+            Access {
+                minute: *minute,
+                bucket,
+                ..access()
+            }
+            .line(i + 1)
+        })
+        .collect();
+    std::fs::write(
+        folder.join("2026-11-01-00-00-00-0123456789ABCDEF"),
+        lines.join("\n") + "\n",
+    )
+    .unwrap();
+    for (account, day, minute) in [
+        ("111111111111", "01", 90),
+        ("222222222222", "01", 91),
+        ("222222222222", "05", 4 * 1440 + 90),
+    ] {
+        let dir = root.join(format!(
+            "trail/AWSLogs/o-abc123def4/{account}/CloudTrail/us-east-1/2026/11/{day}"
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let event = trail(minute, json!({"recipientAccountId": account}));
+        std::fs::write(
+            dir.join(format!(
+                "{account}_CloudTrail_us-east-1_202611{day}T0000Z_abcdef.json"
+            )),
+            json!({"Records": [event]}).to_string(),
+        )
+        .unwrap();
+    }
+}
+
+/// Silence is a finding: the bucket whose access logs stopped and the organisation trail's
+/// account that stopped delivering are each a high logs-missing finding, with the last
+/// record's time; the sources still delivering are not, even when an allow-list leaves out
+/// every request of theirs in the window.
+#[test]
+fn logs_missing_when_a_source_goes_silent() {
+    let dir = tempfile::tempdir().unwrap();
+    silence_logs(dir.path());
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[allow]\nips = [\"198.51.100.10\"]\n").unwrap();
+    let o = s3trawl_in(
+        dir.path(),
+        &[
+            "detect",
+            "--logs",
+            "access",
+            "trail",
+            "--since",
+            "2026-11-05",
+            "--only",
+            "logs-missing",
+            "--format",
+            "json",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let found: Vec<Value> = serde_json::from_str(&stdout(&o)).unwrap();
+    let mut entities: Vec<String> = found
+        .iter()
+        .map(|f| f["entity"].as_str().unwrap().to_string())
+        .collect();
+    entities.sort();
+    assert_eq!(entities.len(), 2, "{found:#?}");
+    assert!(
+        entities[0].starts_with("CloudTrail delivered to ")
+            && entities[0]
+                .ends_with("/trail/AWSLogs/o-abc123def4/111111111111/CloudTrail/us-east-1"),
+        "{entities:?}"
+    );
+    assert_eq!(entities[1], "access logs of bucket quiet");
+    for f in &found {
+        assert_eq!(f["severity"], json!("high"));
+    }
+    let quiet = found
+        .iter()
+        .find(|f| f["entity"] == json!("access logs of bucket quiet"))
+        .unwrap();
+    assert_eq!(quiet["bucket"], json!("quiet"));
+    assert_eq!(quiet["last_seen"], json!("2026-11-01T01:01:00Z"));
+    assert!(
+        quiet["details"]
+            .as_str()
+            .unwrap()
+            .contains("the last at 2026-11-01T01:01:00"),
+        "{quiet}"
+    );
+}
+
+/// A window beside the data is not "all clear": exit 2, naming the span the data covers;
+/// `--allow-empty` runs anyway with a warning.
+#[test]
+fn an_empty_window_is_an_error_naming_the_data_span() {
+    let dir = tempfile::tempdir().unwrap();
+    silence_logs(dir.path());
+    let args = [
+        "detect",
+        "--logs",
+        "access",
+        "trail",
+        "--since",
+        "2027-06-01",
+    ];
+    let o = s3trawl_in(dir.path(), &args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("holds no records")
+            && err.contains("the data covers 2026-11-01T01:00:00Z to 2026-11-05T01:30:00Z"),
+        "{err}"
+    );
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    let mut allowed = args.to_vec();
+    allowed.push("--allow-empty");
+    let o = s3trawl_in(dir.path(), &allowed);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning: the window"), "{}", stderr(&o));
+    // A location with no records at all says so.
+    std::fs::create_dir_all(dir.path().join("nothing")).unwrap();
+    let o = s3trawl_in(dir.path(), &["detect", "--logs", "nothing"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("hold no records at all"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// A report of an empty window is not written and leaves the state where it was: the next
+/// report compares with the last one that saw logs.
+#[test]
+fn an_empty_window_does_not_advance_the_report_state() {
+    let dir = tempfile::tempdir().unwrap();
+    silence_logs(dir.path());
+    let out = dir.path().join("out");
+    let report = |since: &str, extra: &[&str]| {
+        let mut args = vec![
+            "report", "--logs", "access", "trail", "--since", since, "--out", "out",
+        ];
+        args.extend_from_slice(extra);
+        s3trawl_in(dir.path(), &args)
+    };
+    let o = report("2026-11-05", &[]);
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", stderr(&o));
+    let state = std::fs::read(out.join("s3trawl-state.json")).unwrap();
+    let html = std::fs::read(out.join("report.html")).unwrap();
+    let o = report("2027-06-01", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(std::fs::read(out.join("report.html")).unwrap(), html);
+    assert_eq!(
+        std::fs::read(out.join("s3trawl-state.json")).unwrap(),
+        state
+    );
+    let o = report("2027-06-01", &["--allow-empty"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not advanced"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(out.join("s3trawl-state.json")).unwrap(),
+        state
+    );
+}
+
+/// A bucket whose access logs stop is a finding; one that keeps logging is not.
+#[test]
+fn logs_missing() {
+    let window = |c: Case| Case {
+        args: vec!["--since".into(), "2026-11-03".into()],
+        ..c
+    };
+    let found = fires(
+        "logs-missing",
+        &window(
+            case()
+                .a(Access {
+                    bucket: "gone",
+                    minute: 10,
+                    ..access()
+                })
+                .a(Access {
+                    minute: 3 * 1440,
+                    ..access()
+                }),
+        ),
+    );
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["entity"], json!("access logs of bucket gone"));
+    assert_eq!(found[0]["last_seen"], json!("2026-11-01T00:10:00Z"));
+    quiet(
+        "logs-missing",
+        &window(
+            case()
+                .a(Access {
+                    bucket: "gone",
+                    minute: 3 * 1440 + 5,
+                    ..access()
+                })
+                .a(Access {
+                    minute: 3 * 1440,
+                    ..access()
+                }),
+        ),
+    );
+}

@@ -7,7 +7,9 @@
 //! ```
 //!
 //! Exit code: 0 when no *new* finding reaches `--fail-on` (or any finding, with
-//! `--alert all`), 1 when one does, 2 on error. Nightly cron jobs alert on exit code 1.
+//! `--alert all`), 1 when one does, 2 on error or when the window holds no records at all
+//! (no report is written and the state does not advance, unless `--allow-empty`). Nightly cron
+//! jobs alert on exit code 1.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -89,6 +91,13 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
     let run = Run::prepare(&spec, log).await?;
     run.log.finish_progress();
     print_skipped(&run.skipped);
+    // An empty window writes no report and leaves the state where it was: the next run
+    // compares with the last report that saw logs.
+    let window = super::selection::check_window(&run, args.selection.allow_empty).await?;
+    if window == super::selection::WindowCheck::Empty {
+        super::summary::print(&run.log.summary());
+        return Ok(ExitCode::from(2));
+    }
     let outcome = run.execute().await;
     super::summary::print(&run.log.summary());
     print_errors(&outcome);
@@ -150,7 +159,9 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
             None => eprintln!("s3trawl: nothing new: nothing posted to the webhook"),
         }
     }
-    if build::advance(&mut state, &outcome, &report) {
+    if window == super::selection::WindowCheck::EmptyAllowed {
+        eprintln!("s3trawl: the window held no records: the state was not advanced");
+    } else if build::advance(&mut state, &outcome, &report) {
         state.save(&args.out)?;
     }
     // The counts by severity, most severe first, coloured on a terminal.

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::detect::{Outcome, RunSpec, parse_time};
+use crate::detect::{Outcome, Run, RunSpec, parse_time};
 use crate::report;
 
 use super::Global;
@@ -46,6 +46,10 @@ pub struct Selection {
     /// Refuse access-log records with unknown trailing fields.
     #[arg(long)]
     pub strict: bool,
+    /// Run even when the window holds no records at all (else that is an error, exit 2: logs
+    /// that stopped arriving, or a window beside the data, are not "all clear").
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 impl Selection {
@@ -103,6 +107,47 @@ impl Selection {
             memory_given: global.memory_limit.is_some(),
             ..self.pack_spec(global.quiet)
         })
+    }
+}
+
+/// What a window holds, for whether a run goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowCheck {
+    /// It holds records or rejects.
+    Holds,
+    /// It holds nothing, and `--allow-empty` says go on (a warning was printed).
+    EmptyAllowed,
+    /// It holds nothing: stop with exit 2 (the error was printed).
+    Empty,
+}
+
+/// A window that holds no records and no rejects is an error (naming the span the data
+/// covers) unless `--allow-empty` was given, then a warning.
+pub async fn check_window(run: &Run, allow_empty: bool) -> anyhow::Result<WindowCheck> {
+    if !run.window_contents().await?.is_empty() {
+        return Ok(WindowCheck::Holds);
+    }
+    let iso = report::build::iso;
+    let window = match (run.window.since, run.window.until) {
+        (Some(s), Some(u)) => format!("from {} to {}", iso(s), iso(u)),
+        (Some(s), None) => format!("from {} on", iso(s)),
+        (None, Some(u)) => format!("before {}", iso(u)),
+        (None, None) => "of all the data".to_string(),
+    };
+    let data = match run.data_span().await? {
+        Some((first, last)) => format!("the data covers {} to {}", iso(first), iso(last)),
+        None => "the logs hold no records at all (are they the right location?)".to_string(),
+    };
+    if allow_empty {
+        eprintln!("s3trawl: warning: the window {window} holds no records: {data}");
+        Ok(WindowCheck::EmptyAllowed)
+    } else {
+        eprintln!(
+            "s3trawl: the window {window} holds no records: {data}. Logs that stopped \
+             arriving are not \"all clear\": check the delivery, or the window (--since, \
+             --until); --allow-empty runs anyway"
+        );
+        Ok(WindowCheck::Empty)
     }
 }
 

@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 
 pub use error::{DetectionError, Error, RowProblem};
 pub use param::{Param, ParamType};
-pub use run::{Failure, Outcome, Run, RunSpec};
+pub use run::{Failure, Outcome, Run, RunSpec, WindowContents};
 pub use window::{Window, parse_time};
 
 /// How bad a finding is.

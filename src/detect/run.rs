@@ -359,6 +359,54 @@ impl Run {
         Ok((sql, plan))
     }
 
+    /// What the window holds: its records (allow-listed ones too) and the objects with
+    /// rejects it covers. Nothing at all means the logs do not reach the window (they stopped,
+    /// or the window is wrong): never "all clear".
+    pub async fn window_contents(&self) -> Result<WindowContents, Error> {
+        let n = |sql: &'static str| async move {
+            let batches = self.ctx.sql(sql).await?.collect().await?;
+            let mut n = 0;
+            for batch in &batches {
+                let columns = crate::engine::cells::Columns::new(batch);
+                for row in 0..columns.rows() {
+                    n += columns.integer("n", row)?.unwrap_or(0);
+                }
+            }
+            Ok::<u64, Error>(n.max(0) as u64)
+        };
+        Ok(WindowContents {
+            records: n("SELECT count(*) AS n FROM __window_access_logs").await?
+                + n("SELECT count(*) AS n FROM __window_cloudtrail").await?,
+            objects_with_rejects: n("SELECT count(*) AS n FROM window_rejects").await?,
+        })
+    }
+
+    /// The span of time the sources' records cover, whatever the window (None: no records at
+    /// all). Over raw logs this reads every object again: only asked when the window is empty.
+    pub async fn data_span(&self) -> Result<Option<(i64, i64)>, Error> {
+        let batches = self
+            .ctx
+            .sql(
+                "SELECT CAST(min(t) AS BIGINT) AS first, CAST(max(t) AS BIGINT) AS last FROM \
+                 (SELECT requestdatetime AS t FROM access_logs UNION ALL SELECT eventtime FROM cloudtrail)",
+            )
+            .await?
+            .collect()
+            .await?;
+        for batch in &batches {
+            let columns = crate::engine::cells::Columns::new(batch);
+            for row in 0..columns.rows() {
+                if let (Some(first), Some(last)) = (
+                    columns.integer("first", row)?,
+                    columns.integer("last", row)?,
+                ) {
+                    return Ok(Some((first, last)));
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// The rejects the run's sources hold: what the scans saw in raw logs, or, reading a lake
     /// only, its `rejects` table (counted when it was written).
     pub async fn rejects(&self) -> Result<u64, Error> {
@@ -379,6 +427,21 @@ impl Run {
             }
         }
         Ok(n.max(0) as u64)
+    }
+}
+
+/// What a run's window holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowContents {
+    /// Records of both tables, before any allow-list.
+    pub records: u64,
+    /// Objects with rejects the window covers.
+    pub objects_with_rejects: u64,
+}
+
+impl WindowContents {
+    pub fn is_empty(&self) -> bool {
+        self.records == 0 && self.objects_with_rejects == 0
     }
 }
 
