@@ -583,3 +583,82 @@ fn small_objects_read_together_give_what_each_gives_alone() {
     assert!(together.matches("\nreject,").count() >= 10, "{together}");
     assert!(together.matches("\nrow,").count() >= 40, "{together}");
 }
+
+/// Athena's habit (and Trino's and DuckDB's): NULLs last whether the order is ascending or
+/// descending, so "top talkers" starts with talkers; NULLS FIRST still says otherwise.
+#[test]
+fn nulls_sort_last_in_both_directions_as_in_athena() {
+    for (order, null_first) in [("DESC", false), ("ASC", false), ("DESC NULLS FIRST", true)] {
+        let out = ok(s3trawl(&[
+            "sql",
+            "--logs",
+            "sample-logs",
+            "--format",
+            "csv",
+            &format!(
+                "SELECT errorcode IS NULL AS missing FROM access_logs ORDER BY errorcode {order}"
+            ),
+        ]));
+        let missing: Vec<bool> = out.lines().skip(1).map(|r| r == "true").collect();
+        assert!(
+            missing.contains(&true) && missing.contains(&false),
+            "{order}: {out}"
+        );
+        assert_eq!(missing[0], null_first, "{order}: {out}");
+        assert_eq!(missing[missing.len() - 1], !null_first, "{order}: {out}");
+    }
+}
+
+/// `-o FILE` writes what its extension names; an explicit `--format` wins.
+#[test]
+fn dash_o_infers_the_format_from_the_extension() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = "SELECT operation, count(*) AS n FROM access_logs GROUP BY operation ORDER BY n DESC, operation";
+    let write = |name: &str, extra: &[&str]| {
+        let path = dir.path().join(name);
+        let mut args = vec!["sql", "--logs", "sample-logs", "-o", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        args.push(q);
+        ok(s3trawl(&args));
+        std::fs::read(&path).unwrap()
+    };
+    let csv = String::from_utf8(write("out.csv", &[])).unwrap();
+    assert!(csv.starts_with("operation,n\nREST.GET.OBJECT,7\n"), "{csv}");
+    let json: serde_json::Value = serde_json::from_slice(&write("out.json", &[])).unwrap();
+    assert_eq!(json[0]["operation"], "REST.GET.OBJECT");
+    for name in ["out.ndjson", "out.jsonl"] {
+        let text = String::from_utf8(write(name, &[])).unwrap();
+        let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(first["n"], 7, "{name}");
+    }
+    let parquet = write("out.parquet", &[]);
+    assert_eq!(&parquet[..4], b"PAR1");
+    let reader = parquet::file::reader::SerializedFileReader::new(
+        std::fs::File::open(dir.path().join("out.parquet")).unwrap(),
+    )
+    .unwrap();
+    use parquet::file::reader::FileReader;
+    assert_eq!(reader.metadata().file_metadata().num_rows(), 11);
+    let table = String::from_utf8(write("explicit.csv", &["--format", "table"])).unwrap();
+    assert!(table.starts_with("+--"), "{table}");
+    let unknown = String::from_utf8(write("out.txt", &[])).unwrap();
+    assert!(unknown.starts_with("+--"), "{unknown}");
+    // Parquet is binary: not onto a terminal or a pipe.
+    let o = s3trawl(&["sql", "--logs", "sample-logs", "--format", "parquet", q]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("-o FILE"), "{}", stderr(&o));
+    // detect too.
+    let findings = dir.path().join("findings.json");
+    let o = s3trawl(&[
+        "detect",
+        "--logs",
+        "sample-logs",
+        "--fail-on",
+        "critical",
+        "-o",
+        findings.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let f: serde_json::Value = serde_json::from_slice(&std::fs::read(&findings).unwrap()).unwrap();
+    assert!(f.as_array().is_some_and(|a| !a.is_empty()), "{f}");
+}

@@ -5,7 +5,8 @@
 //! s3trawl detect --lake lake --since 24h --fail-on high --format json -o findings.json
 //! ```
 //!
-//! Exit code: 0 when no finding reaches `--fail-on`, 1 when one does, 2 on error.
+//! Exit code: 0 when no finding reaches `--fail-on`, 1 when one does, 2 on error or when the
+//! window holds no records at all (unless `--allow-empty`).
 
 use std::io::IsTerminal;
 use std::io::Write;
@@ -44,9 +45,10 @@ pub enum FindingFormat {
 pub struct Args {
     #[command(flatten)]
     pub selection: Selection,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: FindingFormat,
+    /// Output format [default: what -o FILE's extension names (.json, .ndjson, .jsonl, .csv,
+    /// .md), else table].
+    #[arg(long, value_enum)]
+    pub format: Option<FindingFormat>,
     /// Exit with 1 when a finding reaches this severity.
     #[arg(long, default_value = "high", value_name = "SEVERITY", value_parser = super::severity())]
     pub fail_on: Severity,
@@ -74,12 +76,31 @@ pub struct Args {
 /// Findings of one detection a table on a terminal shows unless told otherwise.
 const TERMINAL_PER_DETECTION: usize = 20;
 
+impl FindingFormat {
+    /// The format `--format` names, else what `-o FILE`'s extension names, else a table.
+    fn resolve(given: Option<FindingFormat>, path: Option<&std::path::Path>) -> FindingFormat {
+        given
+            .or_else(|| {
+                let ext = path?.extension()?.to_str()?.to_ascii_lowercase();
+                match ext.as_str() {
+                    "json" => Some(FindingFormat::Json),
+                    "ndjson" | "jsonl" => Some(FindingFormat::Ndjson),
+                    "csv" => Some(FindingFormat::Csv),
+                    "md" => Some(FindingFormat::Md),
+                    _ => None,
+                }
+            })
+            .unwrap_or(FindingFormat::Table)
+    }
+}
+
 pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
+    let format = FindingFormat::resolve(args.format, args.output.as_deref());
     if args.list {
         let pack = load_pack(&args.selection.pack_spec(global.quiet))?;
         let detections = pack.detections;
         let mut out = super::output::data_stdout();
-        match args.format {
+        match format {
             FindingFormat::Json => {
                 let mut all: Vec<serde_json::Value> = detections
                     .iter()
@@ -154,6 +175,12 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
         eprintln!("s3trawl: {id} ran in {:.2?}", started.elapsed());
         return Ok(ExitCode::SUCCESS);
     }
+    if super::selection::check_window(&run, args.selection.allow_empty).await?
+        == super::selection::WindowCheck::Empty
+    {
+        super::summary::print(&run.log.summary());
+        return Ok(ExitCode::from(2));
+    }
     let outcome = run.execute().await;
     if args.timings {
         let mut timings = outcome.timings.clone();
@@ -163,7 +190,7 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
         }
     }
     super::summary::print(&run.log.summary());
-    let text = match args.format {
+    let text = match format {
         FindingFormat::Table => {
             let on = args.output.is_none() && global.color.colours(Stream::Stdout);
             let limit = match args.max_per_detection {
@@ -193,7 +220,7 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
     };
     // JSON of every kind with its invisible characters escaped; the table's cells are
     // escaped as it is drawn (its colours are ours); anything else on a terminal inert.
-    let text = match args.format {
+    let text = match format {
         FindingFormat::Json | FindingFormat::Ndjson | FindingFormat::Ocsf | FindingFormat::Asff => {
             report::escape::json(&text)
         }
@@ -206,7 +233,7 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
         }
         None => {
             use std::io::Write;
-            let mut out: Box<dyn Write> = if args.format == FindingFormat::Table {
+            let mut out: Box<dyn Write> = if format == FindingFormat::Table {
                 Box::new(super::output::stdout())
             } else {
                 super::output::data_stdout()

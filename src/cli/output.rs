@@ -26,6 +26,30 @@ pub enum Format {
     Json,
     /// One JSON object per line.
     Ndjson,
+    /// Parquet (into a file: -o FILE).
+    Parquet,
+}
+
+impl Format {
+    /// The format a file's extension names: `.csv`, `.json`, `.ndjson`/`.jsonl`, `.parquet`.
+    pub fn from_extension(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "csv" => Format::Csv,
+            "json" => Format::Json,
+            "ndjson" | "jsonl" => Format::Ndjson,
+            "parquet" => Format::Parquet,
+            _ => return None,
+        })
+    }
+
+    /// The format asked for: `--format` when given, else what `-o FILE`'s extension names,
+    /// else a table.
+    pub fn resolve(given: Option<Format>, path: Option<&Path>) -> Format {
+        given
+            .or_else(|| path.and_then(Format::from_extension))
+            .unwrap_or(Format::Table)
+    }
 }
 
 /// Whether a write to stdout failed because its reader went away (`s3trawl … | head`).
@@ -138,9 +162,13 @@ pub async fn write_stream(
     raw_csv: bool,
 ) -> anyhow::Result<u64> {
     let schema = stream.schema();
+    if format == Format::Parquet {
+        return write_parquet(stream, path).await;
+    }
     let out = open(path, format)?;
     let mut rows = 0u64;
     match format {
+        Format::Parquet => unreachable!("written above"),
         Format::Table => {
             let limit = match max_rows {
                 MaxRows::Limit(n) => n as u64,
@@ -232,6 +260,27 @@ pub async fn write_stream(
             w.into_inner().flush()?;
         }
     }
+    Ok(rows)
+}
+
+/// Writes `stream` as one Parquet file at `path` (Parquet is binary: never to stdout).
+async fn write_parquet(
+    mut stream: SendableRecordBatchStream,
+    path: Option<&Path>,
+) -> anyhow::Result<u64> {
+    let path = path.ok_or_else(|| {
+        anyhow::anyhow!("Parquet is a binary format: give a file to write it to (-o FILE)")
+    })?;
+    let file = crate::report::files::create(path)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, stream.schema(), None)?;
+    let mut rows = 0u64;
+    while let Some(batch) = stream.next().await {
+        let batch = batch?;
+        rows += batch.num_rows() as u64;
+        w.write(&batch)?;
+    }
+    w.close()?;
     Ok(rows)
 }
 

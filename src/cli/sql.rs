@@ -23,9 +23,10 @@ use super::output::{self, Format};
 pub struct Args {
     #[command(flatten)]
     pub tables: super::Tables,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    /// Output format [default: what -o FILE's extension names (.csv, .json, .ndjson, .jsonl,
+    /// .parquet), else table].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
     /// Write the result to FILE instead of stdout.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -107,7 +108,7 @@ pub async fn run(mut args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let max_rows = output::MaxRows::resolve(args.maxrows, args.output.as_deref());
     let result = output::write_stream(
         stream,
-        args.format,
+        Format::resolve(args.format, args.output.as_deref()),
         args.output.as_deref(),
         max_rows,
         args.raw_csv,

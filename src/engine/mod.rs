@@ -86,9 +86,12 @@ pub fn new_context(options: &EngineOptions) -> Result<SessionContext> {
 }
 
 /// `config` with the settings our tables' meaning depends on: a folder's objects are all of
-/// those under it, subfolders included; no statistics are gathered from objects.
+/// those under it, subfolders included; no statistics are gathered from objects; NULLs sort
+/// last in both directions, as in Athena, Trino and DuckDB (`ORDER BY bytes DESC` lists the
+/// top talkers first, not the rows without a value; `NULLS FIRST` still says otherwise).
 fn our_settings(config: SessionConfig) -> SessionConfig {
     config
+        .set_str("datafusion.sql_parser.default_null_ordering", "nulls_last")
         .set_bool(
             "datafusion.execution.listing_table_ignore_subdirectory",
             false,
