@@ -615,15 +615,20 @@ pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
         })
 }
 
-/// One line: the error and its causes.
+/// One line: the error and its causes, each said once. A SQL parser error is its own message
+/// (`sql parser error: Expected: …, found: FORM at Line: 1, Column: 10`), not DataFusion's
+/// debug rendering of it followed by the same text again.
 pub fn describe(e: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in e.chain() {
-        let text = cause
-            .to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let text = match cause
+            .downcast_ref::<datafusion::error::DataFusionError>()
+            .map(datafusion::error::DataFusionError::find_root)
+        {
+            Some(datafusion::error::DataFusionError::SQL(parser, _)) => parser.to_string(),
+            _ => cause.to_string(),
+        };
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
