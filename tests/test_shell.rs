@@ -141,3 +141,39 @@ fn the_readme_session_prints_what_the_readme_says() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), expected);
 }
+
+/// A typo is said once, with the token and its place: not DataFusion's debug text followed by
+/// the same message again (through `sql -e`, the statement argument and the shell alike).
+#[test]
+fn a_sql_typo_is_said_once_with_its_place() {
+    let said = "Expected: end of statement, found: FORM at Line: 1, Column: 10";
+    let typo = "SELECT * FORM access_logs";
+    for o in [
+        s3trawl(&["sql", "--logs", "sample-logs", "-e", typo]),
+        s3trawl(&["sql", "--logs", "sample-logs", typo]),
+        shell(&["--logs", "sample-logs"], &format!("{typo};\n")),
+    ] {
+        let err = stderr(&o);
+        assert_eq!(err.matches(said).count(), 1, "{err}");
+        assert!(!err.contains("ParserError("), "{err}");
+        assert_ne!(o.status.code(), Some(0), "{err}");
+    }
+}
+
+/// Ctrl-C while a statement runs brings the prompt back within a second, and the session still
+/// answers (through a pseudo-terminal: tests/shell_pty.py).
+#[test]
+fn ctrl_c_cancels_the_running_statement_not_the_session() {
+    let o = std::process::Command::new("python3")
+        .arg(project().join("tests/shell_pty.py"))
+        .arg(env!("CARGO_BIN_EXE_s3trawl"))
+        .arg(project().join("sample-logs"))
+        .output()
+        .expect("python3");
+    assert!(
+        o.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -71,6 +71,8 @@ struct Session {
     /// Rejects already reported on stderr.
     reported: u64,
     failed: usize,
+    /// Statements cancelled with Ctrl-C.
+    cancelled: usize,
 }
 
 pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
@@ -85,6 +87,7 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
         timer: false,
         reported: 0,
         failed: 0,
+        cancelled: 0,
     };
     if std::io::stdin().is_terminal() {
         let dim_hints = global.color.colours(Stream::Stdout);
@@ -99,6 +102,10 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             let Some(line) = line else { break };
             if !session.line(&mut buffer, &line).await {
                 return Ok(exit_code(&session));
+            }
+            if session.cancelled > 0 {
+                // A script interrupted stops there: its later statements may need this one.
+                return Ok(ExitCode::from(130));
             }
         }
         if !buffer.trim().is_empty() {
@@ -173,8 +180,13 @@ impl Session {
         buffer.push('\n');
         let (statements, rest) = split_statements(buffer);
         *buffer = rest;
+        let cancelled = self.cancelled;
         for statement in statements {
             self.statement(&statement).await;
+            if self.cancelled > cancelled {
+                // The statements after a cancelled one on the same line are not run either.
+                break;
+            }
         }
         true
     }
@@ -213,13 +225,26 @@ impl Session {
 
     async fn statement(&mut self, sql: &str) {
         let started = Instant::now();
-        let result = async {
+        let work = async {
             let frame = self.ctx.sql(sql).await?;
             let stream = frame.execute_stream().await?;
             output::write_stream(stream, self.format, None, self.max_rows, self.raw_csv).await
-        }
-        .await;
+        };
+        // Ctrl-C cancels the statement, not the session: its work is dropped (the query's
+        // tasks with it) and the prompt comes back with every table and setting intact.
+        let result = tokio::select! {
+            result = work => Some(result),
+            _ = tokio::signal::ctrl_c() => None,
+        };
         let _ = output::stdout().flush();
+        let Some(result) = result else {
+            self.cancelled += 1;
+            eprintln!(
+                "\ncancelled after {:.1} s (Ctrl-C); the session is as it was",
+                started.elapsed().as_secs_f64()
+            );
+            return;
+        };
         match result {
             Ok(rows) => {
                 if self.timer {
