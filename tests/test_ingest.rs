@@ -255,3 +255,20 @@ fn schema_and_athena_ddl() {
     let rejects = ok(s3trawl(&["schema", "rejects", "--athena"]));
     assert!(rejects.contains("`raw_line` string") && !rejects.contains("PARTITIONED"));
 }
+
+/// `ingest --logs PATH…` as every other command takes its logs; positional paths still work
+/// and give the same lake.
+#[test]
+fn ingest_takes_logs_like_every_other_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    copy_dir(&project().join("sample-logs"), &dir.join("logs"));
+    ok(s3trawl_in(dir, &["ingest", "--logs", "logs", "--lake", "flag"]));
+    ok(s3trawl_in(dir, &["ingest", "logs", "--lake", "positional"]));
+    let q = "SELECT count(*) AS n FROM access_logs";
+    let flag = csv_in(dir, &["--lake", "flag"], q);
+    assert_eq!(flag, csv_in(dir, &["--lake", "positional"], q));
+    assert_ne!(flag.lines().nth(1), Some("0"), "{flag}");
+    let o = s3trawl_in(dir, &["ingest", "--lake", "none"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}

@@ -26,12 +26,16 @@ pub enum SummaryFormat {
 
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Example:\n  s3trawl ingest sample-logs --lake lake\n  s3trawl sql --lake lake \"SELECT count(*) FROM access_logs\""
+    after_help = "Example:\n  s3trawl ingest --logs sample-logs --lake lake\n  s3trawl sql --lake lake \"SELECT count(*) FROM access_logs\""
 )]
 pub struct Args {
-    /// Log objects: files, folders (read recursively), globs or s3://bucket/prefix.
-    #[arg(required = true, value_name = "PATH")]
+    /// Log objects: files, folders (read recursively), globs or s3://bucket/prefix (as
+    /// --logs, like every other command; given without the flag they are taken the same).
+    #[arg(value_name = "PATH", required_unless_present = "logs")]
     pub paths: Vec<String>,
+    /// Log objects, as for sql, detect and report (the same as the positional paths).
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub logs: Vec<String>,
     /// The lake folder (created if missing).
     #[arg(long, value_name = "DIR", env = "S3TRAWL_LAKE")]
     pub lake: PathBuf,
@@ -42,8 +46,8 @@ pub struct Args {
     /// Refuse records with unknown trailing fields instead of keeping them in `extra_fields`.
     #[arg(long)]
     pub strict: bool,
-    /// Only objects whose keys can hold records from this time on: 2026-11-01,
-    /// 2026-11-01T06:00:00Z, or 24h / 7d before now (objects whose keys carry no date are
+    /// Only objects whose keys can hold records from this time on (the forms of detect's
+    /// --since: 2026-11-01, an RFC 3339 time, today, yesterday, 24h, 7d …; objects whose keys carry no date are
     /// always read). Without it, a run on s3:// lists only keys named since the last run's
     /// listing got to (less --delivery-slack); a local folder is always listed whole.
     #[arg(long, value_name = "TIME", conflicts_with = "full")]
@@ -65,7 +69,8 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             "s3trawl: ingest runs on this machine; the cluster is for sql, shell, detect and report"
         );
     }
-    let locations = super::parse_locations(&args.paths, global)?;
+    let paths: Vec<String> = args.logs.iter().chain(&args.paths).cloned().collect();
+    let locations = super::parse_locations(&paths, global)?;
     let now = chrono::Utc::now().timestamp_millis();
     let since = args
         .since

@@ -18,11 +18,13 @@ pub struct Selection {
     /// A Parquet lake written by `s3trawl ingest`.
     #[arg(long, value_name = "DIR", env = "S3TRAWL_LAKE")]
     pub lake: Option<PathBuf>,
-    /// Start of the window: 2026-11-01, 2026-11-01T06:00:00Z, or 24h / 7d before now
+    /// Start of the window: 2026-11-01, 2026-11-01T06:00:00Z, 2026-11-01T21:00:00+01:00 (any
+    /// offset), now, today, yesterday (UTC days), or a span before now: 30m, 24h, 7d, 2w
     /// (default: the start of the data).
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
-    /// End of the window, exclusive (default: the end of the data).
+    /// End of the window, exclusive, in the same forms as --since (default: the end of the
+    /// data).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
     /// Days before the window that serve as the baseline.

@@ -66,12 +66,23 @@ pub fn timestamp_literal(ms: i64) -> String {
     format!("arrow_cast(to_timestamp_millis({ms}), 'Timestamp(ms, \"UTC\")')")
 }
 
-/// `2026-11-01`, `2026-11-01T12:00:00Z`, or a time before now: `24h`, `7d`, `30m`.
 /// The earliest time a span may reach back to: 0001-01-01T00:00:00Z.
 const MIN_TIME_MS: i64 = -62_135_596_800_000;
 
+/// The forms a time may take, for help and errors.
+pub const TIME_FORMS: &str = "2026-11-01, 2026-11-01T12:00:00Z, 2026-11-01T21:00:00+01:00 (RFC 3339, any offset), now, today, yesterday (UTC days), or a span before now: 30m, 24h, 7d, 2w";
+
+/// A time as [`TIME_FORMS`] lists them: a UTC date, an RFC 3339 time with `Z` or an offset,
+/// `now`, `today` or `yesterday` (the start of the UTC day), or a span before now (`24h`).
 pub fn parse_time(s: &str, now_ms: i64) -> Result<i64, String> {
     let t = s.trim();
+    let midnight = now_ms.div_euclid(DAY_MS) * DAY_MS;
+    match t.to_ascii_lowercase().as_str() {
+        "now" => return Ok(now_ms),
+        "today" => return Ok(midnight),
+        "yesterday" => return Ok(midnight - DAY_MS),
+        _ => {}
+    }
     if let Some((number, unit)) = t.find(|c: char| !c.is_ascii_digit()).map(|i| t.split_at(i))
         && !number.is_empty()
         && let Ok(n) = number.parse::<i64>()
@@ -101,9 +112,7 @@ pub fn parse_time(s: &str, now_ms: i64) -> Result<i64, String> {
     {
         return Ok(ms);
     }
-    iso_time(t).ok_or_else(|| {
-        format!("not a time: '{s}' (use 2026-11-01, 2026-11-01T12:00:00Z, 24h or 7d)")
-    })
+    iso_time(t).ok_or_else(|| format!("not a time: '{s}' (use {TIME_FORMS})"))
 }
 
 #[cfg(test)]
@@ -126,7 +135,18 @@ mod tests {
                 .to_epoch_millis(0)
                 .unwrap())
         );
-        assert!(parse_time("yesterday", now).is_err());
+        assert_eq!(parse_time("today", now), Ok(now));
+        assert_eq!(parse_time("Yesterday", now + 3_600_000), Ok(now - DAY_MS));
+        assert_eq!(parse_time("now", now + 5), Ok(now + 5));
+        assert_eq!(
+            parse_time("2026-11-01T21:00:00+01:00", now),
+            Ok(Civil::date(2026, 11, 1)
+                .at(20, 0, 0)
+                .to_epoch_millis(0)
+                .unwrap())
+        );
+        let e = parse_time("21:00 CET", now).unwrap_err();
+        assert!(e.contains("+01:00") && e.contains("yesterday"), "{e}");
         // Spans that reach past any representable time are errors, not wrap-arounds.
         for huge in ["200000000000d", "9223372036854775807m", "15250284452w"] {
             let e = parse_time(huge, now).unwrap_err();
