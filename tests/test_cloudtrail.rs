@@ -749,7 +749,7 @@ fn aws_documented_cloudtrail_queries_run_with_only_the_table_name_changed() {
         q(
             "SELECT useridentity.arn, Count(requestid) as RequestCount\nFROM cloudtrail\nWHERE eventsource='s3.amazonaws.com'\n    and json_extract_scalar(additionalEventData, '$.SignatureVersion')='SigV2'\nGroup by useridentity.arn"
         ),
-        "cloudtrail.useridentity[arn],requestcount\narn:aws:iam::123456789012:user/ExampleUser,1\n"
+        "useridentity.arn,requestcount\narn:aws:iam::123456789012:user/ExampleUser,1\n"
     );
     for (name, rows) in [("PutObject", 1), ("GetObject", 2)] {
         let out = q(&format!(

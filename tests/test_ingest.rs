@@ -263,7 +263,10 @@ fn ingest_takes_logs_like_every_other_command() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     copy_dir(&project().join("sample-logs"), &dir.join("logs"));
-    ok(s3trawl_in(dir, &["ingest", "--logs", "logs", "--lake", "flag"]));
+    ok(s3trawl_in(
+        dir,
+        &["ingest", "--logs", "logs", "--lake", "flag"],
+    ));
     ok(s3trawl_in(dir, &["ingest", "logs", "--lake", "positional"]));
     let q = "SELECT count(*) AS n FROM access_logs";
     let flag = csv_in(dir, &["--lake", "flag"], q);

@@ -103,7 +103,7 @@ pub async fn run(mut args: Args, global: &Global) -> anyhow::Result<ExitCode> {
     let log = super::scan_log(global, None, "decoding");
     let ctx = args.tables.session(global, &log).await?;
 
-    let frame = ctx.sql(&query).await?;
+    let frame = crate::engine::names::sql(&ctx, &query).await?;
     let stream = frame.execute_stream().await?;
     let max_rows = output::MaxRows::resolve(args.maxrows, args.output.as_deref());
     let result = output::write_stream(

@@ -14,6 +14,7 @@ pub mod first_n;
 pub mod format;
 pub mod joda;
 pub mod memory;
+pub mod names;
 mod opener;
 mod pushdown;
 pub mod table;

@@ -226,7 +226,7 @@ impl Session {
     async fn statement(&mut self, sql: &str) {
         let started = Instant::now();
         let work = async {
-            let frame = self.ctx.sql(sql).await?;
+            let frame = crate::engine::names::sql(&self.ctx, sql).await?;
             let stream = frame.execute_stream().await?;
             output::write_stream(stream, self.format, None, self.max_rows, self.raw_csv).await
         };
