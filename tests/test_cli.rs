@@ -405,3 +405,45 @@ fn the_shell_completes_on_tab() {
     );
     assert!(out.contains("| who "), "{out}");
 }
+
+/// On a terminal, `detect` shows which detection runs, k of N; into a pipe it shows nothing
+/// (through a pty: tests/pty_run.py).
+#[test]
+fn detection_progress_on_a_terminal_only() {
+    let o = Command::new("python3")
+        .current_dir(project())
+        .arg(project().join("tests/pty_run.py"))
+        .arg(env!("CARGO_BIN_EXE_s3trawl"))
+        .args(["detect", "--logs", "sample-logs", "--fail-on", "critical"])
+        .output()
+        .expect("python3");
+    let seen = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{seen}");
+    let pack = s3trawl::detect::pack::builtin().unwrap().len();
+    assert!(
+        seen.contains("detecting [") && seen.contains(&format!("/{pack} ")),
+        "{seen}"
+    );
+    let piped = s3trawl(&["detect", "--logs", "sample-logs", "--fail-on", "critical"]);
+    assert!(!stderr(&piped).contains("detecting"), "{}", stderr(&piped));
+}
+
+/// `generate` says how far it is on a terminal, in the unit of --size.
+#[test]
+fn generate_progress_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new("python3")
+        .arg(project().join("tests/pty_run.py"))
+        .arg(env!("CARGO_BIN_EXE_s3trawl"))
+        .args(["generate", "access-logs", "--size", "4MB", "--objects", "2"])
+        .arg("--out")
+        .arg(dir.path())
+        .output()
+        .expect("python3");
+    let seen = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{seen}");
+    assert!(
+        seen.contains("generating [") && seen.contains("/4.00 MiB"),
+        "{seen}"
+    );
+}

@@ -181,7 +181,11 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
         super::summary::print(&run.log.summary());
         return Ok(ExitCode::from(2));
     }
-    let outcome = run.execute().await;
+    let bar = global.detection_bar();
+    let outcome = run
+        .execute_reporting(|n, total, id| super::detection_started(&bar, n, total, id))
+        .await;
+    bar.finish_and_clear();
     if args.timings {
         let mut timings = outcome.timings.clone();
         timings.sort_by_key(|t| std::cmp::Reverse(t.1));

@@ -74,7 +74,7 @@ fn parse_day(s: &str) -> anyhow::Result<i64> {
         .with_context(|| format!("no such date: {s}"))
 }
 
-pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
+pub fn run(args: &Args, global: &super::Global) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let start = parse_day(&args.start)?;
@@ -108,6 +108,8 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
     // Mean gap between requests so that the objects together cover the days asked for.
     let lines_per_object = (per_object / 620).max(1) as f64;
     let gap = span / (lines_per_object * objects as f64);
+    // Progress in uncompressed bytes written, the unit of --size (on a terminal only).
+    let bar = global.progress_bar(Some(per_object * objects), "generating");
     (0..objects)
         .into_par_iter()
         .try_for_each(|i| -> anyhow::Result<()> {
@@ -161,8 +163,10 @@ pub fn run(args: &Args) -> anyhow::Result<ExitCode> {
                 w.write_all(&data)?;
                 w.flush()?;
             }
+            bar.advance(per_object);
             Ok(())
         })?;
+    bar.finish();
     writeln!(
         super::output::stdout(),
         "wrote {objects} objects ({} bytes uncompressed) into {}",

@@ -380,7 +380,7 @@ pub async fn run(cli: Cli, matches: Option<&ArgMatches>) -> anyhow::Result<ExitC
         Command::Schema(args) => schema::run(&args),
         Command::Detect(args) => detect::run_command(args, &global).await,
         Command::Report(args) => report::run_command(args, &global).await,
-        Command::Generate(args) => generate::run(&args),
+        Command::Generate(args) => generate::run(&args, &global),
         Command::Config(args) => config::run(&args, &global),
         Command::Sigma(args) => sigma::run(&args),
         Command::Cluster(args) => cluster::run(args, &global).await,
@@ -565,6 +565,31 @@ impl Global {
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
         std::sync::Arc::new(Bar(bar))
     }
+}
+
+impl Global {
+    /// Progress of a detection run on stderr, "k/N" and the running detection's name, or
+    /// nothing when stderr is not a terminal.
+    pub fn detection_bar(&self) -> indicatif::ProgressBar {
+        if !self.progress {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::new(0);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "detecting [{bar:30}] {pos}/{len} {msg} ({elapsed})",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar
+    }
+}
+
+/// Tells `bar` that detection `id`, the `n`th of `total`, starts.
+pub fn detection_started(bar: &indicatif::ProgressBar, n: usize, total: usize, id: &str) {
+    bar.set_length(total as u64);
+    bar.set_position(n as u64);
+    bar.set_message(crate::report::escape::terminal(id));
 }
 
 /// A log for a command's scans, their progress shown as `global` says.

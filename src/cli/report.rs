@@ -98,7 +98,11 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
         super::summary::print(&run.log.summary());
         return Ok(ExitCode::from(2));
     }
-    let outcome = run.execute().await;
+    let bar = global.detection_bar();
+    let outcome = run
+        .execute_reporting(|n, total, id| super::detection_started(&bar, n, total, id))
+        .await;
+    bar.finish_and_clear();
     super::summary::print(&run.log.summary());
     print_errors(&outcome);
     let mut sources: Vec<String> = args.selection.logs.clone();

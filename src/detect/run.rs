@@ -276,16 +276,24 @@ impl Run {
 
     /// Runs the detections (those the config does not disable) over the window.
     pub async fn execute(&self) -> Outcome {
+        self.execute_reporting(|_, _, _| {}).await
+    }
+
+    /// [`Run::execute`], telling `starting` as each detection starts: how many ran before it,
+    /// how many run in all, and its id (for progress).
+    pub async fn execute_reporting(&self, mut starting: impl FnMut(usize, usize, &str)) -> Outcome {
         let builtins = self.window.builtins();
         let mut outcome = Outcome {
             suppressed: self.left_out as usize,
             ..Outcome::default()
         };
-        for d in &self.detections {
+        let enabled = |d: &&Detection| {
+            self.config.detections.get(&d.id).and_then(|s| s.enabled) != Some(false)
+        };
+        let total = self.detections.iter().filter(enabled).count();
+        for (n, d) in self.detections.iter().filter(enabled).enumerate() {
+            starting(n, total, &d.id);
             let settings = self.config.detections.get(&d.id);
-            if settings.and_then(|s| s.enabled) == Some(false) {
-                continue;
-            }
             let overrides: BTreeMap<String, Param> =
                 settings.map(|s| s.params.clone()).unwrap_or_default();
             outcome.ran.push(d.id.clone());

@@ -146,6 +146,7 @@ fn decode(
         Err(e) => {
             // Nothing of it is written: the next run reads it again.
             log.unreadable(&object.name, &e.to_string());
+            log.object_done(object.meta.size);
             return Outcome::Unreadable(object.name.clone(), e.to_string());
         }
     };
@@ -188,6 +189,7 @@ fn decode(
         let name = crate::scan::reject_kind(kind.unwrap_or(LogKind::Empty));
         let _ = sender.send(Message::Rejects(object.name.clone(), name, rejects));
     }
+    log.object_done(object.meta.size);
     Outcome::Ingested(IngestedObject {
         object: object.name.clone(),
         size: object.meta.size,

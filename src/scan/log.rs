@@ -15,9 +15,10 @@ use crate::format::{LogKind, Reject};
 
 /// Where scans report progress.
 pub trait Progress: Send + Sync {
-    /// `bytes` more decompressed bytes were read.
+    /// `bytes` more bytes were read: decompressed ones, or, once a total is expected, the
+    /// stored size of an object done.
     fn advance(&self, bytes: u64);
-    /// The total to expect, once it is known (the compressed sizes of the objects to read).
+    /// The total to expect, once it is known (the stored sizes of the objects to read).
     fn expect(&self, _total: u64) {}
     /// The work is done.
     fn finish(&self) {}
@@ -32,6 +33,10 @@ pub const SUMMARY_EXAMPLES: usize = 5;
 pub struct ScanLog {
     inner: Arc<Mutex<LogInner>>,
     progress: Option<Arc<dyn Progress>>,
+    /// Whether the progress counts stored bytes (objects done, against a total of their
+    /// sizes: [`ScanLog::expect`]) rather than decompressed bytes as they are read: one unit
+    /// for the total and the count.
+    stored: Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Default)]
@@ -89,15 +94,29 @@ impl ScanLog {
     }
 
     pub(super) fn advance(&self, bytes: u64) {
-        if let Some(p) = &self.progress {
+        if let Some(p) = &self.progress
+            && !self.stored.load(std::sync::atomic::Ordering::Relaxed)
+        {
             p.advance(bytes);
         }
     }
 
-    /// The total progress will reach.
+    /// The total progress will reach, in stored (compressed) bytes: from now on progress
+    /// advances by [`ScanLog::object_done`], not by the decompressed bytes read.
     pub fn expect(&self, total: u64) {
+        self.stored
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         if let Some(p) = &self.progress {
             p.expect(total);
+        }
+    }
+
+    /// An object of `stored` bytes (as listed) has been read.
+    pub fn object_done(&self, stored: u64) {
+        if let Some(p) = &self.progress
+            && self.stored.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            p.advance(stored);
         }
     }
 
@@ -195,5 +214,48 @@ impl ScanLog {
             .map(|(o, r)| (o.clone(), r.clone()))
             .collect();
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::{Progress, ScanLog};
+
+    #[derive(Default)]
+    struct Counted {
+        done: AtomicU64,
+        total: AtomicU64,
+    }
+
+    impl Progress for Counted {
+        fn advance(&self, bytes: u64) {
+            self.done.fetch_add(bytes, Ordering::Relaxed);
+        }
+        fn expect(&self, total: u64) {
+            self.total.store(total, Ordering::Relaxed);
+        }
+    }
+
+    /// A bar with a total of stored (compressed) bytes counts stored bytes too: it reaches
+    /// its total when every object is done, however much the objects decompress to.
+    #[test]
+    fn progress_counts_in_the_unit_of_its_total() {
+        let bar = Arc::new(Counted::default());
+        let log = ScanLog::new().with_progress(bar.clone());
+        log.advance(1_000);
+        assert_eq!(bar.done.load(Ordering::Relaxed), 1_000);
+        let bar = Arc::new(Counted::default());
+        let log = ScanLog::new().with_progress(bar.clone());
+        log.expect(100);
+        log.advance(5_000);
+        log.object_done(60);
+        assert_eq!(bar.done.load(Ordering::Relaxed), 60);
+        log.advance(7_000);
+        log.object_done(40);
+        assert_eq!(bar.done.load(Ordering::Relaxed), 100);
+        assert_eq!(bar.total.load(Ordering::Relaxed), 100);
     }
 }
