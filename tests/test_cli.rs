@@ -447,3 +447,59 @@ fn generate_progress_on_a_terminal() {
         "{seen}"
     );
 }
+
+/// `--logs` pointed at a folder of configuration files (`/etc`) is an error naming what is
+/// there, for sql, detect and ingest; an object named like a log but holding garbage is never
+/// that: its rejects are the news, and the exit code stays as it was.
+#[test]
+fn the_wrong_folder_is_an_error_naming_what_is_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let etc = dir.path().join("etc");
+    std::fs::create_dir_all(etc.join("ssh")).unwrap();
+    std::fs::write(etc.join("passwd"), "root:x:0:0:root:/root:/bin/bash\n").unwrap();
+    std::fs::write(etc.join("hosts"), "127.0.0.1 localhost\n::1 localhost\n").unwrap();
+    std::fs::write(etc.join("ssh/sshd_config"), "PermitRootLogin no\n").unwrap();
+    let etc_arg = etc.to_str().unwrap();
+    for args in [
+        vec!["sql", "--logs", etc_arg, "SELECT count(*) FROM access_logs"],
+        vec!["detect", "--logs", etc_arg],
+    ] {
+        let o = s3trawl(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("not a log location: 3 objects read") && err.contains("passwd"),
+            "{args:?}: {err}"
+        );
+    }
+    let lake = dir.path().join("lake");
+    let o = s3trawl(&[
+        "ingest",
+        "--logs",
+        etc_arg,
+        "--lake",
+        lake.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a log location"), "{}", stderr(&o));
+    // Named like an access log, holding garbage: rejects, not "the wrong folder".
+    let logs = dir.path().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(
+        logs.join("2026-11-20-10-15-32-7A1B2C3D4E5F6A7B"),
+        "garbage an attacker wrote over the evidence\n",
+    )
+    .unwrap();
+    let o = s3trawl(&[
+        "sql",
+        "--logs",
+        logs.to_str().unwrap(),
+        "SELECT count(*) FROM access_logs",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("1 reject") && !stderr(&o).contains("not a log location"),
+        "{}",
+        stderr(&o)
+    );
+}

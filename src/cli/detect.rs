@@ -175,6 +175,10 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
         eprintln!("s3trawl: {id} ran in {:.2?}", started.elapsed());
         return Ok(ExitCode::SUCCESS);
     }
+    if super::summary::not_a_log_location(&run.log.summary()).is_some() {
+        super::summary::print(&run.log.summary());
+        return Ok(ExitCode::from(2));
+    }
     if super::selection::check_window(&run, args.selection.allow_empty).await?
         == super::selection::WindowCheck::Empty
     {

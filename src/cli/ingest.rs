@@ -197,11 +197,13 @@ pub async fn run(args: Args, global: &Global) -> anyhow::Result<ExitCode> {
             },
         );
     }
-    Ok(if !report.failed.is_empty() {
-        ExitCode::from(2)
-    } else if args.fail_on_rejects && rejects > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(
+        if !report.failed.is_empty() || super::summary::not_a_log_location(&summary).is_some() {
+            ExitCode::from(2)
+        } else if args.fail_on_rejects && rejects > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }

@@ -93,6 +93,10 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
     print_skipped(&run.skipped);
     // An empty window writes no report and leaves the state where it was: the next run
     // compares with the last report that saw logs.
+    if super::summary::not_a_log_location(&run.log.summary()).is_some() {
+        super::summary::print(&run.log.summary());
+        return Ok(ExitCode::from(2));
+    }
     let window = super::selection::check_window(&run, args.selection.allow_empty).await?;
     if window == super::selection::WindowCheck::Empty {
         super::summary::print(&run.log.summary());

@@ -62,10 +62,41 @@ pub fn rejects_summary(summary: &Summary) -> Vec<String> {
     lines
 }
 
+/// The error for a location that holds no logs (`--logs /etc`): objects were read, none is
+/// named like a log, none held a single record, and their lines were rejected. An object
+/// named like a log but holding garbage is never this (its rejects are the news), nor is a
+/// location where any record was read.
+pub fn not_a_log_location(summary: &Summary) -> Option<String> {
+    let objects: u64 = summary.objects.values().sum();
+    (objects > 0 && summary.rows == 0 && summary.rejects > 0 && summary.named_like_logs == 0).then(
+        || {
+            format!(
+                "s3trawl: this is not a log location: {objects} {} read ({}{}), none named \
+                 like an S3 access log or CloudTrail file and none holding a record ({} {} \
+                 rejected); point --logs at the log bucket or folder",
+                plural(objects, "object", "objects"),
+                summary
+                    .first_objects
+                    .iter()
+                    .map(|o| terminal(o))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if objects > summary.first_objects.len() as u64 {
+                    ", …"
+                } else {
+                    ""
+                },
+                summary.rejects,
+                plural(summary.rejects, "line", "lines"),
+            )
+        },
+    )
+}
+
 /// The exit code a run's reading gives: 2 when an object could not be read (after all the
 /// others were), 1 when lines were rejected and `fail_on_rejects` asks for it, else 0.
 pub fn exit_code(summary: &Summary, fail_on_rejects: bool) -> std::process::ExitCode {
-    if !summary.unreadable.is_empty() {
+    if !summary.unreadable.is_empty() || not_a_log_location(summary).is_some() {
         std::process::ExitCode::from(2)
     } else if fail_on_rejects && summary.rejects > 0 {
         std::process::ExitCode::from(1)
@@ -76,6 +107,9 @@ pub fn exit_code(summary: &Summary, fail_on_rejects: bool) -> std::process::Exit
 
 pub fn print(summary: &Summary) {
     for line in rejects_summary(summary) {
+        eprintln!("{line}");
+    }
+    if let Some(line) = not_a_log_location(summary) {
         eprintln!("{line}");
     }
 }

@@ -85,6 +85,33 @@ pub fn is_ignored(name: &str) -> bool {
     file.starts_with('.') || file.starts_with('_') || file.to_ascii_lowercase().ends_with(".md")
 }
 
+/// Whether an object's name is a log's: AWS's access-log key
+/// (`YYYY-mm-DD-HH-MM-SS-` and a unique string, flat or date-partitioned), a CloudTrail file or
+/// digest (`_CloudTrail_`, `_CloudTrail-Digest_`), or a log-like extension (`.log`, `.json`,
+/// `.jsonl`, `.ndjson`, compressed or not: `x.log.gz`, not a man page's `x.1.gz`). A location none of whose objects is named
+/// like a log and none of which held a record is not a log location (`--logs /etc`).
+pub fn named_like_a_log(name: &str) -> bool {
+    let file = name.rsplit('/').next().unwrap_or(name);
+    let access = file.as_bytes();
+    let aws_access = access.len() >= 20
+        && access[..19].iter().enumerate().all(|(i, b)| match i {
+            4 | 7 | 10 | 13 | 16 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        })
+        && access[19] == b'-';
+    if aws_access || file.contains("_CloudTrail_") || file.contains("_CloudTrail-Digest_") {
+        return true;
+    }
+    let lower = file.to_ascii_lowercase();
+    let bare = ["gz", "bz2", "zst", "zstd"]
+        .iter()
+        .find_map(|c| lower.strip_suffix(&format!(".{c}")))
+        .unwrap_or(&lower);
+    ["log", "json", "jsonl", "ndjson"]
+        .iter()
+        .any(|e| bare.ends_with(&format!(".{e}")))
+}
+
 /// The longest raw line a reject keeps; longer lines are cut (and say so).
 pub const MAX_REJECT_RAW: usize = 16 * 1024;
 
@@ -184,6 +211,22 @@ mod tests {
 
     #[test]
     fn ignored_names() {
+        assert!(named_like_a_log("/l/2026-11-20-10-15-32-7A1B2C3D4E5F6A7B"));
+        assert!(named_like_a_log(
+            "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/20/111122223333_CloudTrail_us-east-1_20261120T1115Z_x.json.gz"
+        ));
+        assert!(named_like_a_log("/tmp/x/access.log") && named_like_a_log("trail.JSON"));
+        assert!(named_like_a_log("/x/a.log.gz") && named_like_a_log("/x/t.jsonl.zst"));
+        assert!(!named_like_a_log("/etc/alternatives/view.ru.1.gz"));
+        for not in [
+            "/etc/passwd",
+            "/etc/hosts",
+            "/etc/ssh/sshd_config",
+            "/x/2026-11-20",
+            "/x/a.conf",
+        ] {
+            assert!(!named_like_a_log(not), "{not}");
+        }
         assert!(is_ignored("/logs/README.md"));
         assert!(is_ignored("s3://b/p/_SUCCESS"));
         assert!(is_ignored("/logs/.DS_Store"));

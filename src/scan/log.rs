@@ -80,6 +80,10 @@ pub struct Summary {
     /// Objects that could not be fetched or read at all: (object, why). The run went on
     /// without them; a command's exit code says so (2).
     pub unreadable: Vec<(String, String)>,
+    /// Objects named like logs ([`crate::format::named_like_a_log`]).
+    pub named_like_logs: u64,
+    /// The first few objects read, by name.
+    pub first_objects: Vec<String>,
 }
 
 impl ScanLog {
@@ -196,7 +200,11 @@ impl ScanLog {
     pub fn summary(&self) -> Summary {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut s = Summary::default();
-        for seen in inner.objects.values() {
+        for (name, seen) in &inner.objects {
+            s.named_like_logs += u64::from(crate::format::named_like_a_log(name));
+            if s.first_objects.len() < 3 {
+                s.first_objects.push(name.clone());
+            }
             *s.objects.entry(seen.kind).or_default() += 1;
             s.bytes += seen.bytes;
             s.rows += seen.counts.rows;
