@@ -72,7 +72,7 @@ pub fn not_a_log_location(summary: &Summary) -> Option<String> {
         || {
             format!(
                 "s3trawl: this is not a log location: {objects} {} read ({}{}), none named \
-                 like an S3 access log or CloudTrail file and none holding a record ({} {} \
+                 or shaped like an S3 access log or CloudTrail file, none holding a record ({} {} \
                  rejected); point --logs at the log bucket or folder",
                 plural(objects, "object", "objects"),
                 summary

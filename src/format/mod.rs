@@ -112,6 +112,24 @@ pub fn named_like_a_log(name: &str) -> bool {
         .any(|e| bare.ends_with(&format!(".{e}")))
 }
 
+/// Whether a line that was not read as a record is still shaped like a log's: it holds an
+/// access-log time (`[06/Feb/2019:00:00:38`) or CloudTrail's record keys. A damaged log is
+/// still a log (its rejects are the news), whatever its name.
+pub fn shaped_like_a_log(line: &str) -> bool {
+    let b = line.as_bytes();
+    let access_time = b.windows(13).any(|w| {
+        w[0] == b'['
+            && w[1].is_ascii_digit()
+            && w[2].is_ascii_digit()
+            && w[3] == b'/'
+            && w[4..7].iter().all(u8::is_ascii_alphabetic)
+            && w[7] == b'/'
+            && w[8..12].iter().all(u8::is_ascii_digit)
+            && w[12] == b':'
+    });
+    access_time || line.contains("\"eventVersion\"") || line.contains("\"eventTime\"")
+}
+
 /// The longest raw line a reject keeps; longer lines are cut (and say so).
 pub const MAX_REJECT_RAW: usize = 16 * 1024;
 
@@ -227,6 +245,11 @@ mod tests {
         ] {
             assert!(!named_like_a_log(not), "{not}");
         }
+        assert!(shaped_like_a_log(
+            "79a5 bucket [06/Feb/2019:00:00:38 +0000] 192.0.2.3 - X REST.GET.VERSIONING - \"GET /"
+        ));
+        assert!(shaped_like_a_log("{\"eventVersion\":\"1.08\""));
+        assert!(!shaped_like_a_log("root:x:0:0:root:/root:/bin/bash"));
         assert!(is_ignored("/logs/README.md"));
         assert!(is_ignored("s3://b/p/_SUCCESS"));
         assert!(is_ignored("/logs/.DS_Store"));

@@ -80,7 +80,8 @@ pub struct Summary {
     /// Objects that could not be fetched or read at all: (object, why). The run went on
     /// without them; a command's exit code says so (2).
     pub unreadable: Vec<(String, String)>,
-    /// Objects named like logs ([`crate::format::named_like_a_log`]).
+    /// Objects named like logs ([`crate::format::named_like_a_log`]) or shaped like them (a
+    /// record read, or a first reject [`crate::format::shaped_like_a_log`]).
     pub named_like_logs: u64,
     /// The first few objects read, by name.
     pub first_objects: Vec<String>,
@@ -201,7 +202,14 @@ impl ScanLog {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut s = Summary::default();
         for (name, seen) in &inner.objects {
-            s.named_like_logs += u64::from(crate::format::named_like_a_log(name));
+            s.named_like_logs += u64::from(
+                crate::format::named_like_a_log(name)
+                    || seen.counts.rows > 0
+                    || seen
+                        .first_reject
+                        .as_ref()
+                        .is_some_and(|r| crate::format::shaped_like_a_log(&r.raw)),
+            );
             if s.first_objects.len() < 3 {
                 s.first_objects.push(name.clone());
             }
