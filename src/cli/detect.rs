@@ -175,21 +175,12 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
         eprintln!("s3trawl: {id} ran in {:.2?}", started.elapsed());
         return Ok(ExitCode::SUCCESS);
     }
-    if super::summary::not_a_log_location(&run.log.summary()).is_some() {
-        super::summary::print(&run.log.summary());
-        return Ok(ExitCode::from(2));
-    }
     if super::selection::check_window(&run, args.selection.allow_empty).await?
-        == super::selection::WindowCheck::Empty
+        == super::selection::WindowCheck::Stop
     {
-        super::summary::print(&run.log.summary());
         return Ok(ExitCode::from(2));
     }
-    let bar = global.detection_bar();
-    let outcome = run
-        .execute_reporting(|n, total, id| super::detection_started(&bar, n, total, id))
-        .await;
-    bar.finish_and_clear();
+    let outcome = super::selection::execute(&run, global).await;
     if args.timings {
         let mut timings = outcome.timings.clone();
         timings.sort_by_key(|t| std::cmp::Reverse(t.1));

@@ -93,20 +93,11 @@ pub async fn run_command(args: Args, global: &Global) -> anyhow::Result<ExitCode
     print_skipped(&run.skipped);
     // An empty window writes no report and leaves the state where it was: the next run
     // compares with the last report that saw logs.
-    if super::summary::not_a_log_location(&run.log.summary()).is_some() {
-        super::summary::print(&run.log.summary());
-        return Ok(ExitCode::from(2));
-    }
     let window = super::selection::check_window(&run, args.selection.allow_empty).await?;
-    if window == super::selection::WindowCheck::Empty {
-        super::summary::print(&run.log.summary());
+    if window == super::selection::WindowCheck::Stop {
         return Ok(ExitCode::from(2));
     }
-    let bar = global.detection_bar();
-    let outcome = run
-        .execute_reporting(|n, total, id| super::detection_started(&bar, n, total, id))
-        .await;
-    bar.finish_and_clear();
+    let outcome = super::selection::execute(&run, global).await;
     super::summary::print(&run.log.summary());
     print_errors(&outcome);
     let mut sources: Vec<String> = args.selection.logs.clone();

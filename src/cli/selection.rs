@@ -119,13 +119,19 @@ pub enum WindowCheck {
     Holds,
     /// It holds nothing, and `--allow-empty` says go on (a warning was printed).
     EmptyAllowed,
-    /// It holds nothing: stop with exit 2 (the error was printed).
-    Empty,
+    /// Stop with exit 2: the window holds nothing, or the location is not logs (the error
+    /// and the reading summary were printed).
+    Stop,
 }
 
-/// A window that holds no records and no rejects is an error (naming the span the data
-/// covers) unless `--allow-empty` was given, then a warning.
+/// Whether a run goes on to its detections: a location that is not logs is an error
+/// ([`super::summary::not_a_log_location`]), and so is a window that holds no records and no
+/// rejects (naming the span the data covers) unless `--allow-empty` was given, then a warning.
 pub async fn check_window(run: &Run, allow_empty: bool) -> anyhow::Result<WindowCheck> {
+    if super::summary::not_a_log_location(&run.log.summary()).is_some() {
+        super::summary::print(&run.log.summary());
+        return Ok(WindowCheck::Stop);
+    }
     if !run.window_contents().await?.is_empty() {
         return Ok(WindowCheck::Holds);
     }
@@ -149,8 +155,19 @@ pub async fn check_window(run: &Run, allow_empty: bool) -> anyhow::Result<Window
              arriving are not \"all clear\": check the delivery, or the window (--since, \
              --until); --allow-empty runs anyway"
         );
-        Ok(WindowCheck::Empty)
+        super::summary::print(&run.log.summary());
+        Ok(WindowCheck::Stop)
     }
+}
+
+/// Runs the detections, with their progress on a terminal.
+pub async fn execute(run: &Run, global: &Global) -> Outcome {
+    let bar = global.detection_bar();
+    let outcome = run
+        .execute_reporting(|n, total, id| super::detection_started(&bar, n, total, id))
+        .await;
+    bar.finish_and_clear();
+    outcome
 }
 
 pub fn print_errors(outcome: &Outcome) {
