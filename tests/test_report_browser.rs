@@ -60,13 +60,19 @@ impl Sink {
                     match listener.accept() {
                         Ok((mut stream, _)) => {
                             let _ = stream.set_nonblocking(false);
-                            let _ = stream.set_read_timeout(Some(Duration::from_millis(500)));
+                            let _ = stream.set_read_timeout(Some(Duration::from_secs(3)));
                             let mut request = [0u8; 1024];
                             let n = stream.read(&mut request).unwrap_or(0);
+                            // A connection that sends nothing is Chromium's speculative
+                            // preconnect (seen once under load in CI), not a request: no byte
+                            // of the page left through it.
+                            if n == 0 {
+                                continue;
+                            }
                             let line = String::from_utf8_lossy(&request[..n])
                                 .lines()
                                 .next()
-                                .unwrap_or("(nothing read)")
+                                .unwrap_or("(no line)")
                                 .to_string();
                             requests.lock().unwrap().push(line);
                         }
